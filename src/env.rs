@@ -1,0 +1,173 @@
+//! Configuration from the environment and the credentials file, under the names the
+//! official Huawei Cloud SDKs use. Only reads; nothing is ever written anywhere.
+
+use crate::client::ClientBuilder;
+use crate::credentials::Secret;
+use crate::endpoint::{self, Endpoint};
+use crate::error::{Error, Result};
+use std::path::PathBuf;
+
+pub const ENV_AK: &str = "HUAWEICLOUD_SDK_AK";
+pub const ENV_SK: &str = "HUAWEICLOUD_SDK_SK";
+pub const ENV_SECURITY_TOKEN: &str = "HUAWEICLOUD_SDK_SECURITY_TOKEN";
+pub const ENV_PROJECT_ID: &str = "HUAWEICLOUD_SDK_PROJECT_ID";
+pub const ENV_CREDENTIALS_FILE: &str = "HUAWEICLOUD_SDK_CREDENTIALS_FILE";
+/// Prefix of the per-region endpoint override, e.g. `HUAWEICLOUD_SDK_REGION_APIG_CN_NORTH_4`.
+pub const ENV_REGION_PREFIX: &str = "HUAWEICLOUD_SDK_REGION_APIG_";
+
+/// A way to look up a variable (the process environment, or a map in tests).
+pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Fills unset options: explicit settings win over the environment, which wins over the
+/// credentials file. Credentials come whole from one place: if the caller gave any, none
+/// are taken from elsewhere.
+pub fn fill(mut builder: ClientBuilder, lookup: Lookup<'_>) -> Result<ClientBuilder> {
+    let get = |name: &str| lookup(name).filter(|v| !v.is_empty());
+    let explicit_credentials = builder.token.is_some() || builder.ak.is_some() || builder.sk.is_some();
+    let env_has_keys = get(ENV_AK).is_some() || get(ENV_SK).is_some();
+    if !explicit_credentials && env_has_keys {
+        builder.ak = get(ENV_AK);
+        builder.sk = get(ENV_SK).map(Secret::new);
+        if builder.security_token.is_none() {
+            builder.security_token = get(ENV_SECURITY_TOKEN).map(Secret::new);
+        }
+    }
+    if builder.project_id.is_none() {
+        builder.project_id = get(ENV_PROJECT_ID);
+    }
+    let needs_file = (!explicit_credentials && !env_has_keys) || builder.project_id.is_none();
+    if needs_file {
+        if let Some(file) = credentials_file(lookup)? {
+            if !explicit_credentials && !env_has_keys && (file.ak.is_some() || file.sk.is_some()) {
+                builder.ak = file.ak;
+                builder.sk = file.sk.map(Secret::new);
+                if builder.security_token.is_none() {
+                    builder.security_token = file.security_token.map(Secret::new);
+                }
+            }
+            if builder.project_id.is_none() {
+                builder.project_id = file.project_id;
+            }
+        }
+    }
+    Ok(builder)
+}
+
+/// The endpoint for a region, honouring `HUAWEICLOUD_SDK_REGION_APIG_<REGION>`
+/// (a comma-separated list of URLs; the first is used).
+pub fn region_endpoint(region: &str, lookup: Lookup<'_>) -> Result<Endpoint> {
+    endpoint::check_region(region)?;
+    let name = format!("{ENV_REGION_PREFIX}{}", region.to_ascii_uppercase().replace('-', "_"));
+    match lookup(&name).filter(|v| !v.trim().is_empty()) {
+        Some(list) => {
+            let first = list.split(',').map(str::trim).find(|s| !s.is_empty()).unwrap_or_default();
+            Endpoint::parse(first, false).map_err(|e| Error::invalid(format!("{name}: {}", e.message())))
+        }
+        None => Endpoint::for_region(region),
+    }
+}
+
+#[derive(Default, Debug)]
+struct FileCredentials {
+    ak: Option<String>,
+    sk: Option<String>,
+    security_token: Option<String>,
+    project_id: Option<String>,
+}
+
+/// Reads the `[basic]` section of the credentials file, if there is one.
+fn credentials_file(lookup: Lookup<'_>) -> Result<Option<FileCredentials>> {
+    let (path, explicit) = match lookup(ENV_CREDENTIALS_FILE).filter(|v| !v.is_empty()) {
+        Some(p) => (PathBuf::from(p), true),
+        None => match lookup("HOME").filter(|v| !v.is_empty()) {
+            Some(home) => (PathBuf::from(home).join(".huaweicloud").join("credentials"), false),
+            None => return Ok(None),
+        },
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(Error::invalid(format!("credentials file {}: cannot read it: {e}", path.display())));
+        }
+    };
+    Ok(Some(parse_ini_basic(&text)))
+}
+
+fn parse_ini_basic(text: &str) -> FileCredentials {
+    let mut creds = FileCredentials::default();
+    let mut in_basic = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if let Some(section) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            in_basic = section.trim() == "basic";
+            continue;
+        }
+        if !in_basic {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=').or_else(|| line.split_once(':')) else { continue };
+        let value = Some(value.trim().to_string()).filter(|v| !v.is_empty());
+        match key.trim().to_ascii_lowercase().as_str() {
+            "ak" => creds.ak = value,
+            "sk" => creds.sk = value,
+            "security_token" => creds.security_token = value,
+            "project_id" => creds.project_id = value,
+            _ => {}
+        }
+    }
+    creds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup_from<'a>(map: &'a HashMap<&'a str, String>) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn ini() {
+        let c = parse_ini_basic("[other]\nak=no\n[basic]\nak = AK1\nsk=SK1\n# c\nproject_id=p1\n");
+        assert_eq!(c.ak.as_deref(), Some("AK1"));
+        assert_eq!(c.sk.as_deref(), Some("SK1"));
+        assert_eq!(c.project_id.as_deref(), Some("p1"));
+    }
+
+    #[test]
+    fn env_fills_and_explicit_wins() {
+        let mut env = HashMap::new();
+        env.insert(ENV_AK, "ENVAK".to_string());
+        env.insert(ENV_SK, "ENVSK".to_string());
+        env.insert(ENV_PROJECT_ID, "envproject".to_string());
+        env.insert("HOME", "/nonexistent-home".to_string());
+        let b = fill(ClientBuilder::default(), &lookup_from(&env)).unwrap();
+        assert_eq!(b.ak.as_deref(), Some("ENVAK"));
+        assert_eq!(b.project_id.as_deref(), Some("envproject"));
+        let b = fill(ClientBuilder::default().token("T").project_id("mine"), &lookup_from(&env)).unwrap();
+        assert_eq!(b.ak, None);
+        assert_eq!(b.project_id.as_deref(), Some("mine"));
+    }
+
+    #[test]
+    fn region_override() {
+        let mut env = HashMap::new();
+        env.insert("HUAWEICLOUD_SDK_REGION_APIG_CN_NORTH_4", "https://apig.internal:8443, https://b".to_string());
+        let e = region_endpoint("cn-north-4", &lookup_from(&env)).unwrap();
+        assert_eq!(e.origin_and_base(), "https://apig.internal:8443");
+        let e = region_endpoint("ap-southeast-1", &lookup_from(&env)).unwrap();
+        assert_eq!(e.origin_and_base(), "https://apig.ap-southeast-1.myhuaweicloud.com");
+    }
+
+    #[test]
+    fn explicit_missing_file_is_an_error() {
+        let mut env = HashMap::new();
+        env.insert(ENV_CREDENTIALS_FILE, "/nonexistent/creds".to_string());
+        assert!(fill(ClientBuilder::default(), &lookup_from(&env)).is_err());
+    }
+}

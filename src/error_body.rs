@@ -1,0 +1,189 @@
+//! Tolerant parsing of error bodies: JSON in the shapes APIG and its front ends
+//! use, else a clear description of what came back (HTML, text, empty, binary).
+
+use serde_json::Value;
+
+/// How many characters of a body an error keeps, at most.
+pub const EXCERPT_CHARS: usize = 512;
+
+/// What could be learned from an error answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParsedBody {
+    pub error_code: Option<String>,
+    pub error_msg: Option<String>,
+    pub request_id: Option<String>,
+    /// A bounded, printable excerpt of the raw body (None for an empty body).
+    pub excerpt: Option<String>,
+    /// What the body looked like: "json", "html", "text", "binary", "empty".
+    pub shape: &'static str,
+}
+
+/// The key pairs tried, in order, at the top level and then one level down.
+const KEY_PAIRS: [(&str, &str); 3] = [("error_code", "error_msg"), ("errorCode", "errorMsg"), ("code", "message")];
+
+/// Parses `body` (already bounded by the caller). `header_request_id` wins over the body's.
+pub fn parse(body: &[u8], header_request_id: Option<String>) -> ParsedBody {
+    let mut parsed = ParsedBody {
+        request_id: header_request_id.filter(|id| !id.is_empty()),
+        excerpt: excerpt(body),
+        shape: shape_of(body),
+        ..ParsedBody::default()
+    };
+    if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) {
+        let top = Value::Object(map);
+        if !take_pair(&top, &mut parsed) {
+            // One level down: {"error": {"code": …, "message": …}} and the like.
+            if let Value::Object(map) = &top {
+                for nested in map.values().filter(|v| v.is_object()) {
+                    if take_pair(nested, &mut parsed) {
+                        if parsed.request_id.is_none() {
+                            parsed.request_id = text_field(nested, "request_id");
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+        if parsed.request_id.is_none() {
+            parsed.request_id = text_field(&top, "request_id");
+        }
+    }
+    parsed
+}
+
+/// Takes the first key pair present in `object`; true when something was found.
+fn take_pair(object: &Value, parsed: &mut ParsedBody) -> bool {
+    for (code_key, msg_key) in KEY_PAIRS {
+        let code = text_field(object, code_key);
+        let msg = text_field(object, msg_key);
+        if code.is_some() || msg.is_some() {
+            parsed.error_code = code;
+            parsed.error_msg = msg;
+            return true;
+        }
+    }
+    false
+}
+
+/// A string field (numbers are accepted and printed: some front ends send `"code": 429`).
+fn text_field(object: &Value, key: &str) -> Option<String> {
+    match object.get(key)? {
+        Value::String(s) if !s.trim().is_empty() => Some(printable(s, EXCERPT_CHARS)),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn shape_of(body: &[u8]) -> &'static str {
+    let trimmed = body.trim_ascii_start();
+    if trimmed.is_empty() {
+        return "empty";
+    }
+    match std::str::from_utf8(body) {
+        Err(_) => "binary",
+        Ok(text) => {
+            let lower: String = trimmed.iter().take(64).map(|b| b.to_ascii_lowercase() as char).collect();
+            if lower.starts_with("<!doctype html") || lower.starts_with("<html") || lower.starts_with("<head") {
+                "html"
+            } else if serde_json::from_str::<Value>(text).is_ok() {
+                "json"
+            } else {
+                "text"
+            }
+        }
+    }
+}
+
+/// A printable excerpt: invalid UTF-8 replaced, control characters escaped, bounded.
+fn excerpt(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() { None } else { Some(printable(text, EXCERPT_CHARS)) }
+}
+
+/// Collapses white space, escapes other control characters, and cuts at `max` characters.
+pub fn printable(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max + 8));
+    let mut count = 0;
+    let mut last_space = false;
+    for c in text.chars() {
+        if count >= max {
+            out.push('…');
+            break;
+        }
+        if c.is_whitespace() {
+            if !last_space {
+                out.push(' ');
+                count += 1;
+            }
+            last_space = true;
+            continue;
+        }
+        last_space = false;
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+        count += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apig_shape() {
+        let p = parse(br#"{"error_code":"APIG.3021","error_msg":"gone","request_id":"r1"}"#, None);
+        assert_eq!(p.error_code.as_deref(), Some("APIG.3021"));
+        assert_eq!(p.error_msg.as_deref(), Some("gone"));
+        assert_eq!(p.request_id.as_deref(), Some("r1"));
+        assert_eq!(p.shape, "json");
+    }
+
+    #[test]
+    fn header_request_id_wins() {
+        let p = parse(br#"{"error_code":"A","request_id":"body"}"#, Some("header".into()));
+        assert_eq!(p.request_id.as_deref(), Some("header"));
+    }
+
+    #[test]
+    fn camel_and_plain_shapes_in_order() {
+        let p = parse(br#"{"errorCode":"X.1","errorMsg":"m","code":"no","message":"no"}"#, None);
+        assert_eq!((p.error_code.as_deref(), p.error_msg.as_deref()), (Some("X.1"), Some("m")));
+        let p = parse(br#"{"code":429,"message":"slow down"}"#, None);
+        assert_eq!((p.error_code.as_deref(), p.error_msg.as_deref()), (Some("429"), Some("slow down")));
+    }
+
+    #[test]
+    fn nested_shape() {
+        let p = parse(br#"{"error":{"code":"APIG.9999","message":"System error","request_id":"n"}}"#, None);
+        assert_eq!(p.error_code.as_deref(), Some("APIG.9999"));
+        assert_eq!(p.error_msg.as_deref(), Some("System error"));
+        assert_eq!(p.request_id.as_deref(), Some("n"));
+    }
+
+    #[test]
+    fn html_text_empty_binary() {
+        let p = parse(b"<html><body>\n<h1>502 Bad Gateway</h1></body></html>", None);
+        assert_eq!(p.shape, "html");
+        assert_eq!(p.error_code, None);
+        assert!(p.excerpt.unwrap().contains("502 Bad Gateway"));
+        assert_eq!(parse(b"upstream timed out", None).shape, "text");
+        let empty = parse(b"", None);
+        assert_eq!((empty.shape, empty.excerpt), ("empty", None));
+        let bin = parse(&[0xff, 0xfe, 0x00, 0x41], None);
+        assert_eq!(bin.shape, "binary");
+        let ex = bin.excerpt.unwrap();
+        assert!(ex.contains('\u{fffd}') && ex.contains("\\u{0}"), "{ex}");
+    }
+
+    #[test]
+    fn excerpt_is_bounded() {
+        let big = "x".repeat(10_000);
+        let p = parse(big.as_bytes(), None);
+        assert_eq!(p.excerpt.unwrap().chars().count(), EXCERPT_CHARS + 1);
+    }
+}

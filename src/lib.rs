@@ -1,0 +1,59 @@
+//! `apig` deletes SSL certificates from Huawei Cloud API Gateway (APIG):
+//! `DELETE /v2/{project_id}/apigw/certificates/{certificate_id}`.
+//!
+//! One blocking core (ureq) serves Rust directly, C through [`ffi`] (`include/apig.h`),
+//! and Python through the `pyapig` module (feature `python`).
+//!
+//! ```no_run
+//! let client = apig::Client::builder()
+//!     .region("cn-north-4")
+//!     .project_id("0123456789abcdef0123456789abcdef")
+//!     .token(std::env::var("APIG_TOKEN").unwrap_or_default())
+//!     .build()?;
+//! client.delete_certificate("b6f9b7e2c4b14e5e8a1f0c3d2e1f0a9b")?;
+//! # Ok::<(), apig::Error>(())
+//! ```
+
+mod client;
+pub mod credentials;
+pub mod endpoint;
+pub mod env;
+mod error;
+pub mod error_body;
+pub mod retry;
+pub mod signing;
+mod transport;
+pub mod validate;
+
+pub mod ffi;
+
+#[cfg(feature = "python")]
+mod python;
+
+#[cfg(feature = "emulator")]
+pub mod emulator;
+
+pub use client::{
+    Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, DeleteOptions,
+    MAX_BODY_BYTES, Outcome,
+};
+pub use credentials::Credentials;
+pub use error::{Error, ErrorKind, Result};
+pub use transport::USER_AGENT;
+
+/// The library's version (the crate version).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Deletes one certificate with a token, through a process-wide connection pool.
+///
+/// `missing_ok` makes a 404 a success ([`Outcome::AlreadyAbsent`]).
+pub fn delete_certificate(
+    endpoint: &str,
+    project_id: &str,
+    certificate_id: &str,
+    token: &str,
+    missing_ok: bool,
+) -> Result<Outcome> {
+    let client = Client::builder().endpoint(endpoint).project_id(project_id).token(token).build()?;
+    client.delete_certificate_with(certificate_id, &DeleteOptions { project_id: None, missing_ok })
+}

@@ -1,0 +1,89 @@
+//! When to retry, and how long to wait: exponential backoff with full jitter,
+//! `Retry-After` honoured, everything capped by the call's deadline.
+
+use crate::error::{Error, ErrorKind};
+use std::hash::{BuildHasher, Hasher};
+use std::time::{Duration, SystemTime};
+
+/// First backoff step; the n-th retry waits a random time in [0, BASE·2ⁿ], capped.
+pub const BACKOFF_BASE: Duration = Duration::from_millis(250);
+pub const BACKOFF_CAP: Duration = Duration::from_secs(8);
+
+/// Whether an error may be retried. Only failures where repeating a DELETE is safe and
+/// may help: connection failures, timeouts, 429, 502/503/504 and 500 `APIG.9999`.
+pub fn is_retryable(error: &Error) -> bool {
+    match error.kind() {
+        ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::RateLimited => true,
+        ErrorKind::Server => match error.http_status() {
+            Some(502..=504) => true,
+            Some(500) => error.error_code() == Some("APIG.9999"),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// Whether the failed attempt may have reached the server and acted (so that a later
+/// 404 may mean "an earlier attempt deleted it").
+pub fn may_have_acted(error: &Error) -> bool {
+    match error.kind() {
+        // A timeout or a lost connection can happen after the server has acted.
+        ErrorKind::Timeout | ErrorKind::Connect => true,
+        // A 5xx may come from a proxy after the gateway acted.
+        ErrorKind::Server => true,
+        _ => false,
+    }
+}
+
+/// The wait before retry number `retry` (1-based): full jitter over an exponential window.
+pub fn backoff(retry: u32) -> Duration {
+    let window = BACKOFF_BASE.saturating_mul(1u32 << retry.saturating_sub(1).min(16)).min(BACKOFF_CAP);
+    let nanos = window.as_nanos() as u64;
+    if nanos == 0 {
+        return Duration::ZERO;
+    }
+    Duration::from_nanos(random_u64() % (nanos + 1))
+}
+
+/// A random number from the standard library's randomly keyed hasher; good enough
+/// for jitter and it needs no extra dependency.
+fn random_u64() -> u64 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_nanos());
+    h.finish()
+}
+
+/// Parses `Retry-After`: delay-seconds or an HTTP date.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_stays_in_window() {
+        for retry in 1..40 {
+            let d = backoff(retry);
+            let window = BACKOFF_BASE.saturating_mul(1 << (retry - 1).min(16)).min(BACKOFF_CAP);
+            assert!(d <= window, "{retry}: {d:?} > {window:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+        assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
+        let later = httpdate::fmt_http_date(now + Duration::from_secs(7));
+        assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(7)));
+        let earlier = httpdate::fmt_http_date(now - Duration::from_secs(7));
+        assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+}

@@ -1,0 +1,114 @@
+//! The HTTP transport: one configured ureq agent (a connection pool) per client,
+//! and the mapping of transport failures to our error kinds.
+
+use crate::error::{Error, ErrorKind, Result};
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
+
+/// What the agent is built from (everything per client, nothing per call).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransportOptions {
+    pub connect_timeout: Duration,
+    pub verify_tls: bool,
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Explicit proxy URL; `None` means the environment (`HTTPS_PROXY`, `NO_PROXY`, …).
+    pub proxy: Option<String>,
+}
+
+pub const USER_AGENT: &str = concat!("apig/", env!("CARGO_PKG_VERSION"));
+
+pub fn build_agent(options: &TransportOptions) -> Result<ureq::Agent> {
+    let mut tls = TlsConfig::builder().disable_verification(!options.verify_tls);
+    if let Some(path) = &options.ca_file {
+        tls = tls.root_certs(load_ca_file(path)?);
+    }
+    let proxy = match &options.proxy {
+        Some(url) => Some(ureq::Proxy::new(url).map_err(|_| {
+            Error::invalid("proxy is not a valid proxy URL (http://, https://, socks5://; escape special characters in credentials)")
+        })?),
+        None => ureq::Proxy::try_from_env(),
+    };
+    let config = ureq::Agent::config_builder()
+        // We read and keep error bodies ourselves.
+        .http_status_as_error(false)
+        // A redirect is an error for this API; never carry credentials elsewhere.
+        .max_redirects(0)
+        .timeout_connect(Some(options.connect_timeout))
+        .user_agent(USER_AGENT)
+        .accept("application/json")
+        .tls_config(tls.build())
+        .proxy(proxy)
+        .max_idle_connections_per_host(64)
+        .max_idle_connections(64)
+        .build();
+    Ok(config.new_agent())
+}
+
+fn load_ca_file(path: &Path) -> Result<RootCerts> {
+    let pem = std::fs::read(path)
+        .map_err(|e| Error::invalid(format!("ca_file {}: cannot read it: {e}", path.display())))?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
+            Ok(_) => {}
+            Err(_) => return Err(Error::invalid(format!("ca_file {}: not valid PEM", path.display()))),
+        }
+    }
+    if certs.is_empty() {
+        return Err(Error::invalid(format!("ca_file {}: holds no PEM certificate", path.display())));
+    }
+    Ok(RootCerts::Specific(Arc::new(certs.into_iter().map(|c: Certificate<'static>| c).collect())))
+}
+
+/// Maps a ureq failure to our kinds. The message never contains a secret: ureq's
+/// errors describe transport events, not our headers.
+pub fn map_error(err: ureq::Error) -> Error {
+    let (kind, what) = match &err {
+        ureq::Error::Timeout(t) => (ErrorKind::Timeout, format!("timed out ({t})")),
+        ureq::Error::HostNotFound => (ErrorKind::Connect, "host not found (DNS)".to_string()),
+        ureq::Error::ConnectionFailed => (ErrorKind::Connect, "connection failed".to_string()),
+        ureq::Error::Io(e) => io_kind(e),
+        ureq::Error::Rustls(e) => (ErrorKind::Tls, format!("TLS failed: {e}")),
+        ureq::Error::Tls(e) => (ErrorKind::Tls, format!("TLS failed: {e}")),
+        ureq::Error::Pem(_) => (ErrorKind::Tls, "TLS failed: bad PEM".to_string()),
+        ureq::Error::TlsRequired => (ErrorKind::Tls, "TLS required".to_string()),
+        ureq::Error::ConnectProxyFailed(e) => (ErrorKind::Connect, format!("proxy CONNECT failed: {e}")),
+        ureq::Error::InvalidProxyUrl => (ErrorKind::InvalidArgument, "invalid proxy URL".to_string()),
+        ureq::Error::BodyStalled => (ErrorKind::Timeout, "the answer stalled".to_string()),
+        ureq::Error::BodyExceedsLimit(n) => (ErrorKind::Protocol, format!("the answer exceeds {n} bytes")),
+        ureq::Error::LargeResponseHeader(a, b) => {
+            (ErrorKind::Protocol, format!("the answer's headers are too large ({a} > {b} bytes)"))
+        }
+        ureq::Error::TooManyRedirects | ureq::Error::RedirectFailed => {
+            (ErrorKind::Protocol, "unexpected redirect".to_string())
+        }
+        ureq::Error::Protocol(e) => (ErrorKind::Protocol, format!("malformed answer: {e}")),
+        ureq::Error::BadUri(_) | ureq::Error::Http(_) => (ErrorKind::Internal, format!("request could not be built: {err}")),
+        // ureq::Error is non-exhaustive: anything new is reported, never hidden.
+        other => (ErrorKind::Connect, format!("transport error: {other}")),
+    };
+    Error::new(kind, what)
+}
+
+fn io_kind(e: &io::Error) -> (ErrorKind, String) {
+    if let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+        return (ErrorKind::Tls, format!("TLS failed: {tls}"));
+    }
+    let kind = match e.kind() {
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => ErrorKind::Timeout,
+        io::ErrorKind::InvalidData if e.to_string().contains("tls") || e.to_string().contains("TLS") => ErrorKind::Tls,
+        _ => ErrorKind::Connect,
+    };
+    let what = match e.kind() {
+        io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
+        io::ErrorKind::ConnectionReset => "connection reset by peer".to_string(),
+        io::ErrorKind::UnexpectedEof => "connection closed before a complete answer".to_string(),
+        io::ErrorKind::BrokenPipe => "connection closed while sending".to_string(),
+        _ => format!("I/O error: {e}"),
+    };
+    (kind, what)
+}
