@@ -1,0 +1,138 @@
+//! `apig-emulator`: the local APIG stand-in as a program, for C tests, the demo and any
+//! language. Prints its endpoint as the first line of output, then serves until killed.
+
+use apig::emulator::{Emulator, EmulatorOptions, Rule};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+const HELP: &str = "\
+apig-emulator: a local stand-in for Huawei Cloud APIG's delete-certificate call.
+
+USAGE: apig-emulator [OPTIONS]
+
+Prints its endpoint (e.g. http://127.0.0.1:40123) as the first line, then serves until killed.
+
+OPTIONS:
+  --port N              port on 127.0.0.1 (default 0: a free one)
+  --listen ADDR:PORT    listen on another loopback address instead
+  --cert P/C[=D1,D2]    seed certificate C in project P; bound to domains D1,D2 if given
+  --token T             accept this token too (always accepted: emulator-token)
+  --key AK:SK           accept this access key pair too (always: EMULATORAK0000000001:emulator-secret-key-0000000000000001)
+  --rules FILE          fault rules, a JSON array (see README, \"The emulator\")
+  --clock-offset S      run the emulator's clock S seconds off (clock-skew tests)
+  --idle-close-ms N     close keep-alive connections idle for N ms, silently
+  --tls-cert FILE       serve HTTPS with this PEM certificate chain ...
+  --tls-key FILE        ... and this PEM private key
+  --no-log              do not record requests (benchmarks)
+  --threads N           worker threads (default 2)
+  -h, --help            this text
+
+CONTROL API (JSON, same port): GET/DELETE /_emulator/requests,
+  PUT /_emulator/projects/P/certificates/C {\"bound_to\": [...]}, GET /_emulator/projects/P/certificates,
+  POST/GET/DELETE /_emulator/rules, POST /_emulator/tokens {\"token\"}, POST /_emulator/keys {\"ak\",\"sk\"},
+  PUT /_emulator/clock {\"offset_s\": N}
+";
+
+struct Seed {
+    certs: Vec<(String, String, Vec<String>)>,
+    tokens: Vec<String>,
+    keys: Vec<(String, String)>,
+    rules: Vec<Rule>,
+    clock_offset: i64,
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("apig-emulator: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> Result<(), String> {
+    let mut options = EmulatorOptions::default();
+    let mut seed = Seed { certs: vec![], tokens: vec![], keys: vec![], rules: vec![], clock_offset: 0 };
+    let mut tls_cert = None;
+    let mut tls_key = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
+        match arg.as_str() {
+            "-h" | "--help" => {
+                print!("{HELP}");
+                return Ok(());
+            }
+            "--port" => {
+                let port: u16 = value("--port")?.parse().map_err(|_| "--port takes 0..65535")?;
+                options.addr = Some(SocketAddr::from(([127, 0, 0, 1], port)));
+            }
+            "--listen" => {
+                let addr: SocketAddr = value("--listen")?.parse().map_err(|_| "--listen takes ADDR:PORT")?;
+                if !addr.ip().is_loopback() {
+                    return Err("--listen takes a loopback address only".into());
+                }
+                options.addr = Some(addr);
+            }
+            "--cert" => {
+                let spec = value("--cert")?;
+                let (ids, domains) = spec.split_once('=').unwrap_or((&spec, ""));
+                let (project, cert) = ids.split_once('/').ok_or("--cert takes PROJECT/CERT[=domain,...]")?;
+                let domains = domains.split(',').filter(|d| !d.is_empty()).map(str::to_string).collect();
+                seed.certs.push((project.to_string(), cert.to_string(), domains));
+            }
+            "--token" => seed.tokens.push(value("--token")?),
+            "--key" => {
+                let spec = value("--key")?;
+                let (ak, sk) = spec.split_once(':').ok_or("--key takes AK:SK")?;
+                seed.keys.push((ak.to_string(), sk.to_string()));
+            }
+            "--rules" => {
+                let path = value("--rules")?;
+                let text = std::fs::read_to_string(&path).map_err(|e| format!("--rules {path}: {e}"))?;
+                let json: serde_json::Value =
+                    serde_json::from_str(&text).map_err(|e| format!("--rules {path}: not JSON: {e}"))?;
+                let items = json.as_array().ok_or_else(|| format!("--rules {path}: expected a JSON array"))?;
+                for item in items {
+                    seed.rules.push(Rule::from_json(item).map_err(|e| format!("--rules {path}: {e}"))?);
+                }
+            }
+            "--clock-offset" => {
+                seed.clock_offset = value("--clock-offset")?.parse().map_err(|_| "--clock-offset takes seconds")?;
+            }
+            "--idle-close-ms" => {
+                let ms: u64 = value("--idle-close-ms")?.parse().map_err(|_| "--idle-close-ms takes a number")?;
+                options.idle_close = Some(Duration::from_millis(ms));
+            }
+            "--tls-cert" => tls_cert = Some(value("--tls-cert")?.into()),
+            "--tls-key" => tls_key = Some(value("--tls-key")?.into()),
+            "--no-log" => options.no_log = true,
+            "--threads" => {
+                options.threads = Some(value("--threads")?.parse().map_err(|_| "--threads takes a number")?);
+            }
+            other => return Err(format!("unknown argument {other:?} (see --help)")),
+        }
+    }
+    options.tls = match (tls_cert, tls_key) {
+        (Some(c), Some(k)) => Some((c, k)),
+        (None, None) => None,
+        _ => return Err("--tls-cert and --tls-key go together".into()),
+    };
+    let emulator = Emulator::start_with(options).map_err(|e| format!("cannot start: {e}"))?;
+    for (project, cert, domains) in &seed.certs {
+        let domains: Vec<&str> = domains.iter().map(String::as_str).collect();
+        emulator.add_certificate(project, cert, &domains);
+    }
+    seed.tokens.iter().for_each(|t| emulator.add_token(t));
+    seed.keys.iter().for_each(|(ak, sk)| emulator.add_key(ak, sk));
+    seed.rules.into_iter().for_each(|r| emulator.push_rule(r));
+    emulator.set_clock_offset(seed.clock_offset);
+    let mut out = std::io::stdout();
+    writeln!(out, "{}", emulator.url()).and_then(|_| out.flush()).map_err(|e| e.to_string())?;
+    loop {
+        std::thread::park();
+    }
+}

@@ -1,0 +1,157 @@
+//! A local stand-in for APIG on 127.0.0.1, for tests (ours and our users'), the demo and
+//! any language: certificates per project, token and AK/SK checks, a request log, and
+//! faults on demand. Started in-process ([`Emulator::start`]) or as the `apig-emulator` binary.
+
+mod body;
+mod conn;
+pub mod rules;
+mod server;
+pub mod state;
+
+pub use rules::{Action, Rule};
+pub use state::{BOUND_ERROR_CODE, DEFAULT_AK, DEFAULT_SK, DEFAULT_TOKEN, RecordedRequest};
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How to start an emulator.
+#[derive(Debug, Clone, Default)]
+pub struct EmulatorOptions {
+    /// Address to listen on; default `127.0.0.1:0` (a free port).
+    pub addr: Option<SocketAddr>,
+    /// Close keep-alive connections that stay idle this long, silently (no `Connection: close`).
+    pub idle_close: Option<Duration>,
+    /// Serve HTTPS with this certificate chain and key (PEM files).
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Do not record requests (for benchmarks).
+    pub no_log: bool,
+    /// Worker threads (default 2).
+    pub threads: Option<usize>,
+}
+
+/// A running emulator; stops when dropped.
+pub struct Emulator {
+    addr: SocketAddr,
+    https: bool,
+    state: Arc<state::State>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Emulator {
+    /// Starts an emulator on a free port of 127.0.0.1.
+    pub fn start() -> io::Result<Emulator> {
+        Emulator::start_with(EmulatorOptions::default())
+    }
+
+    pub fn start_with(options: EmulatorOptions) -> io::Result<Emulator> {
+        let tls = match &options.tls {
+            Some((cert, key)) => Some(tls_acceptor(cert, key)?),
+            None => None,
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(options.threads.unwrap_or(2).max(1))
+            .thread_name("apig-emulator")
+            .enable_all()
+            .build()?;
+        let addr = options.addr.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let std_listener = std::net::TcpListener::bind(addr)?;
+        std_listener.set_nonblocking(true)?;
+        let addr = std_listener.local_addr()?;
+        let listener = {
+            let _guard = runtime.enter();
+            tokio::net::TcpListener::from_std(std_listener)?
+        };
+        let state = Arc::new(state::State::new(!options.no_log));
+        let server_options = Arc::new(server::ServerOptions { idle_close: options.idle_close, tls });
+        runtime.spawn(server::accept_loop(listener, state.clone(), server_options));
+        Ok(Emulator { addr, https: options.tls.is_some(), state, runtime: Some(runtime) })
+    }
+
+    /// The endpoint to give a client, e.g. `http://127.0.0.1:40123`.
+    pub fn url(&self) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Adds a certificate to a project; a certificate bound to domain names cannot be deleted.
+    pub fn add_certificate(&self, project_id: &str, certificate_id: &str, bound_to: &[&str]) {
+        self.state.add_certificate(project_id, certificate_id, bound_to.iter().map(|d| d.to_string()).collect());
+    }
+
+    /// The certificates a project still has.
+    pub fn certificates(&self, project_id: &str) -> Vec<String> {
+        self.state.certificates(project_id)
+    }
+
+    /// Accepts another token (the default [`DEFAULT_TOKEN`] is always accepted).
+    pub fn add_token(&self, token: &str) {
+        self.state.add_token(token);
+    }
+
+    /// Accepts another access key pair (the default [`DEFAULT_AK`]/[`DEFAULT_SK`] is always accepted).
+    pub fn add_key(&self, ak: &str, sk: &str) {
+        self.state.add_key(ak, sk);
+    }
+
+    /// Adds a fault rule (checked in the order added).
+    pub fn push_rule(&self, rule: Rule) {
+        self.state.push_rule(rule);
+    }
+
+    pub fn clear_rules(&self) {
+        self.state.clear_rules();
+    }
+
+    /// Sets the emulator's clock this many seconds off the real one.
+    pub fn set_clock_offset(&self, seconds: i64) {
+        self.state.set_clock_offset(seconds);
+    }
+
+    /// Every API request received so far (control requests excluded).
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state.requests()
+    }
+
+    pub fn clear_requests(&self) {
+        self.state.clear_requests();
+    }
+
+    /// Stops serving; open connections are dropped.
+    pub fn stop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn tls_acceptor(cert: &PathBuf, key: &PathBuf) -> io::Result<tokio_rustls::TlsAcceptor> {
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |what: &str, e: &dyn std::fmt::Display| io::Error::new(io::ErrorKind::InvalidInput, format!("{what}: {e}"));
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| bad("TLS certificate", &e))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| bad("TLS certificate", &e))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| bad("TLS key", &e))?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad("TLS", &e))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| bad("TLS", &e))?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}

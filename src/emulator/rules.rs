@@ -1,0 +1,158 @@
+//! Fault rules: how the emulator misbehaves on purpose, matched per request.
+
+use serde_json::{Map, Value, json};
+use std::time::Duration;
+
+/// What a matching rule makes the emulator do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Answer with `status`, `body` and `headers` (after `delay`).
+    Respond,
+    /// Close the connection with a TCP reset, without an answer.
+    Reset,
+    /// Close the connection cleanly (FIN), without an answer.
+    Close,
+    /// Send the status line and headers, then drip the body one byte every `drip` interval.
+    Drip,
+    /// Answer 200 with a body of `body_bytes` bytes, streamed (never held in memory).
+    Huge,
+    /// Answer with a redirect (`status`, default 302) to `location`.
+    Redirect,
+    /// Answer normally (the real certificate logic), after `delay`.
+    Pass,
+}
+
+/// One fault rule. Matches a request by project and certificate id (absent = any);
+/// `times` limits how many requests it applies to (absent = all).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub project_id: Option<String>,
+    pub certificate_id: Option<String>,
+    pub times: Option<u64>,
+    pub action: Action,
+    pub delay: Duration,
+    pub status: u16,
+    pub body: String,
+    pub headers: Vec<(String, String)>,
+    pub body_bytes: u64,
+    pub drip: Duration,
+    pub location: String,
+}
+
+impl Default for Rule {
+    fn default() -> Rule {
+        Rule {
+            project_id: None,
+            certificate_id: None,
+            times: None,
+            action: Action::Respond,
+            delay: Duration::ZERO,
+            status: 500,
+            body: String::new(),
+            headers: Vec::new(),
+            body_bytes: 0,
+            drip: Duration::from_millis(100),
+            location: "http://127.0.0.1:9/elsewhere".into(),
+        }
+    }
+}
+
+impl Rule {
+    pub fn matches(&self, project_id: &str, certificate_id: &str) -> bool {
+        self.project_id.as_deref().is_none_or(|p| p == project_id)
+            && self.certificate_id.as_deref().is_none_or(|c| c == certificate_id)
+    }
+
+    /// Parses the JSON form (documented in the README):
+    /// `{"certificate_id": "c1", "times": 2, "action": "respond", "status": 429,
+    ///   "body": "…", "headers": {"Retry-After": "1"}, "delay_ms": 0}`.
+    pub fn from_json(value: &Value) -> Result<Rule, String> {
+        let obj = value.as_object().ok_or("a rule is a JSON object")?;
+        let mut rule = Rule::default();
+        for (key, v) in obj {
+            match key.as_str() {
+                "project_id" => rule.project_id = Some(text(v, key)?),
+                "certificate_id" => rule.certificate_id = Some(text(v, key)?),
+                "times" => rule.times = Some(number(v, key)?),
+                "delay_ms" => rule.delay = Duration::from_millis(number(v, key)?),
+                "drip_ms" => rule.drip = Duration::from_millis(number(v, key)?),
+                "body_bytes" => rule.body_bytes = number(v, key)?,
+                "status" => {
+                    rule.status = u16::try_from(number(v, key)?)
+                        .ok()
+                        .filter(|s| (100..=999).contains(s))
+                        .ok_or("status must be 100..=999")?
+                }
+                "body" => rule.body = text(v, key)?,
+                "location" => rule.location = text(v, key)?,
+                "headers" => {
+                    let map = v.as_object().ok_or("headers is an object of strings")?;
+                    for (name, value) in map {
+                        rule.headers.push((name.clone(), text(value, name)?));
+                    }
+                }
+                "action" => {
+                    rule.action = match text(v, key)?.as_str() {
+                        "respond" => Action::Respond,
+                        "reset" => Action::Reset,
+                        "close" => Action::Close,
+                        "drip" => Action::Drip,
+                        "huge" => Action::Huge,
+                        "redirect" => Action::Redirect,
+                        "pass" => Action::Pass,
+                        other => return Err(format!("unknown action {other:?}")),
+                    }
+                }
+                other => return Err(format!("unknown rule field {other:?}")),
+            }
+        }
+        if rule.action == Action::Redirect && !obj.contains_key("status") {
+            rule.status = 302;
+        }
+        if rule.action == Action::Drip && !obj.contains_key("status") {
+            rule.status = 200;
+        }
+        Ok(rule)
+    }
+
+    pub fn to_json(&self) -> Value {
+        let headers: Map<String, Value> =
+            self.headers.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        json!({
+            "project_id": self.project_id,
+            "certificate_id": self.certificate_id,
+            "times": self.times,
+            "action": format!("{:?}", self.action).to_ascii_lowercase(),
+            "delay_ms": self.delay.as_millis() as u64,
+            "status": self.status,
+            "body": self.body,
+            "headers": headers,
+        })
+    }
+}
+
+fn text(v: &Value, key: &str) -> Result<String, String> {
+    v.as_str().map(str::to_string).ok_or_else(|| format!("{key} must be a string"))
+}
+
+fn number(v: &Value, key: &str) -> Result<u64, String> {
+    v.as_u64().ok_or_else(|| format!("{key} must be a non-negative integer"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses() {
+        let r = Rule::from_json(&json!({"certificate_id": "c", "times": 2, "status": 429,
+            "headers": {"Retry-After": "1"}, "body": "{}"}))
+        .unwrap();
+        assert_eq!(r.status, 429);
+        assert_eq!(r.times, Some(2));
+        assert!(r.matches("any", "c") && !r.matches("any", "d"));
+        assert!(Rule::from_json(&json!({"bogus": 1})).is_err());
+        assert!(Rule::from_json(&json!({"action": "explode"})).is_err());
+        assert_eq!(Rule::from_json(&json!({"action": "redirect"})).unwrap().status, 302);
+    }
+}

@@ -1,0 +1,427 @@
+//! The emulator's HTTP side: the APIG delete call, faults, and the control API.
+
+use super::body::EmuBody;
+use super::conn::Conn;
+use super::rules::{Action, Rule};
+use super::state::{Decision, RecordedRequest, State};
+use crate::signing;
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::header::HeaderValue;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::net::TcpListener;
+
+/// Signatures dated further than this from the emulator's clock are refused (as APIG does).
+pub const MAX_CLOCK_SKEW_SECS: i64 = 15 * 60;
+
+pub struct ServerOptions {
+    pub idle_close: Option<Duration>,
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+/// Why a request ends without an answer (hyper then drops the connection).
+#[derive(Debug)]
+struct Abort;
+impl std::fmt::Display for Abort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped on purpose")
+    }
+}
+impl std::error::Error for Abort {}
+
+type Answer = Result<Response<EmuBody>, Abort>;
+
+pub async fn accept_loop(listener: TcpListener, state: Arc<State>, options: Arc<ServerOptions>) {
+    let connections = Arc::new(AtomicU64::new(1));
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let _ = stream.set_nodelay(true);
+        let id = connections.fetch_add(1, Ordering::Relaxed);
+        let state = state.clone();
+        let options = options.clone();
+        tokio::spawn(async move {
+            let (conn, reset) = Conn::new(stream, options.idle_close);
+            match &options.tls {
+                Some(acceptor) => {
+                    if let Ok(tls) = acceptor.accept(conn).await {
+                        serve(TokioIo::new(tls), state, reset, id).await;
+                    }
+                }
+                None => serve(TokioIo::new(conn), state, reset, id).await,
+            }
+        });
+    }
+}
+
+async fn serve<IO>(io: IO, state: Arc<State>, reset: Arc<AtomicBool>, connection: u64)
+where
+    IO: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| {
+        let state = state.clone();
+        let reset = reset.clone();
+        async move { handle(req, state, reset, connection).await }
+    });
+    let _ = http1::Builder::new().keep_alive(true).serve_connection(io, service).await;
+}
+
+async fn handle(req: Request<Incoming>, state: Arc<State>, reset: Arc<AtomicBool>, connection: u64) -> Answer {
+    if req.uri().path().starts_with("/_emulator/") {
+        return Ok(control(req, &state).await);
+    }
+    let seq = state.next_seq();
+    let request_id = format!("emu-{seq:08}-{:08x}", connection.wrapping_mul(0x9e37_79b9) as u32);
+    let path = req.uri().path().to_string();
+    let segments: Vec<&str> = path.split('/').collect();
+    let ids = match segments.as_slice() {
+        ["", "v2", project, "apigw", "certificates", cert] if !project.is_empty() && !cert.is_empty() => {
+            Some((project.to_string(), cert.to_string()))
+        }
+        _ => None,
+    };
+    let mut record = RecordedRequest {
+        seq,
+        connection,
+        method: req.method().to_string(),
+        path: path.clone(),
+        project_id: ids.as_ref().map(|i| i.0.clone()),
+        certificate_id: ids.as_ref().map(|i| i.1.clone()),
+        auth: auth_kind(&req),
+        headers: recorded_headers(&req),
+        status: 0,
+        outcome: String::new(),
+        request_id: request_id.clone(),
+    };
+    let Some((project, cert)) = ids else {
+        return finish(&state, record, apig_error(404, "APIG.0101", "The API does not exist or has not been published in an environment", &request_id, &state));
+    };
+    if req.method() != Method::DELETE {
+        return finish(&state, record, apig_error(405, "APIG.0106", "Method not allowed", &request_id, &state));
+    }
+    if let Some(rule) = state.take_rule(&project, &cert) {
+        if !rule.delay.is_zero() {
+            tokio::time::sleep(rule.delay).await;
+        }
+        if rule.action != Action::Pass {
+            return fault(&state, record, &rule, &request_id, &reset);
+        }
+    }
+    if let Err(answer) = authenticate(&req, &state, &project, &request_id) {
+        record.outcome = "unauthorized".into();
+        return finish(&state, record, answer);
+    }
+    let answer = match state.delete(&project, &cert) {
+        Decision::Deleted => {
+            record.outcome = "deleted".into();
+            empty(204, &request_id, &state)
+        }
+        Decision::NotFound => {
+            record.outcome = "not_found".into();
+            apig_error(404, "APIG.3021", &format!("The SSL certificate {cert} does not exist"), &request_id, &state)
+        }
+        Decision::Bound(domains) => {
+            record.outcome = "bound".into();
+            let msg = format!(
+                "The SSL certificate {cert} is bound to domain names ({}) and cannot be deleted",
+                domains.join(", ")
+            );
+            apig_error(403, super::state::BOUND_ERROR_CODE, &msg, &request_id, &state)
+        }
+    };
+    finish(&state, record, answer)
+}
+
+fn finish(state: &State, mut record: RecordedRequest, answer: Response<EmuBody>) -> Answer {
+    record.status = answer.status().as_u16();
+    if record.outcome.is_empty() {
+        record.outcome = "answered".into();
+    }
+    state.record(record);
+    Ok(answer)
+}
+
+fn fault(state: &State, mut record: RecordedRequest, rule: &Rule, request_id: &str, reset: &AtomicBool) -> Answer {
+    record.outcome = format!("fault:{:?}", rule.action).to_ascii_lowercase();
+    match rule.action {
+        Action::Reset | Action::Close => {
+            reset.store(rule.action == Action::Reset, Ordering::Relaxed);
+            state.record(record);
+            Err(Abort)
+        }
+        Action::Respond | Action::Pass => {
+            let mut answer = response(rule.status, EmuBody::full(rule.body.clone()), request_id, state);
+            add_headers(&mut answer, &rule.headers);
+            finish(state, record, answer)
+        }
+        Action::Redirect => {
+            let mut answer = response(rule.status, EmuBody::full(rule.body.clone()), request_id, state);
+            add_headers(&mut answer, &[("Location".into(), rule.location.clone())]);
+            add_headers(&mut answer, &rule.headers);
+            finish(state, record, answer)
+        }
+        Action::Drip => {
+            let body = if rule.body.is_empty() { "x".repeat(1024) } else { rule.body.clone() };
+            let mut answer = response(rule.status, EmuBody::drip(body, rule.drip), request_id, state);
+            add_headers(&mut answer, &rule.headers);
+            finish(state, record, answer)
+        }
+        Action::Huge => {
+            let mut answer = response(rule.status, EmuBody::huge(rule.body_bytes), request_id, state);
+            add_headers(&mut answer, &rule.headers);
+            finish(state, record, answer)
+        }
+    }
+}
+
+fn add_headers(answer: &mut Response<EmuBody>, headers: &[(String, String)]) {
+    for (name, value) in headers {
+        if let (Ok(n), Ok(v)) = (hyper::header::HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str())) {
+            answer.headers_mut().insert(n, v);
+        }
+    }
+}
+
+/// Checks the token or the AK/SK signature; the error answer is what APIG would say.
+fn authenticate(req: &Request<Incoming>, state: &State, project: &str, request_id: &str) -> Result<(), Response<EmuBody>> {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if let Some(token) = header("x-auth-token") {
+        return if state.token_ok(token) {
+            Ok(())
+        } else {
+            Err(apig_error(401, "APIG.1002", "Incorrect token or token resolution failed", request_id, state))
+        };
+    }
+    let Some(authorization) = header("authorization") else {
+        return Err(apig_error(401, "APIG.1000", "Token is missing", request_id, state));
+    };
+    let refuse = |msg: &str| Err(apig_error(401, "APIGW.0301", msg, request_id, state));
+    let Some(parsed) = signing::parse_authorization(authorization) else {
+        return refuse("Incorrect IAM authentication information: unsupported authorization header");
+    };
+    let Some(sk) = state.secret_key(parsed.access) else {
+        return refuse("Incorrect IAM authentication information: unknown access key");
+    };
+    if !parsed.signed_headers.contains(&"host") || !parsed.signed_headers.contains(&"x-sdk-date") {
+        return refuse("Incorrect IAM authentication information: host and x-sdk-date must be signed");
+    }
+    if header("x-security-token").is_some() && !parsed.signed_headers.contains(&"x-security-token") {
+        return refuse("Incorrect IAM authentication information: x-security-token must be signed");
+    }
+    let Some(date) = header("x-sdk-date") else {
+        return refuse("Incorrect IAM authentication information: x-sdk-date is missing");
+    };
+    let Some(signed_at) = signing::parse_sdk_date(date) else {
+        return refuse("Incorrect IAM authentication information: x-sdk-date is malformed");
+    };
+    if (signed_at - state.now_unix()).abs() > MAX_CLOCK_SKEW_SECS {
+        return refuse("Incorrect IAM authentication information: signature expired (check the clock)");
+    }
+    let mut headers: Vec<(&str, &str)> = Vec::new();
+    for name in &parsed.signed_headers {
+        match header(name) {
+            Some(value) => headers.push((name, value)),
+            None => return refuse("Incorrect IAM authentication information: a signed header is missing"),
+        }
+    }
+    let query: Vec<(String, String)> = req
+        .uri()
+        .query()
+        .map(|q| q.split('&').filter(|p| !p.is_empty()).map(split_query_pair).collect())
+        .unwrap_or_default();
+    let query_refs: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let input = signing::SigningInput {
+        method: req.method().as_str(),
+        path: req.uri().path(),
+        query: &query_refs,
+        headers: &headers,
+        body_sha256: signing::EMPTY_BODY_SHA256,
+    };
+    let expected = signing::signature(&sk, &signing::string_to_sign(&signing::canonical_request(&input), date));
+    if expected != parsed.signature {
+        return refuse("Incorrect IAM authentication information: verify aksk signature fail");
+    }
+    if let Some(p) = header("x-project-id") {
+        if p != project {
+            return Err(apig_error(403, "APIG.1005", "No permissions to request this method (project mismatch)", request_id, state));
+        }
+    }
+    Ok(())
+}
+
+fn split_query_pair(pair: &str) -> (String, String) {
+    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+    (decode(k), decode(v))
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn auth_kind(req: &Request<Incoming>) -> &'static str {
+    if req.headers().contains_key("x-auth-token") {
+        "token"
+    } else if req.headers().contains_key("authorization") {
+        "aksk"
+    } else {
+        "none"
+    }
+}
+
+/// The headers as received, with secret values replaced.
+fn recorded_headers(req: &Request<Incoming>) -> Vec<(String, String)> {
+    req.headers()
+        .iter()
+        .map(|(name, value)| {
+            let value = match name.as_str() {
+                "x-auth-token" | "x-security-token" => "<redacted>".to_string(),
+                _ => String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            };
+            (name.as_str().to_string(), value)
+        })
+        .collect()
+}
+
+fn response(status: u16, body: EmuBody, request_id: &str, state: &State) -> Response<EmuBody> {
+    let mut answer = Response::new(body);
+    *answer.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = answer.headers_mut();
+    if let Ok(v) = HeaderValue::try_from(request_id) {
+        headers.insert("x-request-id", v);
+    }
+    // The emulator's own clock (which tests may set off), as a gateway's Date would be.
+    let now = UNIX_EPOCH + Duration::from_secs(state.now_unix().max(0) as u64);
+    if let Ok(v) = HeaderValue::try_from(httpdate::fmt_http_date(now)) {
+        headers.insert("date", v);
+    }
+    answer
+}
+
+fn empty(status: u16, request_id: &str, state: &State) -> Response<EmuBody> {
+    response(status, EmuBody::empty(), request_id, state)
+}
+
+fn apig_error(status: u16, code: &str, msg: &str, request_id: &str, state: &State) -> Response<EmuBody> {
+    let body = json!({"error_code": code, "error_msg": msg, "request_id": request_id}).to_string();
+    let mut answer = response(status, EmuBody::full(body), request_id, state);
+    answer.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+    answer
+}
+
+fn json_answer(status: u16, value: Value) -> Response<EmuBody> {
+    let mut answer = Response::new(EmuBody::full(value.to_string()));
+    *answer.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::OK);
+    answer.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+    answer
+}
+
+/// The control API (`/_emulator/…`): seed certificates, credentials, rules; read the log.
+async fn control(req: Request<Incoming>, state: &State) -> Response<EmuBody> {
+    let method = req.method().clone();
+    let path = req.uri().path().trim_end_matches('/').to_string();
+    let body = match http_body_util::Limited::new(req.into_body(), 1 << 20).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return json_answer(413, json!({"error": "control body over 1 MiB"})),
+    };
+    match control_action(&method, &path, &body, state) {
+        Ok(value) => json_answer(200, value),
+        Err((status, msg)) => json_answer(status, json!({ "error": msg })),
+    }
+}
+
+fn control_action(method: &Method, path: &str, body: &Bytes, state: &State) -> Result<Value, (u16, String)> {
+    let parse = || -> Result<Value, (u16, String)> {
+        if body.is_empty() {
+            return Ok(json!({}));
+        }
+        serde_json::from_slice(body).map_err(|e| (400, format!("body is not JSON: {e}")))
+    };
+    let segments: Vec<&str> = path.trim_start_matches("/_emulator/").split('/').collect();
+    match (method, segments.as_slice()) {
+        (&Method::GET, ["requests"]) => Ok(Value::Array(state.requests().iter().map(|r| r.to_json()).collect())),
+        (&Method::DELETE, ["requests"]) => {
+            state.clear_requests();
+            Ok(json!({}))
+        }
+        (&Method::GET, ["projects", project, "certificates"]) => Ok(json!(state.certificates(project))),
+        (&Method::PUT, ["projects", project, "certificates", cert]) => {
+            let value = parse()?;
+            let bound: Vec<String> = match value.get("bound_to") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(Value::Array(items)) => items.iter().filter_map(|d| d.as_str().map(str::to_string)).collect(),
+                Some(_) => return Err((400, "bound_to must be a list of domain names".into())),
+            };
+            state.add_certificate(project, cert, bound);
+            Ok(json!({}))
+        }
+        (&Method::GET, ["rules"]) => Ok(Value::Array(state.rules().iter().map(Rule::to_json).collect())),
+        (&Method::POST, ["rules"]) => {
+            let value = parse()?;
+            let items = match value {
+                Value::Array(items) => items,
+                single => vec![single],
+            };
+            let rules: Result<Vec<Rule>, String> = items.iter().map(Rule::from_json).collect();
+            for rule in rules.map_err(|e| (400, e))? {
+                state.push_rule(rule);
+            }
+            Ok(json!({}))
+        }
+        (&Method::DELETE, ["rules"]) => {
+            state.clear_rules();
+            Ok(json!({}))
+        }
+        (&Method::POST, ["tokens"]) => match parse()?.get("token").and_then(Value::as_str) {
+            Some(token) => {
+                state.add_token(token);
+                Ok(json!({}))
+            }
+            None => Err((400, "give {\"token\": \"...\"}".into())),
+        },
+        (&Method::POST, ["keys"]) => {
+            let value = parse()?;
+            match (value.get("ak").and_then(Value::as_str), value.get("sk").and_then(Value::as_str)) {
+                (Some(ak), Some(sk)) => {
+                    state.add_key(ak, sk);
+                    Ok(json!({}))
+                }
+                _ => Err((400, "give {\"ak\": \"...\", \"sk\": \"...\"}".into())),
+            }
+        }
+        (&Method::PUT, ["clock"]) => match parse()?.get("offset_s").and_then(Value::as_i64) {
+            Some(offset) => {
+                state.set_clock_offset(offset);
+                Ok(json!({}))
+            }
+            None => Err((400, "give {\"offset_s\": seconds}".into())),
+        },
+        _ => Err((404, format!("no control endpoint {method} {path}"))),
+    }
+}
+
+pub fn unix_now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+

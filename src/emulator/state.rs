@@ -1,0 +1,184 @@
+//! The emulator's state: certificates per project, accepted credentials, fault rules
+//! and the log of every request received.
+
+use super::rules::Rule;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The token the emulator accepts unless told otherwise.
+pub const DEFAULT_TOKEN: &str = "emulator-token";
+/// The access key pair the emulator accepts unless told otherwise.
+pub const DEFAULT_AK: &str = "EMULATORAK0000000001";
+pub const DEFAULT_SK: &str = "emulator-secret-key-0000000000000001";
+/// The error code the emulator answers (with 403) for a certificate still bound to a domain.
+/// APIG documents no code for it; related "still bound" refusals are APIG.34xx with 403.
+pub const BOUND_ERROR_CODE: &str = "APIG.3474";
+
+/// One request as the emulator saw it. Secret header values are never recorded.
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    pub seq: u64,
+    pub connection: u64,
+    pub method: String,
+    pub path: String,
+    pub project_id: Option<String>,
+    pub certificate_id: Option<String>,
+    /// "token", "aksk" or "none".
+    pub auth: &'static str,
+    /// Names of the headers received (lower case), with non-secret values.
+    pub headers: Vec<(String, String)>,
+    pub status: u16,
+    pub outcome: String,
+    pub request_id: String,
+}
+
+impl RecordedRequest {
+    pub fn to_json(&self) -> Value {
+        let headers: serde_json::Map<String, Value> =
+            self.headers.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        json!({
+            "seq": self.seq,
+            "connection": self.connection,
+            "method": self.method,
+            "path": self.path,
+            "project_id": self.project_id,
+            "certificate_id": self.certificate_id,
+            "auth": self.auth,
+            "headers": headers,
+            "status": self.status,
+            "outcome": self.outcome,
+            "request_id": self.request_id,
+        })
+    }
+}
+
+#[derive(Default)]
+struct Store {
+    /// project → certificate → domains it is bound to.
+    projects: HashMap<String, BTreeMap<String, Vec<String>>>,
+    tokens: BTreeSet<String>,
+    /// ak → sk
+    keys: HashMap<String, String>,
+    rules: Vec<(Rule, u64)>,
+    log: Vec<RecordedRequest>,
+}
+
+/// Shared by the server's tasks and the controlling API.
+pub struct State {
+    store: Mutex<Store>,
+    next_seq: AtomicU64,
+    /// Seconds added to the real clock: the emulator's idea of "now" (for clock-skew tests).
+    clock_offset: std::sync::atomic::AtomicI64,
+    /// When false, requests are not recorded (the benchmark mode).
+    pub record: bool,
+}
+
+/// What the certificate logic decided.
+pub enum Decision {
+    Deleted,
+    NotFound,
+    Bound(Vec<String>),
+}
+
+impl State {
+    pub fn new(record: bool) -> State {
+        let mut store = Store::default();
+        store.tokens.insert(DEFAULT_TOKEN.to_string());
+        store.keys.insert(DEFAULT_AK.to_string(), DEFAULT_SK.to_string());
+        State { store: Mutex::new(store), next_seq: AtomicU64::new(1), clock_offset: Default::default(), record }
+    }
+
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        // A panic elsewhere must not take the emulator down with a poisoned lock.
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn add_certificate(&self, project: &str, certificate: &str, bound_to: Vec<String>) {
+        self.store().projects.entry(project.to_string()).or_default().insert(certificate.to_string(), bound_to);
+    }
+
+    pub fn certificates(&self, project: &str) -> Vec<String> {
+        self.store().projects.get(project).map(|c| c.keys().cloned().collect()).unwrap_or_default()
+    }
+
+    pub fn add_token(&self, token: &str) {
+        self.store().tokens.insert(token.to_string());
+    }
+
+    pub fn add_key(&self, ak: &str, sk: &str) {
+        self.store().keys.insert(ak.to_string(), sk.to_string());
+    }
+
+    pub fn token_ok(&self, token: &str) -> bool {
+        self.store().tokens.contains(token)
+    }
+
+    pub fn secret_key(&self, ak: &str) -> Option<String> {
+        self.store().keys.get(ak).cloned()
+    }
+
+    pub fn push_rule(&self, rule: Rule) {
+        self.store().rules.push((rule, 0));
+    }
+
+    pub fn clear_rules(&self) {
+        self.store().rules.clear();
+    }
+
+    pub fn rules(&self) -> Vec<Rule> {
+        self.store().rules.iter().map(|(r, _)| r.clone()).collect()
+    }
+
+    /// The first rule that matches and is not used up; counts the use.
+    pub fn take_rule(&self, project: &str, certificate: &str) -> Option<Rule> {
+        let mut store = self.store();
+        let (rule, used) = store
+            .rules
+            .iter_mut()
+            .find(|(r, used)| r.matches(project, certificate) && r.times.is_none_or(|t| *used < t))?;
+        *used += 1;
+        Some(rule.clone())
+    }
+
+    pub fn delete(&self, project: &str, certificate: &str) -> Decision {
+        let mut store = self.store();
+        let Some(certs) = store.projects.get_mut(project) else { return Decision::NotFound };
+        match certs.get(certificate) {
+            None => Decision::NotFound,
+            Some(domains) if !domains.is_empty() => Decision::Bound(domains.clone()),
+            Some(_) => {
+                certs.remove(certificate);
+                Decision::Deleted
+            }
+        }
+    }
+
+    pub fn set_clock_offset(&self, seconds: i64) {
+        self.clock_offset.store(seconds, Ordering::Relaxed);
+    }
+
+    /// The emulator's clock, in Unix seconds.
+    pub fn now_unix(&self) -> i64 {
+        super::server::unix_now() + self.clock_offset.load(Ordering::Relaxed)
+    }
+
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn record(&self, request: RecordedRequest) {
+        if self.record {
+            self.store().log.push(request);
+        }
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.store().log.clone()
+    }
+
+    pub fn clear_requests(&self) {
+        self.store().log.clear();
+    }
+}
