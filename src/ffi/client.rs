@@ -1,0 +1,194 @@
+//! The reusable client handle and its options handle.
+
+use super::error::apig_error;
+use super::guard::{guard, optional_str, required_str};
+use super::status::apig_status;
+use crate::client::{Client, ClientBuilder, DeleteOptions};
+use crate::error::{Error, ErrorKind};
+use std::ffi::c_char;
+use std::time::Duration;
+
+/// Options for `apig_client_new`. Opaque; created by `apig_client_options_new`, freed by
+/// `apig_client_options_free`. Not thread-safe: use one from one thread at a time.
+/// Setters store values; `apig_client_new` checks them all and explains any refusal.
+#[allow(non_camel_case_types)]
+#[derive(Default)]
+pub struct apig_client_options {
+    builder: ClientBuilder,
+}
+
+/// A client: options checked once, and a pool of keep-alive connections. Opaque; created by
+/// `apig_client_new`, freed by `apig_client_free`. Thread-safe: one client may be used by
+/// any number of threads at once (free it only after they are done).
+#[allow(non_camel_case_types)]
+pub struct apig_client {
+    client: Client,
+}
+
+fn null(field: &str) -> Error {
+    Error::new(ErrorKind::InvalidArgument, format!("{field} is NULL"))
+}
+
+/// Applies `f` to the options behind `options` (checked for NULL).
+fn with_options(
+    options: *mut apig_client_options,
+    f: impl FnOnce(ClientBuilder) -> Result<ClientBuilder, Error>,
+) -> apig_status {
+    guard(std::ptr::null_mut(), || {
+        // SAFETY: NULL or a pointer from apig_client_options_new, used by one thread at a time.
+        let options = unsafe { options.as_mut() }.ok_or_else(|| null("options"))?;
+        options.builder = f(std::mem::take(&mut options.builder))?;
+        Ok(())
+    })
+}
+
+/// A new, empty options object (never NULL unless memory is exhausted).
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_client_options_new() -> *mut apig_client_options {
+    super::guard::guard_value(std::ptr::null_mut(), || Box::into_raw(Box::default()))
+}
+
+/// Frees an options object. NULL is fine.
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_client_options_free(options: *mut apig_client_options) {
+    if !options.is_null() {
+        // SAFETY: from apig_client_options_new, freed once.
+        super::guard::guard_value((), || drop(unsafe { Box::from_raw(options) }));
+    }
+}
+
+macro_rules! string_setter {
+    ($(#[$doc:meta])* $name:ident, $field:literal, $method:ident) => {
+        $(#[$doc])*
+        #[unsafe(no_mangle)]
+        pub extern "C" fn $name(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+            // SAFETY: `value` is NULL or a NUL-terminated string.
+            with_options(options, |b| Ok(b.$method(unsafe { required_str($field, value) }?)))
+        }
+    };
+}
+
+string_setter!(
+    /// The base URL, e.g. "https://apig.cn-north-4.myhuaweicloud.com". Wins over the region.
+    apig_client_options_set_endpoint, "endpoint", endpoint);
+string_setter!(
+    /// A region id such as "cn-north-4" (any well-formed id); HUAWEICLOUD_SDK_REGION_APIG_<REGION> overrides.
+    apig_client_options_set_region, "region", region);
+string_setter!(
+    /// The default project of the client's calls.
+    apig_client_options_set_project_id, "project_id", project_id);
+string_setter!(
+    /// Authenticate with an IAM token (X-Auth-Token). The string is copied.
+    apig_client_options_set_token, "token", token);
+string_setter!(
+    /// The security token of temporary AK/SK credentials. The string is copied.
+    apig_client_options_set_security_token, "security_token", security_token);
+string_setter!(
+    /// Trust the CA certificates of this PEM file instead of the built-in roots.
+    apig_client_options_set_ca_file, "ca_file", ca_file);
+string_setter!(
+    /// An explicit proxy URL (default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment).
+    apig_client_options_set_proxy, "proxy", proxy);
+
+/// Authenticate by signing with an access key pair (SDK-HMAC-SHA256). Strings are copied.
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_client_options_set_ak_sk(
+    options: *mut apig_client_options,
+    ak: *const c_char,
+    sk: *const c_char,
+) -> apig_status {
+    // SAFETY: NULL or NUL-terminated strings.
+    with_options(options, |b| Ok(b.ak_sk(unsafe { required_str("ak", ak) }?, unsafe { required_str("sk", sk) }?)))
+}
+
+/// Connect timeout in milliseconds (default 10000).
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_client_options_set_connect_timeout_ms(options: *mut apig_client_options, ms: u32) -> apig_status {
+    with_options(options, |b| Ok(b.connect_timeout(Duration::from_millis(ms.into()))))
+}
+
+/// Deadline of a whole call, retries included, in milliseconds (default 60000).
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_client_options_set_timeout_ms(options: *mut apig_client_options, ms: u32) -> apig_status {
+    with_options(options, |b| Ok(b.timeout(Duration::from_millis(ms.into()))))
+}
+
+/// Retries after the first attempt (default 2; 0 disables).
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_client_options_set_max_retries(options: *mut apig_client_options, retries: u32) -> apig_status {
+    with_options(options, |b| Ok(b.max_retries(retries)))
+}
+
+/// Whether to verify TLS certificates (default true). false is for tests only.
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_client_options_set_verify_tls(options: *mut apig_client_options, verify: bool) -> apig_status {
+    with_options(options, |b| Ok(b.verify(verify)))
+}
+
+/// Allow plain http:// to a host that is not loopback (default false: the token would
+/// travel in clear text).
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_client_options_set_allow_insecure_http(options: *mut apig_client_options, allow: bool) -> apig_status {
+    with_options(options, |b| Ok(b.allow_insecure_http(allow)))
+}
+
+/// Fills what is still unset from HUAWEICLOUD_SDK_AK, _SK, _SECURITY_TOKEN, _PROJECT_ID and the
+/// credentials file (HUAWEICLOUD_SDK_CREDENTIALS_FILE or ~/.huaweicloud/credentials, [basic]).
+/// Values set explicitly win. Reads only; writes nothing.
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_client_options_load_env(options: *mut apig_client_options) -> apig_status {
+    with_options(options, ClientBuilder::from_env)
+}
+
+/// Checks the options and creates a client in `*client_out` (free it with `apig_client_free`).
+/// The options object is not consumed and may be reused or freed. `error` may be NULL; on
+/// failure `*error` receives a new error object (free it with `apig_error_free`).
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_client_new(
+    options: *const apig_client_options,
+    client_out: *mut *mut apig_client,
+    error: *mut *mut apig_error,
+) -> apig_status {
+    guard(error, || {
+        if client_out.is_null() {
+            return Err(null("client_out"));
+        }
+        // SAFETY: client_out checked above; options is NULL or from apig_client_options_new.
+        unsafe { *client_out = std::ptr::null_mut() };
+        let options = unsafe { options.as_ref() }.ok_or_else(|| null("options"))?;
+        let client = options.builder.clone().build()?;
+        unsafe { *client_out = Box::into_raw(Box::new(apig_client { client })) };
+        Ok(())
+    })
+}
+
+/// Frees a client. NULL is fine. No other thread may be using it.
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_client_free(client: *mut apig_client) {
+    if !client.is_null() {
+        // SAFETY: from apig_client_new, freed once.
+        super::guard::guard_value((), || drop(unsafe { Box::from_raw(client) }));
+    }
+}
+
+/// Deletes a certificate. `project_id` may be NULL for the client's project. With
+/// `missing_ok`, a certificate that does not exist (404) counts as success. Retries what is
+/// safe to retry within the deadline. `error` may be NULL; on failure `*error` receives a new
+/// error object. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_client_delete_certificate(
+    client: *const apig_client,
+    project_id: *const c_char,
+    certificate_id: *const c_char,
+    missing_ok: bool,
+    error: *mut *mut apig_error,
+) -> apig_status {
+    guard(error, || {
+        // SAFETY: NULL or a client from apig_client_new; strings NULL or NUL-terminated.
+        let client = unsafe { client.as_ref() }.ok_or_else(|| null("client"))?;
+        let project_id = unsafe { optional_str("project_id", project_id) }?;
+        let certificate_id = unsafe { required_str("certificate_id", certificate_id) }?;
+        client.client.delete_certificate_with(certificate_id, &DeleteOptions { project_id, missing_ok })?;
+        Ok(())
+    })
+}

@@ -1,0 +1,106 @@
+//! `apig_error`: an opaque error object the caller owns and frees with `apig_error_free`.
+
+use super::guard::guard_value;
+use super::status::apig_status;
+use crate::error::Error;
+use std::ffi::{CString, c_char};
+use std::ptr;
+
+/// The details of a failed call. Opaque; read it with the `apig_error_*` accessors and free
+/// it with `apig_error_free`. Immutable once returned: it may be read from several threads
+/// at once, and is freed once.
+#[allow(non_camel_case_types)]
+pub struct apig_error {
+    status: apig_status,
+    http_status: std::ffi::c_int,
+    code: Option<CString>,
+    message: CString,
+    request_id: Option<CString>,
+    body: Option<CString>,
+    attempts: u32,
+}
+
+fn c_string(text: &str) -> CString {
+    // Interior NULs cannot occur in our printable texts; replace them defensively.
+    CString::new(text.replace('\0', "\\0")).unwrap_or_default()
+}
+
+impl From<&Error> for apig_error {
+    fn from(error: &Error) -> apig_error {
+        apig_error {
+            status: apig_status::from(error.kind()),
+            http_status: error.http_status().map_or(0, std::ffi::c_int::from),
+            code: error.error_code().map(c_string),
+            message: c_string(error.message()),
+            request_id: error.request_id().map(c_string),
+            body: error.body_excerpt().map(c_string),
+            attempts: error.attempts(),
+        }
+    }
+}
+
+fn opt_ptr(s: &Option<CString>) -> *const c_char {
+    s.as_ref().map_or(ptr::null(), |s| s.as_ptr())
+}
+
+/// The status of the failed call; `APIG_E_INVALID_ARGUMENT` when `error` is NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_error_status(error: *const apig_error) -> apig_status {
+    // SAFETY (all accessors): `error` is NULL or an error object this library returned and not yet freed.
+    guard_value(apig_status::APIG_E_INTERNAL, || match unsafe { error.as_ref() } {
+        Some(e) => e.status,
+        None => apig_status::APIG_E_INVALID_ARGUMENT,
+    })
+}
+
+/// The HTTP status of the answer, or 0 when there was no answer (or `error` is NULL).
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_error_http_status(error: *const apig_error) -> std::ffi::c_int {
+    guard_value(0, || unsafe { error.as_ref() }.map_or(0, |e| e.http_status))
+}
+
+/// The APIG error code such as "APIG.3021", or NULL when the answer had none.
+/// Valid until `apig_error_free(error)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_error_code(error: *const apig_error) -> *const c_char {
+    guard_value(ptr::null(), || unsafe { error.as_ref() }.map_or(ptr::null(), |e| opt_ptr(&e.code)))
+}
+
+/// A human-readable message; never NULL (a static text when `error` is NULL). It never
+/// contains a token or key. Valid until `apig_error_free(error)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_error_message(error: *const apig_error) -> *const c_char {
+    const NULL_ERROR: &std::ffi::CStr = c"no error object (NULL)";
+    guard_value(NULL_ERROR.as_ptr(), || {
+        unsafe { error.as_ref() }.map_or(NULL_ERROR.as_ptr(), |e| e.message.as_ptr())
+    })
+}
+
+/// The request id (header X-Request-Id, else the body's request_id), or NULL.
+/// Valid until `apig_error_free(error)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_error_request_id(error: *const apig_error) -> *const c_char {
+    guard_value(ptr::null(), || unsafe { error.as_ref() }.map_or(ptr::null(), |e| opt_ptr(&e.request_id)))
+}
+
+/// A bounded (at most 512 characters), printable excerpt of the answer's body, or NULL.
+/// Valid until `apig_error_free(error)`.
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_error_body(error: *const apig_error) -> *const c_char {
+    guard_value(ptr::null(), || unsafe { error.as_ref() }.map_or(ptr::null(), |e| opt_ptr(&e.body)))
+}
+
+/// How many HTTP attempts the call made (0 when it failed before any I/O).
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_error_attempts(error: *const apig_error) -> u32 {
+    guard_value(0, || unsafe { error.as_ref() }.map_or(0, |e| e.attempts))
+}
+
+/// Frees an error object. NULL is fine. Each error is freed once.
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_error_free(error: *mut apig_error) {
+    if !error.is_null() {
+        // SAFETY: `error` came from Box::into_raw in this library and is freed once.
+        guard_value((), || drop(unsafe { Box::from_raw(error) }));
+    }
+}

@@ -1,0 +1,57 @@
+//! The panic guard and argument helpers shared by every `extern "C"` function.
+
+use super::error::apig_error;
+use super::status::apig_status;
+use crate::error::{Error, ErrorKind};
+use std::ffi::{CStr, c_char};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// Runs `body`; a panic becomes `APIG_E_INTERNAL` and never unwinds into C.
+/// On failure, `*error_out` (when not NULL) receives a new error object.
+pub(crate) fn guard(error_out: *mut *mut apig_error, body: impl FnOnce() -> Result<(), Error>) -> apig_status {
+    if !error_out.is_null() {
+        // SAFETY: the caller passes NULL or a valid `apig_error **`.
+        unsafe { *error_out = std::ptr::null_mut() };
+    }
+    let error = match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => return apig_status::APIG_OK,
+        Ok(Err(error)) => error,
+        // The panic payload is not shown: it could quote data it should not.
+        Err(_) => Error::new(ErrorKind::Internal, "internal error (a panic was caught at the C boundary); please report it"),
+    };
+    let status = apig_status::from(error.kind());
+    if !error_out.is_null() {
+        let boxed = catch_unwind(AssertUnwindSafe(|| Box::into_raw(Box::new(apig_error::from(&error)))));
+        // SAFETY: as above.
+        unsafe { *error_out = boxed.unwrap_or(std::ptr::null_mut()) };
+    }
+    status
+}
+
+/// Runs `body` for a function that cannot report an error; a panic yields `fallback`.
+pub(crate) fn guard_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
+}
+
+/// A required C string argument as UTF-8.
+///
+/// # Safety
+/// `ptr` is NULL or points to a NUL-terminated string that outlives the call.
+pub(crate) unsafe fn required_str<'a>(field: &str, ptr: *const c_char) -> Result<&'a str, Error> {
+    if ptr.is_null() {
+        return Err(Error::new(ErrorKind::InvalidArgument, format!("{field} is NULL")));
+    }
+    // SAFETY: per the function's contract.
+    let cstr = unsafe { CStr::from_ptr(ptr) };
+    cstr.to_str().map_err(|e| {
+        Error::new(ErrorKind::InvalidArgument, format!("{field} is not valid UTF-8 (at byte {})", e.valid_up_to()))
+    })
+}
+
+/// An optional C string argument: NULL means absent.
+///
+/// # Safety
+/// As [`required_str`].
+pub(crate) unsafe fn optional_str<'a>(field: &str, ptr: *const c_char) -> Result<Option<&'a str>, Error> {
+    if ptr.is_null() { Ok(None) } else { unsafe { required_str(field, ptr) }.map(Some) }
+}
