@@ -1,0 +1,172 @@
+"""The exception hierarchy of pyapig.
+
+Every class derives from ApigError; errors that carry an HTTP answer derive from
+APIStatusError. Each instance keeps everything the server said, and pickles with it.
+The mapping from the library's error kinds to these classes lives in one place
+(src/python/errors.rs); the C status numbers are the same as in apig.h.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+__all__ = [
+    "ApigError",
+    "InvalidArgumentError",
+    "InternalError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "TLSError",
+    "APIResponseError",
+    "APIStatusError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "RateLimitError",
+    "InternalServerError",
+]
+
+
+def _rebuild(cls: type, message: str, fields: dict) -> "ApigError":
+    return cls(message, **fields)
+
+
+class ApigError(Exception):
+    """Base class of every error raised by pyapig."""
+
+    #: The C status number of this class (apig_status in apig.h).
+    code: int = 2
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: Optional[int] = None,
+        status_code: Optional[int] = None,
+        error_code: Optional[str] = None,
+        error_msg: Optional[str] = None,
+        request_id: Optional[str] = None,
+        body: Optional[str] = None,
+        attempts: int = 0,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.status_code = status_code
+        self.error_code = error_code
+        self.error_msg = error_msg
+        self.request_id = request_id
+        self.body = body
+        self.attempts = attempts
+
+    def _fields(self) -> dict:
+        return {
+            "code": self.code,
+            "status_code": self.status_code,
+            "error_code": self.error_code,
+            "error_msg": self.error_msg,
+            "request_id": self.request_id,
+            "body": self.body,
+            "attempts": self.attempts,
+        }
+
+    def __reduce__(self) -> Any:
+        return (_rebuild, (type(self), self.message, self._fields()))
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        parts = [repr(self.message)]
+        for name in ("status_code", "error_code", "request_id"):
+            value = getattr(self, name)
+            if value is not None:
+                parts.append(f"{name}={value!r}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+
+class InvalidArgumentError(ApigError, ValueError):
+    """A bad argument, refused before any I/O."""
+
+    code = 1
+
+
+class InternalError(ApigError):
+    """A bug in pyapig (including a caught panic). Please report it."""
+
+    code = 2
+
+
+class APIConnectionError(ApigError, ConnectionError):
+    """The connection could not be made or was lost (DNS, refused, reset)."""
+
+    code = 3
+
+
+class APITimeoutError(APIConnectionError, TimeoutError):
+    """The connect timeout or the call's deadline passed."""
+
+    code = 4
+
+
+class TLSError(APIConnectionError):
+    """TLS failed (handshake, certificate verification)."""
+
+    code = 5
+
+
+class APIResponseError(ApigError):
+    """The answer was unusable: oversized, malformed, or a redirect (never followed)."""
+
+    code = 6
+
+
+class APIStatusError(ApigError):
+    """The server answered with a non-2xx status; base of the per-status classes."""
+
+    code = 14
+
+
+class BadRequestError(APIStatusError):
+    """HTTP 400."""
+
+    code = 7
+
+
+class AuthenticationError(APIStatusError):
+    """HTTP 401: the token or signature was refused."""
+
+    code = 8
+
+
+class PermissionDeniedError(APIStatusError):
+    """HTTP 403: no permission, or the certificate is still bound to a domain name."""
+
+    code = 9
+
+
+class NotFoundError(APIStatusError):
+    """HTTP 404: the certificate does not exist."""
+
+    code = 10
+
+
+class ConflictError(APIStatusError):
+    """HTTP 409."""
+
+    code = 11
+
+
+class RateLimitError(APIStatusError):
+    """HTTP 429 (after the retries allowed by the deadline)."""
+
+    code = 12
+
+
+class InternalServerError(APIStatusError):
+    """HTTP 5xx."""
+
+    code = 13

@@ -1,0 +1,74 @@
+from os import PathLike
+from typing import Optional, Union
+
+__version__: str
+USER_AGENT: str
+
+class Client:
+    """A client of APIG's delete-certificate call, with a pool of keep-alive connections.
+
+    Give exactly one kind of credentials: token, or ak + sk (+ security_token).
+    Thread-safe: share one client between threads.
+    """
+
+    def __init__(
+        self,
+        endpoint: Optional[str] = None,
+        project_id: Optional[str] = None,
+        *,
+        token: Optional[str] = None,
+        ak: Optional[str] = None,
+        sk: Optional[str] = None,
+        security_token: Optional[str] = None,
+        region: Optional[str] = None,
+        timeout: Optional[float] = None,
+        connect_timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        ca_file: Optional[Union[str, PathLike[str]]] = None,
+        verify: bool = True,
+        proxy: Optional[str] = None,
+        allow_insecure_http: bool = False,
+        from_env: bool = False,
+    ) -> None: ...
+    def delete_certificate(
+        self, certificate_id: str, *, project_id: Optional[str] = None, missing_ok: bool = False
+    ) -> None: ...
+    @property
+    def endpoint(self) -> str: ...
+    @property
+    def project_id(self) -> Optional[str]: ...
+
+def delete_certificate(
+    certificate_id: str,
+    *,
+    project_id: str,
+    endpoint: str,
+    token: str,
+    timeout: Optional[float] = None,
+    missing_ok: bool = False,
+) -> None: ...
+def _error_table() -> list[tuple[str, str, int]]: ...
+def _raise_kind(kind: str, message: str, status_code: Optional[int] = None) -> None: ...
+
+class Emulator:
+    def __init__(
+        self,
+        *,
+        idle_close: Optional[float] = None,
+        tls_cert: Optional[Union[str, PathLike[str]]] = None,
+        tls_key: Optional[Union[str, PathLike[str]]] = None,
+        record: bool = True,
+        threads: Optional[int] = None,
+    ) -> None: ...
+    @property
+    def url(self) -> str: ...
+    def add_certificate(self, project_id: str, certificate_id: str, bound_to: list[str] = ...) -> None: ...
+    def certificates(self, project_id: str) -> list[str]: ...
+    def add_token(self, token: str) -> None: ...
+    def add_key(self, ak: str, sk: str) -> None: ...
+    def add_rule_json(self, rule: str) -> None: ...
+    def clear_rules(self) -> None: ...
+    def set_clock_offset(self, seconds: int) -> None: ...
+    def requests_json(self) -> str: ...
+    def clear_requests(self) -> None: ...
+    def stop(self) -> None: ...

@@ -1,0 +1,146 @@
+"""A local APIG emulator for tests: yours and ours.
+
+    from pyapig.testing import Emulator
+
+    def test_cleanup():
+        with Emulator() as emu:
+            emu.add_certificate("c1")
+            emu.client().delete_certificate("c1")
+            assert emu.certificates() == []
+
+It serves on 127.0.0.1 (a free port) from a background thread of this process, checks
+tokens and AK/SK signatures, records every request, and misbehaves on demand
+(`fail`, `add_rule`): statuses with chosen bodies, delays, resets, stalls, redirects,
+huge or dripping bodies.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Optional, Sequence
+
+from . import _native
+
+__all__ = ["Emulator", "DEFAULT_PROJECT", "DEFAULT_TOKEN", "DEFAULT_AK", "DEFAULT_SK", "BOUND_ERROR_CODE"]
+
+#: The project the helpers use unless told otherwise.
+DEFAULT_PROJECT = "0123456789abcdef0123456789abcdef"
+#: Always accepted by the emulator.
+DEFAULT_TOKEN = "emulator-token"
+DEFAULT_AK = "EMULATORAK0000000001"
+DEFAULT_SK = "emulator-secret-key-0000000000000001"
+#: What the emulator answers (with 403) for a certificate still bound to a domain name.
+BOUND_ERROR_CODE = "APIG.3474"
+
+
+class Emulator:
+    """The emulator as a context manager (or call start()/stop())."""
+
+    def __init__(
+        self,
+        *,
+        project_id: str = DEFAULT_PROJECT,
+        idle_close: Optional[float] = None,
+        tls_cert: Optional[str] = None,
+        tls_key: Optional[str] = None,
+        record: bool = True,
+        threads: Optional[int] = None,
+    ) -> None:
+        self.project_id = project_id
+        self._options: Dict[str, Any] = dict(
+            idle_close=idle_close, tls_cert=tls_cert, tls_key=tls_key, record=record, threads=threads
+        )
+        self._native: Optional[_native.Emulator] = None
+
+    def start(self) -> "Emulator":
+        if self._native is None:
+            self._native = _native.Emulator(**self._options)
+        return self
+
+    def stop(self) -> None:
+        if self._native is not None:
+            self._native.stop()
+            self._native = None
+
+    def __enter__(self) -> "Emulator":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def _emu(self) -> _native.Emulator:
+        if self._native is None:
+            raise RuntimeError("the emulator is not started (use `with Emulator() as emu:`)")
+        return self._native
+
+    @property
+    def url(self) -> str:
+        """The endpoint, e.g. http://127.0.0.1:40123."""
+        return self._emu.url
+
+    endpoint = url
+
+    def client(self, **options: Any) -> Any:
+        """A pyapig.Client for this emulator (token auth unless credentials are given)."""
+        from . import Client
+
+        options.setdefault("endpoint", self.url)
+        options.setdefault("project_id", self.project_id)
+        if not any(k in options for k in ("token", "ak", "sk", "from_env")):
+            options["token"] = DEFAULT_TOKEN
+        return Client(**options)
+
+    def add_certificate(
+        self, certificate_id: str, *, project_id: Optional[str] = None, bound_to: Sequence[str] = ()
+    ) -> None:
+        """Adds a certificate; one bound to domain names cannot be deleted (403)."""
+        self._emu.add_certificate(project_id or self.project_id, certificate_id, list(bound_to))
+
+    def certificates(self, project_id: Optional[str] = None) -> List[str]:
+        """The certificates a project still has."""
+        return self._emu.certificates(project_id or self.project_id)
+
+    def add_token(self, token: str) -> None:
+        self._emu.add_token(token)
+
+    def add_key(self, ak: str, sk: str) -> None:
+        self._emu.add_key(ak, sk)
+
+    def add_rule(self, **rule: Any) -> None:
+        """Adds a fault rule (fields as in the README: certificate_id, times, action, status,
+        body, headers, delay_ms, drip_ms, body_bytes, location)."""
+        self._emu.add_rule_json(json.dumps(rule))
+
+    def fail(
+        self,
+        status: int,
+        body: Any = "",
+        *,
+        certificate_id: Optional[str] = None,
+        times: Optional[int] = None,
+        headers: Optional[Dict[str, str]] = None,
+    ) -> None:
+        """Answers `status` with `body` (a dict is sent as JSON)."""
+        rule: Dict[str, Any] = {"status": status, "body": body if isinstance(body, str) else json.dumps(body)}
+        if certificate_id is not None:
+            rule["certificate_id"] = certificate_id
+        if times is not None:
+            rule["times"] = times
+        if headers:
+            rule["headers"] = headers
+        self.add_rule(**rule)
+
+    def clear_rules(self) -> None:
+        self._emu.clear_rules()
+
+    def set_clock_offset(self, seconds: int) -> None:
+        """Runs the emulator's clock this many seconds off the real one."""
+        self._emu.set_clock_offset(seconds)
+
+    def requests(self) -> List[Dict[str, Any]]:
+        """Every API request received so far (secret header values redacted)."""
+        return json.loads(self._emu.requests_json())
+
+    def clear_requests(self) -> None:
+        self._emu.clear_requests()

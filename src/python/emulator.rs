@@ -1,0 +1,99 @@
+//! The in-process emulator behind `pyapig.testing.Emulator` (which adds the Pythonic API).
+
+use crate::emulator::{Emulator as CoreEmulator, EmulatorOptions, Rule};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use std::sync::Mutex;
+use std::time::Duration;
+
+#[pyclass(module = "pyapig._native", name = "Emulator", frozen)]
+pub struct Emulator {
+    inner: Mutex<Option<CoreEmulator>>,
+}
+
+impl Emulator {
+    fn with<T>(&self, f: impl FnOnce(&CoreEmulator) -> T) -> PyResult<T> {
+        let guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        guard.as_ref().map(f).ok_or_else(|| PyRuntimeError::new_err("the emulator is stopped"))
+    }
+}
+
+#[pymethods]
+impl Emulator {
+    #[new]
+    #[pyo3(signature = (*, idle_close=None, tls_cert=None, tls_key=None, record=true, threads=None))]
+    fn new(
+        idle_close: Option<f64>,
+        tls_cert: Option<std::path::PathBuf>,
+        tls_key: Option<std::path::PathBuf>,
+        record: bool,
+        threads: Option<usize>,
+    ) -> PyResult<Emulator> {
+        let tls = match (tls_cert, tls_key) {
+            (Some(c), Some(k)) => Some((c, k)),
+            (None, None) => None,
+            _ => return Err(PyValueError::new_err("tls_cert and tls_key go together")),
+        };
+        let options = EmulatorOptions {
+            idle_close: idle_close.map(Duration::from_secs_f64),
+            tls,
+            no_log: !record,
+            threads,
+            ..EmulatorOptions::default()
+        };
+        let inner = CoreEmulator::start_with(options).map_err(|e| PyRuntimeError::new_err(format!("emulator: {e}")))?;
+        Ok(Emulator { inner: Mutex::new(Some(inner)) })
+    }
+
+    #[getter]
+    fn url(&self) -> PyResult<String> {
+        self.with(|e| e.url())
+    }
+
+    #[pyo3(signature = (project_id, certificate_id, bound_to=Vec::new()))]
+    fn add_certificate(&self, project_id: &str, certificate_id: &str, bound_to: Vec<String>) -> PyResult<()> {
+        let domains: Vec<&str> = bound_to.iter().map(String::as_str).collect();
+        self.with(|e| e.add_certificate(project_id, certificate_id, &domains))
+    }
+
+    fn certificates(&self, project_id: &str) -> PyResult<Vec<String>> {
+        self.with(|e| e.certificates(project_id))
+    }
+
+    fn add_token(&self, token: &str) -> PyResult<()> {
+        self.with(|e| e.add_token(token))
+    }
+
+    fn add_key(&self, ak: &str, sk: &str) -> PyResult<()> {
+        self.with(|e| e.add_key(ak, sk))
+    }
+
+    /// Adds a fault rule given as JSON (the README's rule format).
+    fn add_rule_json(&self, rule: &str) -> PyResult<()> {
+        let value: serde_json::Value = serde_json::from_str(rule).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let rule = Rule::from_json(&value).map_err(PyValueError::new_err)?;
+        self.with(|e| e.push_rule(rule))
+    }
+
+    fn clear_rules(&self) -> PyResult<()> {
+        self.with(|e| e.clear_rules())
+    }
+
+    fn set_clock_offset(&self, seconds: i64) -> PyResult<()> {
+        self.with(|e| e.set_clock_offset(seconds))
+    }
+
+    /// The request log as JSON (a list of objects).
+    fn requests_json(&self) -> PyResult<String> {
+        self.with(|e| serde_json::Value::Array(e.requests().iter().map(|r| r.to_json()).collect()).to_string())
+    }
+
+    fn clear_requests(&self) -> PyResult<()> {
+        self.with(|e| e.clear_requests())
+    }
+
+    fn stop(&self, py: Python<'_>) {
+        let taken = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
+        py.detach(move || drop(taken));
+    }
+}

@@ -1,0 +1,22 @@
+//! The PyO3 surface (`pyapig._native`): thin over the core. The public Python API is
+//! `python/pyapig/__init__.py`.
+
+mod client;
+mod errors;
+#[cfg(feature = "emulator")]
+mod emulator;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", crate::VERSION)?;
+    m.add("USER_AGENT", crate::USER_AGENT)?;
+    m.add_class::<client::Client>()?;
+    m.add_function(wrap_pyfunction!(client::delete_certificate, m)?)?;
+    m.add_function(wrap_pyfunction!(errors::_error_table, m)?)?;
+    m.add_function(wrap_pyfunction!(errors::_raise_kind, m)?)?;
+    #[cfg(feature = "emulator")]
+    m.add_class::<emulator::Emulator>()?;
+    Ok(())
+}
