@@ -342,9 +342,10 @@ impl Client {
                 }
                 return Err(error.with_attempts(attempts));
             }
-            // The signature was refused as expired: re-sign once with the server's clock.
+            // The signature was refused and the server's clock is far from ours: re-sign once
+            // with the server's clock. (When the clocks agree, the keys are wrong: no retry.)
             if !resigned && self.is_clock_skew(&error) {
-                if let Some(server_date) = failure.server_date {
+                if let Some(server_date) = failure.server_date.filter(|d| skew_seconds(*d).abs() >= SKEW_WORTH_RESIGNING) {
                     resigned = true;
                     self.learn_clock(server_date);
                     continue;
@@ -381,8 +382,7 @@ impl Client {
     }
 
     fn learn_clock(&self, server_date: SystemTime) {
-        let offset = unix_seconds(server_date) - unix_seconds(SystemTime::now());
-        self.inner.clock_offset.store(offset, Ordering::Relaxed);
+        self.inner.clock_offset.store(skew_seconds(server_date), Ordering::Relaxed);
     }
 
     /// One HTTP exchange.
@@ -459,8 +459,15 @@ impl Client {
         } else {
             Error::from_answer(ErrorKind::from_http_status(status), status, parsed)
         };
-        if self.is_clock_skew(&error) && server_date.is_none() {
-            let message = format!("{}; check the local clock (the server sent no Date to correct it)", error.message());
+        if self.is_clock_skew(&error) {
+            let hint = match server_date.map(skew_seconds) {
+                None => "check the local clock (the server sent no Date to correct it) and the AK/SK".to_string(),
+                Some(skew) if skew.abs() < SKEW_WORTH_RESIGNING => {
+                    format!("the clocks agree within {} s, so check the AK/SK", skew.abs())
+                }
+                Some(skew) => format!("the local clock is {skew} s behind the server's"),
+            };
+            let message = format!("{}; {hint}", error.message());
             error = error.with_message(message);
         }
         Err(Failure { error, retry_after, server_date })
@@ -473,6 +480,15 @@ fn read_bounded(body: &mut ureq::Body) -> std::result::Result<Vec<u8>, ureq::Err
     let reader = body.with_config().limit(u64::MAX).reader();
     reader.take(MAX_BODY_BYTES).read_to_end(&mut out).map_err(ureq::Error::from)?;
     Ok(out)
+}
+
+/// A gateway refuses signatures about 15 minutes off its clock; a skew over 5 minutes
+/// is worth a re-sign (anything less cannot explain the refusal).
+const SKEW_WORTH_RESIGNING: i64 = 5 * 60;
+
+/// How far the server's clock (from its `Date`) is ahead of ours, in seconds.
+fn skew_seconds(server_date: SystemTime) -> i64 {
+    unix_seconds(server_date) - unix_seconds(SystemTime::now())
 }
 
 fn unix_seconds(t: SystemTime) -> i64 {
