@@ -158,6 +158,42 @@ apig_client_options *apig_client_options_new(void);
 void apig_client_options_free(apig_client_options *options);
 
 /**
+ * The base URL, e.g. "https://apig.cn-north-4.myhuaweicloud.com". Wins over the region.
+ */
+apig_status apig_client_options_set_endpoint(apig_client_options *options, const char *value);
+
+/**
+ * A region id such as "cn-north-4" (any well-formed id); HUAWEICLOUD_SDK_REGION_APIG_<REGION> overrides.
+ */
+apig_status apig_client_options_set_region(apig_client_options *options,
+                                           const char *value);
+
+/**
+ * The default project of the client's calls.
+ */
+apig_status apig_client_options_set_project_id(apig_client_options *options, const char *value);
+
+/**
+ * Authenticate with an IAM token (X-Auth-Token). The string is copied.
+ */
+apig_status apig_client_options_set_token(apig_client_options *options, const char *value);
+
+/**
+ * The security token of temporary AK/SK credentials. The string is copied.
+ */
+apig_status apig_client_options_set_security_token(apig_client_options *options, const char *value);
+
+/**
+ * Trust the CA certificates of this PEM file instead of the built-in roots.
+ */
+apig_status apig_client_options_set_ca_file(apig_client_options *options, const char *value);
+
+/**
+ * An explicit proxy URL (default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment).
+ */
+apig_status apig_client_options_set_proxy(apig_client_options *options, const char *value);
+
+/**
  * Authenticate by signing with an access key pair (SDK-HMAC-SHA256). Strings are copied.
  */
 apig_status apig_client_options_set_ak_sk(apig_client_options *options,

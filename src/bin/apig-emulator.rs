@@ -18,6 +18,7 @@ OPTIONS:
   --port N              port on 127.0.0.1 (default 0: a free one)
   --listen ADDR:PORT    listen on another loopback address instead
   --cert P/C[=D1,D2]    seed certificate C in project P; bound to domains D1,D2 if given
+ --cert-range P/X/N    seed certificates X0 .. X(N-1) in project P
   --token T             accept this token too (always accepted: emulator-token)
   --key AK:SK           accept this access key pair too (always: EMULATORAK0000000001:emulator-secret-key-0000000000000001)
   --rules FILE          fault rules, a JSON array (see README, \"The emulator\")
@@ -83,6 +84,17 @@ fn run() -> Result<(), String> {
                 let (project, cert) = ids.split_once('/').ok_or("--cert takes PROJECT/CERT[=domain,...]")?;
                 let domains = domains.split(',').filter(|d| !d.is_empty()).map(str::to_string).collect();
                 seed.certs.push((project.to_string(), cert.to_string(), domains));
+            }
+            "--cert-range" => {
+                let spec = value("--cert-range")?;
+                let parts: Vec<&str> = spec.splitn(3, '/').collect();
+                let [project, prefix, count] = parts.as_slice() else {
+                    return Err("--cert-range takes PROJECT/PREFIX/COUNT".into());
+                };
+                let count: usize = count.parse().map_err(|_| "--cert-range: COUNT is a number")?;
+                for i in 0..count {
+                    seed.certs.push((project.to_string(), format!("{prefix}{i}"), Vec::new()));
+                }
             }
             "--token" => seed.tokens.push(value("--token")?),
             "--key" => {

@@ -57,38 +57,58 @@ pub extern "C" fn apig_client_options_free(options: *mut apig_client_options) {
     }
 }
 
-macro_rules! string_setter {
-    ($(#[$doc:meta])* $name:ident, $field:literal, $method:ident) => {
-        $(#[$doc])*
-        #[unsafe(no_mangle)]
-        pub extern "C" fn $name(options: *mut apig_client_options, value: *const c_char) -> apig_status {
-            // SAFETY: `value` is NULL or a NUL-terminated string.
-            with_options(options, |b| Ok(b.$method(unsafe { required_str($field, value) }?)))
-        }
-    };
+/// Stores a string option (checked for NULL and UTF-8 now, for meaning at `apig_client_new`).
+fn set_string(
+    options: *mut apig_client_options,
+    field: &str,
+    value: *const c_char,
+    apply: impl FnOnce(ClientBuilder, &str) -> ClientBuilder,
+) -> apig_status {
+    // SAFETY: `value` is NULL or a NUL-terminated string.
+    with_options(options, |b| Ok(apply(b, unsafe { required_str(field, value) }?)))
 }
 
-string_setter!(
-    /// The base URL, e.g. "https://apig.cn-north-4.myhuaweicloud.com". Wins over the region.
-    apig_client_options_set_endpoint, "endpoint", endpoint);
-string_setter!(
-    /// A region id such as "cn-north-4" (any well-formed id); HUAWEICLOUD_SDK_REGION_APIG_<REGION> overrides.
-    apig_client_options_set_region, "region", region);
-string_setter!(
-    /// The default project of the client's calls.
-    apig_client_options_set_project_id, "project_id", project_id);
-string_setter!(
-    /// Authenticate with an IAM token (X-Auth-Token). The string is copied.
-    apig_client_options_set_token, "token", token);
-string_setter!(
-    /// The security token of temporary AK/SK credentials. The string is copied.
-    apig_client_options_set_security_token, "security_token", security_token);
-string_setter!(
-    /// Trust the CA certificates of this PEM file instead of the built-in roots.
-    apig_client_options_set_ca_file, "ca_file", ca_file);
-string_setter!(
-    /// An explicit proxy URL (default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment).
-    apig_client_options_set_proxy, "proxy", proxy);
+/// The base URL, e.g. "https://apig.cn-north-4.myhuaweicloud.com". Wins over the region.
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_client_options_set_endpoint(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+    set_string(options, "endpoint", value, |b, v| b.endpoint(v))
+}
+
+/// A region id such as "cn-north-4" (any well-formed id); HUAWEICLOUD_SDK_REGION_APIG_<REGION> overrides.
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_client_options_set_region(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+    set_string(options, "region", value, |b, v| b.region(v))
+}
+
+/// The default project of the client's calls.
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_client_options_set_project_id(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+    set_string(options, "project_id", value, |b, v| b.project_id(v))
+}
+
+/// Authenticate with an IAM token (X-Auth-Token). The string is copied.
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_client_options_set_token(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+    set_string(options, "token", value, |b, v| b.token(v))
+}
+
+/// The security token of temporary AK/SK credentials. The string is copied.
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_client_options_set_security_token(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+    set_string(options, "security_token", value, |b, v| b.security_token(v))
+}
+
+/// Trust the CA certificates of this PEM file instead of the built-in roots.
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_client_options_set_ca_file(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+    set_string(options, "ca_file", value, |b, v| b.ca_file(v))
+}
+
+/// An explicit proxy URL (default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment).
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_client_options_set_proxy(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+    set_string(options, "proxy", value, |b, v| b.proxy(v))
+}
 
 /// Authenticate by signing with an access key pair (SDK-HMAC-SHA256). Strings are copied.
 #[unsafe(no_mangle)]

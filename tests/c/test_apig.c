@@ -1,0 +1,254 @@
+/* The C API against the emulator (started by tests/c/run.sh with rules.json and seeds).
+ * Usage: test_apig ENDPOINT PROJECT_ID */
+#include "apig.h"
+#include "harness.h"
+
+#include <limits.h>
+#include <stdlib.h>
+
+static const char *endpoint;
+static const char *project;
+static const char *token = "emulator-token";
+
+static void test_version_and_status_names(void) {
+    CHECK(str_eq(apig_version(), APIG_VERSION_STRING));
+    CHECK(str_eq(apig_status_str(APIG_OK), "APIG_OK"));
+    CHECK(str_eq(apig_status_str(APIG_E_NOT_FOUND), "APIG_E_NOT_FOUND"));
+    CHECK(str_eq(apig_status_str(APIG_E_HTTP_STATUS), "APIG_E_HTTP_STATUS"));
+    CHECK(str_eq(apig_status_str(15), "APIG_E_UNKNOWN"));
+    CHECK(str_eq(apig_status_str(-1), "APIG_E_UNKNOWN"));
+    CHECK(str_eq(apig_status_str(INT_MAX), "APIG_E_UNKNOWN"));
+    CHECK(str_eq(apig_status_str(INT_MIN), "APIG_E_UNKNOWN"));
+}
+
+static void test_null_error_object(void) {
+    apig_error_free(NULL);
+    apig_client_free(NULL);
+    apig_client_options_free(NULL);
+    CHECK_STATUS(apig_error_status(NULL), APIG_E_INVALID_ARGUMENT);
+    CHECK(apig_error_http_status(NULL) == 0);
+    CHECK(apig_error_code(NULL) == NULL);
+    CHECK(apig_error_request_id(NULL) == NULL);
+    CHECK(apig_error_message(NULL) != NULL);
+}
+
+static void test_one_shot_success_and_errors(void) {
+    apig_error *err = (apig_error *)1; /* must be reset to NULL on success */
+    CHECK_STATUS(apig_delete_certificate(endpoint, project, "c-ok-1", token, &err), APIG_OK);
+    CHECK(err == NULL);
+
+    CHECK_STATUS(apig_delete_certificate(endpoint, project, "c-ok-1", token, &err), APIG_E_NOT_FOUND);
+    CHECK(err != NULL);
+    CHECK_STATUS(apig_error_status(err), APIG_E_NOT_FOUND);
+    CHECK(apig_error_http_status(err) == 404);
+    CHECK(str_eq(apig_error_code(err), "APIG.3021"));
+    CHECK(str_has(apig_error_message(err), "does not exist"));
+    CHECK(str_has(apig_error_request_id(err), "emu-"));
+    CHECK(apig_error_attempts(err) == 1);
+    apig_error_free(err);
+
+    CHECK_STATUS(apig_delete_certificate(endpoint, project, "c-bound", token, &err), APIG_E_FORBIDDEN);
+    CHECK(apig_error_http_status(err) == 403);
+    CHECK(str_eq(apig_error_code(err), "APIG.3474"));
+    apig_error_free(err);
+
+    CHECK_STATUS(apig_delete_certificate(endpoint, project, "c-ok-2", "wrong-token", &err), APIG_E_UNAUTHORIZED);
+    CHECK(str_eq(apig_error_code(err), "APIG.1002"));
+    CHECK(!str_has(apig_error_message(err), "wrong-token"));
+    apig_error_free(err);
+
+    /* error may be NULL: the status alone is returned */
+    CHECK_STATUS(apig_delete_certificate(endpoint, project, "missing", token, NULL), APIG_E_NOT_FOUND);
+}
+
+static void test_invalid_arguments(void) {
+    apig_error *err = NULL;
+    const char bad_utf8[] = {'c', (char)0xff, (char)0xfe, 0};
+    CHECK_STATUS(apig_delete_certificate(NULL, project, "c", token, &err), APIG_E_INVALID_ARGUMENT);
+    CHECK(str_has(apig_error_message(err), "endpoint is NULL"));
+    CHECK(apig_error_http_status(err) == 0);
+    CHECK(apig_error_attempts(err) == 0);
+    apig_error_free(err);
+    CHECK_STATUS(apig_delete_certificate(endpoint, NULL, "c", token, &err), APIG_E_INVALID_ARGUMENT);
+    CHECK(str_has(apig_error_message(err), "project_id"));
+    apig_error_free(err);
+    CHECK_STATUS(apig_delete_certificate(endpoint, project, NULL, token, &err), APIG_E_INVALID_ARGUMENT);
+    CHECK(str_has(apig_error_message(err), "certificate_id"));
+    apig_error_free(err);
+    CHECK_STATUS(apig_delete_certificate(endpoint, project, "c", NULL, &err), APIG_E_INVALID_ARGUMENT);
+    CHECK(str_has(apig_error_message(err), "auth_token"));
+    apig_error_free(err);
+    CHECK_STATUS(apig_delete_certificate(endpoint, project, bad_utf8, token, &err), APIG_E_INVALID_ARGUMENT);
+    CHECK(str_has(apig_error_message(err), "UTF-8"));
+    apig_error_free(err);
+    CHECK_STATUS(apig_delete_certificate(endpoint, project, "../etc", token, &err), APIG_E_INVALID_ARGUMENT);
+    apig_error_free(err);
+    CHECK_STATUS(apig_delete_certificate(endpoint, project, "c", "tok\r\nX-Injected: 1", &err), APIG_E_INVALID_ARGUMENT);
+    CHECK(!str_has(apig_error_message(err), "X-Injected"));
+    apig_error_free(err);
+    CHECK_STATUS(apig_delete_certificate("http://203.0.113.7", project, "c", token, &err), APIG_E_INVALID_ARGUMENT);
+    CHECK(str_has(apig_error_message(err), "plain http"));
+    apig_error_free(err);
+    CHECK_STATUS(apig_delete_certificate("ftp://x", project, "c", token, NULL), APIG_E_INVALID_ARGUMENT);
+}
+
+static apig_client *make_client(unsigned timeout_ms, unsigned retries) {
+    apig_client_options *opts = apig_client_options_new();
+    apig_client *client = NULL;
+    apig_error *err = NULL;
+    CHECK(opts != NULL);
+    CHECK_STATUS(apig_client_options_set_endpoint(opts, endpoint), APIG_OK);
+    CHECK_STATUS(apig_client_options_set_project_id(opts, project), APIG_OK);
+    CHECK_STATUS(apig_client_options_set_token(opts, token), APIG_OK);
+    CHECK_STATUS(apig_client_options_set_timeout_ms(opts, timeout_ms), APIG_OK);
+    CHECK_STATUS(apig_client_options_set_max_retries(opts, retries), APIG_OK);
+    CHECK_STATUS(apig_client_new(opts, &client, &err), APIG_OK);
+    CHECK(err == NULL);
+    apig_client_options_free(opts);
+    return client;
+}
+
+static void expect(apig_client *client, const char *id, apig_status want, int http, const char *code) {
+    apig_error *err = NULL;
+    apig_status got = apig_client_delete_certificate(client, NULL, id, false, &err);
+    CHECK_STATUS(got, want);
+    CHECK_STATUS(apig_error_status(err), want);
+    CHECK(apig_error_http_status(err) == http);
+    if (code != NULL) {
+        CHECK(str_eq(apig_error_code(err), code));
+    }
+    CHECK(apig_error_message(err) != NULL);
+    apig_error_free(err);
+}
+
+static void test_client_every_error_row(void) {
+    apig_client *client = make_client(20000, 0);
+    apig_error *err = NULL;
+    CHECK_STATUS(apig_client_delete_certificate(client, NULL, "c-ok-2", false, &err), APIG_OK);
+    CHECK_STATUS(apig_client_delete_certificate(client, project, "c-ok-3", false, &err), APIG_OK);
+    CHECK_STATUS(apig_client_delete_certificate(client, NULL, "c-ok-3", true, &err), APIG_OK);
+    CHECK(err == NULL);
+    expect(client, "e400", APIG_E_BAD_REQUEST, 400, "APIG.2012");
+    expect(client, "e401", APIG_E_UNAUTHORIZED, 401, "APIG.1002");
+    expect(client, "e403", APIG_E_FORBIDDEN, 403, "APIG.1005");
+    expect(client, "c-ok-3", APIG_E_NOT_FOUND, 404, "APIG.3021");
+    expect(client, "e409", APIG_E_CONFLICT, 409, "APIG.3000");
+    expect(client, "e418", APIG_E_HTTP_STATUS, 418, NULL);
+    expect(client, "e429", APIG_E_RATE_LIMITED, 429, "APIG.0308");
+    expect(client, "e500", APIG_E_SERVER, 500, "APIG.9999");
+    expect(client, "e502", APIG_E_SERVER, 502, NULL);
+    expect(client, "redirect", APIG_E_PROTOCOL, 302, NULL);
+    expect(client, "reset", APIG_E_CONNECT, 0, NULL);
+
+    CHECK_STATUS(apig_client_delete_certificate(client, NULL, "e502", false, &err), APIG_E_SERVER);
+    CHECK(str_has(apig_error_body(err), "502 Bad Gateway"));
+    apig_error_free(err);
+    apig_client_free(client);
+
+    client = make_client(500, 0);
+    expect(client, "slow", APIG_E_TIMEOUT, 0, NULL);
+    apig_client_free(client);
+}
+
+static void test_client_retries(void) {
+    apig_client *client = make_client(20000, 2);
+    apig_error *err = NULL;
+    CHECK_STATUS(apig_client_delete_certificate(client, NULL, "e429", false, &err), APIG_E_RATE_LIMITED);
+    CHECK(apig_error_attempts(err) == 3);
+    CHECK(str_eq(apig_error_code(err), "APIG.0308"));
+    CHECK(str_has(apig_error_body(err), "Throttled"));
+    apig_error_free(err);
+    CHECK_STATUS(apig_client_delete_certificate(client, NULL, "e400", false, &err), APIG_E_BAD_REQUEST);
+    CHECK(apig_error_attempts(err) == 1);
+    apig_error_free(err);
+    apig_client_free(client);
+}
+
+static void test_client_null_and_bad_options(void) {
+    apig_client_options *opts = apig_client_options_new();
+    apig_client *client = (apig_client *)1;
+    apig_error *err = NULL;
+    CHECK_STATUS(apig_client_options_set_endpoint(NULL, endpoint), APIG_E_INVALID_ARGUMENT);
+    CHECK_STATUS(apig_client_options_set_endpoint(opts, NULL), APIG_E_INVALID_ARGUMENT);
+    CHECK_STATUS(apig_client_options_set_ak_sk(opts, "AK", NULL), APIG_E_INVALID_ARGUMENT);
+    CHECK_STATUS(apig_client_new(NULL, &client, &err), APIG_E_INVALID_ARGUMENT);
+    CHECK(client == NULL);
+    apig_error_free(err);
+    CHECK_STATUS(apig_client_new(opts, NULL, &err), APIG_E_INVALID_ARGUMENT);
+    apig_error_free(err);
+
+    /* No endpoint, then no credentials, then conflicting credentials. */
+    CHECK_STATUS(apig_client_new(opts, &client, &err), APIG_E_INVALID_ARGUMENT);
+    CHECK(str_has(apig_error_message(err), "endpoint"));
+    apig_error_free(err);
+    CHECK_STATUS(apig_client_options_set_endpoint(opts, endpoint), APIG_OK);
+    CHECK_STATUS(apig_client_new(opts, &client, &err), APIG_E_INVALID_ARGUMENT);
+    CHECK(str_has(apig_error_message(err), "no credentials"));
+    apig_error_free(err);
+    CHECK_STATUS(apig_client_options_set_token(opts, token), APIG_OK);
+    CHECK_STATUS(apig_client_options_set_ak_sk(opts, "AKID", "SECRETSK"), APIG_OK);
+    CHECK_STATUS(apig_client_new(opts, &client, &err), APIG_E_INVALID_ARGUMENT);
+    CHECK(str_has(apig_error_message(err), "conflicting"));
+    CHECK(!str_has(apig_error_message(err), "SECRETSK"));
+    apig_error_free(err);
+    CHECK_STATUS(apig_client_options_set_timeout_ms(opts, 0), APIG_OK);
+    apig_client_options_free(opts);
+
+    CHECK_STATUS(apig_client_delete_certificate(NULL, NULL, "c", false, &err), APIG_E_INVALID_ARGUMENT);
+    CHECK(str_has(apig_error_message(err), "client is NULL"));
+    apig_error_free(err);
+}
+
+static void test_client_aksk(void) {
+    apig_client_options *opts = apig_client_options_new();
+    apig_client *client = NULL;
+    apig_error *err = NULL;
+    apig_client_options_set_endpoint(opts, endpoint);
+    apig_client_options_set_project_id(opts, project);
+    CHECK_STATUS(apig_client_options_set_ak_sk(opts, "EMULATORAK0000000001", "emulator-secret-key-0000000000000001"), APIG_OK);
+    CHECK_STATUS(apig_client_new(opts, &client, &err), APIG_OK);
+    CHECK_STATUS(apig_client_delete_certificate(client, NULL, "c-ok-4", false, &err), APIG_OK);
+    CHECK_STATUS(apig_client_options_set_security_token(opts, "TEMP-SECURITY-TOKEN"), APIG_OK);
+    apig_client_free(client);
+    CHECK_STATUS(apig_client_new(opts, &client, &err), APIG_OK);
+    CHECK_STATUS(apig_client_delete_certificate(client, NULL, "c-ok-5", false, &err), APIG_OK);
+    apig_client_free(client);
+    apig_client_options_free(opts);
+}
+
+static void test_connect_refused(void) {
+    apig_error *err = NULL;
+    CHECK_STATUS(apig_delete_certificate("http://127.0.0.1:1", project, "c", token, &err), APIG_E_CONNECT);
+    CHECK(apig_error_http_status(err) == 0);
+    apig_error_free(err);
+}
+
+static void test_secret_echo_is_scrubbed(void) {
+    apig_error *err = NULL;
+    /* The server echoes the token back: the error shows it redacted. */
+    CHECK_STATUS(apig_delete_certificate(endpoint, project, "echo", "C-SECRET-TOKEN-5a1f", &err), APIG_E_BAD_REQUEST);
+    CHECK(str_has(apig_error_message(err), "<redacted>"));
+    CHECK(!str_has(apig_error_message(err), "C-SECRET-TOKEN-5a1f"));
+    CHECK(!str_has(apig_error_body(err), "C-SECRET-TOKEN-5a1f"));
+    apig_error_free(err);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s ENDPOINT PROJECT_ID\n", argv[0]);
+        return 2;
+    }
+    endpoint = argv[1];
+    project = argv[2];
+    test_version_and_status_names();
+    test_null_error_object();
+    test_one_shot_success_and_errors();
+    test_invalid_arguments();
+    test_client_every_error_row();
+    test_client_retries();
+    test_client_null_and_bad_options();
+    test_client_aksk();
+    test_connect_refused();
+    test_secret_echo_is_scrubbed();
+    return finish("c tests (test_apig)");
+}
