@@ -116,6 +116,22 @@ impl Client {
         }
     }
 
+    /// A client configured from the environment (HUAWEICLOUD_SDK_AK, _SK, _SECURITY_TOKEN,
+    /// _PROJECT_ID, the credentials file); keyword arguments win over it.
+    #[classmethod]
+    #[pyo3(signature = (**kwargs))]
+    fn from_env<'py>(
+        cls: &Bound<'py, pyo3::types::PyType>,
+        kwargs: Option<&Bound<'py, pyo3::types::PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let kwargs = match kwargs {
+            Some(k) => k.copy()?,
+            None => pyo3::types::PyDict::new(cls.py()),
+        };
+        kwargs.set_item("from_env", true)?;
+        cls.call((), Some(&kwargs))
+    }
+
     /// Deletes a certificate. Returns None; raises a `pyapig.ApigError` subclass on failure.
     #[pyo3(signature = (certificate_id, *, project_id=None, missing_ok=false))]
     fn delete_certificate(&self, py: Python<'_>, certificate_id: &str, project_id: Option<&str>, missing_ok: bool) -> PyResult<()> {
@@ -162,4 +178,31 @@ pub fn delete_certificate(
         client.delete_certificate_with(certificate_id, &DeleteOptions { project_id: None, missing_ok })
     });
     result.map(|_| ()).map_err(|e| to_pyerr(py, &e))
+}
+
+/// The `Authorization` header for a request (for the cross-check against the official signer).
+#[pyfunction]
+pub fn _sign(
+    ak: &str,
+    sk: &str,
+    method: &str,
+    path: &str,
+    query: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
+) -> PyResult<String> {
+    let date = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("x-sdk-date"))
+        .map(|(_, v)| v.clone())
+        .ok_or_else(|| pyo3::exceptions::PyValueError::new_err("X-Sdk-Date is required"))?;
+    let query: Vec<(&str, &str)> = query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let input = crate::signing::SigningInput {
+        method,
+        path,
+        query: &query,
+        headers: &headers,
+        body_sha256: crate::signing::EMPTY_BODY_SHA256,
+    };
+    Ok(crate::signing::authorization(ak, sk, &date, &input))
 }

@@ -14,6 +14,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("USER_AGENT", crate::USER_AGENT)?;
     m.add_class::<client::Client>()?;
     m.add_function(wrap_pyfunction!(client::delete_certificate, m)?)?;
+    m.add_function(wrap_pyfunction!(client::_sign, m)?)?;
     m.add_function(wrap_pyfunction!(errors::_error_table, m)?)?;
     m.add_function(wrap_pyfunction!(errors::_raise_kind, m)?)?;
     #[cfg(feature = "emulator")]

@@ -1,0 +1,143 @@
+"""The exception hierarchy: every kind, its class, C status, builtin bases, attributes, pickling."""
+
+import pickle
+
+import pytest
+
+import pyapig
+from pyapig import _native
+
+BUILTIN_BASES = {
+    "InvalidArgumentError": (ValueError,),
+    "APIConnectionError": (ConnectionError,),
+    "APITimeoutError": (TimeoutError, ConnectionError, pyapig.APIConnectionError),
+    "TLSError": (pyapig.APIConnectionError, ConnectionError),
+}
+STATUS_CLASSES = {
+    "BadRequestError": 400,
+    "AuthenticationError": 401,
+    "PermissionDeniedError": 403,
+    "NotFoundError": 404,
+    "ConflictError": 409,
+    "RateLimitError": 429,
+    "InternalServerError": 500,
+    "APIStatusError": 418,
+}
+
+
+def test_the_table_covers_every_kind_once():
+    table = _native._error_table()
+    assert len(table) == 14
+    assert sorted(code for _, _, code in table) == list(range(1, 15))
+    assert len({name for _, name, _ in table}) == 14
+    for _, class_name, code in table:
+        cls = getattr(pyapig, class_name)
+        assert issubclass(cls, pyapig.ApigError)
+        assert cls.code == code
+        assert class_name in pyapig.__all__
+
+
+@pytest.mark.parametrize("kind,class_name,code", _native._error_table())
+def test_each_kind_raises_its_class_with_attributes(kind, class_name, code):
+    status = STATUS_CLASSES.get(class_name)
+    with pytest.raises(pyapig.ApigError) as info:
+        _native._raise_kind(kind, f"message for {kind}", status)
+    e = info.value
+    assert type(e).__name__ == class_name
+    assert e.code == code
+    assert str(e) == f"message for {kind}"
+    for base in BUILTIN_BASES.get(class_name, ()):
+        assert isinstance(e, base)
+    if status is not None:
+        assert isinstance(e, pyapig.APIStatusError)
+        assert e.status_code == status
+        assert e.error_code == f"T.{status}"
+        assert e.request_id == "req-test"
+    else:
+        assert not isinstance(e, pyapig.APIStatusError)
+        assert e.status_code is None and e.error_code is None and e.request_id is None
+    copy = pickle.loads(pickle.dumps(e))
+    assert type(copy) is type(e)
+    assert (copy.message, copy.code, copy.status_code, copy.error_code, copy.error_msg, copy.request_id) == (
+        e.message,
+        e.code,
+        e.status_code,
+        e.error_code,
+        e.error_msg,
+        e.request_id,
+    )
+
+
+def test_builtin_bases_let_generic_handlers_catch():
+    assert issubclass(pyapig.InvalidArgumentError, ValueError)
+    assert issubclass(pyapig.APITimeoutError, TimeoutError)
+    assert issubclass(pyapig.APITimeoutError, pyapig.APIConnectionError)
+    assert issubclass(pyapig.APIConnectionError, ConnectionError)
+    assert issubclass(pyapig.TLSError, pyapig.APIConnectionError)
+    for name in STATUS_CLASSES:
+        assert issubclass(getattr(pyapig, name), pyapig.APIStatusError)
+    assert not issubclass(pyapig.APIResponseError, pyapig.APIStatusError)
+
+
+def test_real_answers_raise_the_right_class(emu, client):
+    rows = [
+        (400, pyapig.BadRequestError),
+        (401, pyapig.AuthenticationError),
+        (403, pyapig.PermissionDeniedError),
+        (404, pyapig.NotFoundError),
+        (409, pyapig.ConflictError),
+        (418, pyapig.APIStatusError),
+        (501, pyapig.InternalServerError),
+    ]
+    for status, cls in rows:
+        cert = f"s{status}"
+        emu.fail(status, {"error_code": f"APIG.{status}", "error_msg": f"m{status}"}, certificate_id=cert)
+        with pytest.raises(cls) as info:
+            client.delete_certificate(cert)
+        e = info.value
+        assert (e.status_code, e.error_code, e.error_msg) == (status, f"APIG.{status}", f"m{status}")
+        assert e.request_id == emu.requests()[-1]["request_id"]
+        assert e.code == cls.code
+
+
+def test_rate_limit_keeps_body_and_request_id(emu):
+    emu.fail(429, {"error_code": "APIG.0308", "error_msg": "throttled"}, headers={"Retry-After": "0"})
+    with pytest.raises(pyapig.RateLimitError) as info:
+        emu.client(max_retries=1).delete_certificate("c1")
+    e = info.value
+    assert (e.status_code, e.error_code, e.error_msg, e.attempts) == (429, "APIG.0308", "throttled", 2)
+    assert "throttled" in e.body
+    assert e.request_id == emu.requests()[-1]["request_id"]
+
+
+def test_html_answer_keeps_status_and_excerpt(emu, client):
+    emu.fail(502, "<html><body><h1>502 Bad Gateway</h1></body></html>")
+    with pytest.raises(pyapig.InternalServerError) as info:
+        emu.client(max_retries=0).delete_certificate("c1")
+    assert info.value.status_code == 502
+    assert info.value.error_code is None
+    assert "502 Bad Gateway" in info.value.body
+
+
+def test_connection_refused_is_a_connection_error_not_a_timeout(emu, closed_port):
+    c = pyapig.Client(endpoint=f"http://127.0.0.1:{closed_port}", project_id="p", token="t", max_retries=0)
+    with pytest.raises(pyapig.APIConnectionError) as info:
+        c.delete_certificate("c1")
+    assert not isinstance(info.value, pyapig.APITimeoutError)
+    assert info.value.code == 3
+
+
+def test_a_stalled_answer_is_a_timeout(emu):
+    emu.add_rule(action="pass", delay_ms=5000)
+    with pytest.raises(pyapig.APITimeoutError) as info:
+        emu.client(timeout=0.5).delete_certificate("c1")
+    assert isinstance(info.value, TimeoutError)
+    assert info.value.code == 4
+
+
+def test_a_redirect_is_a_response_error(emu, client):
+    emu.add_rule(action="redirect", status=301, location="http://127.0.0.1:9/x")
+    with pytest.raises(pyapig.APIResponseError) as info:
+        client.delete_certificate("c1")
+    assert info.value.status_code == 301
+    assert len(emu.requests()) == 1
