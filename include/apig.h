@@ -229,9 +229,11 @@ apig_status apig_client_options_set_allow_insecure_http(apig_client_options *opt
 /**
  * Fills what is still unset from HUAWEICLOUD_SDK_AK, _SK, _SECURITY_TOKEN, _PROJECT_ID and the
  * credentials file (HUAWEICLOUD_SDK_CREDENTIALS_FILE or ~/.huaweicloud/credentials, [basic]).
- * Values set explicitly win. Reads only; writes nothing.
+ * Values set explicitly win. Reads only; writes nothing. A credentials file named by
+ * HUAWEICLOUD_SDK_CREDENTIALS_FILE that cannot be read is an error. `error` may be NULL; on
+ * failure `*error` receives a new error object.
  */
-apig_status apig_client_options_load_env(apig_client_options *options);
+apig_status apig_client_options_load_env(apig_client_options *options, apig_error **error);
 
 /**
  * Checks the options and creates a client in `*client_out` (free it with `apig_client_free`).

@@ -406,3 +406,48 @@ fn rules_can_target_and_expire() {
     let r = rule(serde_json::json!({"certificate_id": "x", "times": 1, "action": "close"}));
     assert_eq!(r.action, Action::Close);
 }
+
+#[test]
+fn an_explicit_proxy_is_used_with_its_escaped_credentials() {
+    // The emulator also answers proxy-form requests, so it can stand in for the proxy.
+    let emu = Emulator::start().unwrap();
+    emu.add_certificate(PROJECT, "c1", &[]);
+    let c = Client::builder()
+        .endpoint("http://apig.example.invalid")
+        .allow_insecure_http(true)
+        .project_id(PROJECT)
+        .token(DEFAULT_TOKEN)
+        .proxy(format!("http://user:p%40ss%3Aword@{}", emu.addr()))
+        .build()
+        .unwrap();
+    assert_eq!(c.delete_certificate("c1").unwrap(), Outcome::Deleted);
+    let log = emu.requests();
+    let header = |i: usize, n: &str| log[i].headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    assert_eq!((log[0].method.as_str(), log[0].path.as_str()), ("CONNECT", "apig.example.invalid:80"));
+    // base64("user:p@ss:word"): percent-escapes decoded exactly once.
+    assert_eq!(header(0, "proxy-authorization").as_deref(), Some("Basic dXNlcjpwQHNzOndvcmQ="));
+    assert_eq!((log[1].outcome.as_str(), header(1, "host").as_deref()), ("deleted", Some("apig.example.invalid")));
+    assert_eq!(header(1, "proxy-authorization"), None, "proxy credentials must not reach the server");
+    let e = Client::builder().endpoint(emu.url()).token("t").proxy("not a url").build().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+}
+
+#[test]
+fn retry_after_beyond_the_deadline_stops_with_the_429() {
+    let emu = Emulator::start().unwrap();
+    emu.push_rule(rule(serde_json::json!({"status": 429, "headers": {"Retry-After": "120"},
+        "body": "{\"error_code\":\"APIG.0308\",\"error_msg\":\"throttled\"}"})));
+    let c = Client::builder().endpoint(emu.url()).project_id(PROJECT).token(DEFAULT_TOKEN).timeout(Duration::from_secs(5)).build().unwrap();
+    let e = c.delete_certificate("c1").unwrap_err();
+    assert_eq!((e.kind(), e.attempts(), e.error_code()), (ErrorKind::RateLimited, 1, Some("APIG.0308")));
+}
+
+#[test]
+fn retry_after_as_an_http_date_is_honoured() {
+    let emu = Emulator::start().unwrap();
+    emu.add_certificate(PROJECT, "c1", &[]);
+    let when = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(1));
+    emu.push_rule(rule(serde_json::json!({"status": 503, "times": 1, "headers": {"Retry-After": when}})));
+    assert_eq!(fast_retries(&emu).delete_certificate("c1").unwrap(), Outcome::Deleted);
+    assert_eq!(emu.requests().len(), 2);
+}

@@ -71,7 +71,25 @@ where
         let reset = reset.clone();
         async move { handle(req, state, reset, connection).await }
     });
-    let _ = http1::Builder::new().keep_alive(true).serve_connection(io, service).await;
+    let _ = http1::Builder::new().keep_alive(true).serve_connection(io, service).with_upgrades().await;
+}
+
+/// `CONNECT`: the emulator doubles as an HTTP proxy that tunnels to itself, so tests can
+/// check what a client sends to its proxy (`Proxy-Authorization`) and through it.
+fn tunnel(req: Request<Incoming>, state: Arc<State>, mut record: RecordedRequest) -> Answer {
+    record.path = req.uri().to_string();
+    record.outcome = "connect".into();
+    let request_id = record.request_id.clone();
+    let inner_state = state.clone();
+    let connection = record.connection;
+    tokio::spawn(async move {
+        if let Ok(upgraded) = hyper::upgrade::on(req).await {
+            let serve: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> =
+                Box::pin(serve(upgraded, inner_state, Arc::new(AtomicBool::new(false)), connection));
+            serve.await;
+        }
+    });
+    finish(&state, record, empty(200, &request_id, &state))
 }
 
 async fn handle(req: Request<Incoming>, state: Arc<State>, reset: Arc<AtomicBool>, connection: u64) -> Answer {
@@ -101,6 +119,9 @@ async fn handle(req: Request<Incoming>, state: Arc<State>, reset: Arc<AtomicBool
         outcome: String::new(),
         request_id: request_id.clone(),
     };
+    if req.method() == Method::CONNECT {
+        return tunnel(req, state, record);
+    }
     let Some((project, cert)) = ids else {
         return finish(&state, record, apig_error(404, "APIG.0101", "The API does not exist or has not been published in an environment", &request_id, &state));
     };

@@ -34,7 +34,16 @@ fn with_options(
     options: *mut apig_client_options,
     f: impl FnOnce(ClientBuilder) -> Result<ClientBuilder, Error>,
 ) -> apig_status {
-    guard(std::ptr::null_mut(), || {
+    with_options_reporting(options, std::ptr::null_mut(), f)
+}
+
+/// As [`with_options`], with the error (if any) stored in `*error`.
+fn with_options_reporting(
+    options: *mut apig_client_options,
+    error: *mut *mut apig_error,
+    f: impl FnOnce(ClientBuilder) -> Result<ClientBuilder, Error>,
+) -> apig_status {
+    guard(error, || {
         // SAFETY: NULL or a pointer from apig_client_options_new, used by one thread at a time.
         let options = unsafe { options.as_mut() }.ok_or_else(|| null("options"))?;
         options.builder = f(std::mem::take(&mut options.builder))?;
@@ -154,10 +163,15 @@ pub extern "C" fn apig_client_options_set_allow_insecure_http(options: *mut apig
 
 /// Fills what is still unset from HUAWEICLOUD_SDK_AK, _SK, _SECURITY_TOKEN, _PROJECT_ID and the
 /// credentials file (HUAWEICLOUD_SDK_CREDENTIALS_FILE or ~/.huaweicloud/credentials, [basic]).
-/// Values set explicitly win. Reads only; writes nothing.
+/// Values set explicitly win. Reads only; writes nothing. A credentials file named by
+/// HUAWEICLOUD_SDK_CREDENTIALS_FILE that cannot be read is an error. `error` may be NULL; on
+/// failure `*error` receives a new error object.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_client_options_load_env(options: *mut apig_client_options) -> apig_status {
-    with_options(options, ClientBuilder::from_env)
+pub extern "C" fn apig_client_options_load_env(
+    options: *mut apig_client_options,
+    error: *mut *mut apig_error,
+) -> apig_status {
+    with_options_reporting(options, error, ClientBuilder::from_env)
 }
 
 /// Checks the options and creates a client in `*client_out` (free it with `apig_client_free`).

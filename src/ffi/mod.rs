@@ -4,8 +4,8 @@
 //! only by the library (`*_free(NULL)` is a no-op); every pointer checked; strings are
 //! NUL-terminated UTF-8; a panic guard on every function, so no panic crosses into C.
 
-mod client;
-mod error;
+pub mod client;
+pub mod error;
 mod guard;
 pub mod status;
 

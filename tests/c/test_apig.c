@@ -1,5 +1,6 @@
 /* The C API against the emulator (started by tests/c/run.sh with rules.json and seeds).
  * Usage: test_apig ENDPOINT PROJECT_ID */
+#define _POSIX_C_SOURCE 200112L /* setenv */
 #include "apig.h"
 #include "harness.h"
 
@@ -216,6 +217,37 @@ static void test_client_aksk(void) {
     apig_client_options_free(opts);
 }
 
+static void test_client_from_env(void) {
+    apig_client_options *opts = apig_client_options_new();
+    apig_client *client = NULL;
+    apig_error *err = NULL;
+    setenv("HOME", "/nonexistent-apig-home", 1);
+    unsetenv("HUAWEICLOUD_SDK_CREDENTIALS_FILE");
+    setenv("HUAWEICLOUD_SDK_AK", "EMULATORAK0000000001", 1);
+    setenv("HUAWEICLOUD_SDK_SK", "emulator-secret-key-0000000000000001", 1);
+    setenv("HUAWEICLOUD_SDK_SECURITY_TOKEN", "ENV-SECURITY-TOKEN", 1);
+    setenv("HUAWEICLOUD_SDK_PROJECT_ID", project, 1);
+    CHECK_STATUS(apig_client_options_set_endpoint(opts, endpoint), APIG_OK);
+    CHECK_STATUS(apig_client_options_load_env(opts, &err), APIG_OK);
+    CHECK(err == NULL);
+    CHECK_STATUS(apig_client_new(opts, &client, &err), APIG_OK);
+    CHECK_STATUS(apig_client_delete_certificate(client, NULL, "c-env", false, &err), APIG_OK);
+    apig_client_free(client);
+    apig_client_options_free(opts);
+
+    /* A named credentials file that does not exist is an error, not a silent fallback. */
+    opts = apig_client_options_new();
+    unsetenv("HUAWEICLOUD_SDK_AK");
+    unsetenv("HUAWEICLOUD_SDK_SK");
+    setenv("HUAWEICLOUD_SDK_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
+    CHECK_STATUS(apig_client_options_load_env(opts, &err), APIG_E_INVALID_ARGUMENT);
+    CHECK(str_has(apig_error_message(err), "/nonexistent/credentials"));
+    apig_error_free(err);
+    CHECK_STATUS(apig_client_options_load_env(NULL, NULL), APIG_E_INVALID_ARGUMENT);
+    unsetenv("HUAWEICLOUD_SDK_CREDENTIALS_FILE");
+    apig_client_options_free(opts);
+}
+
 static void test_connect_refused(void) {
     apig_error *err = NULL;
     CHECK_STATUS(apig_delete_certificate("http://127.0.0.1:1", project, "c", token, &err), APIG_E_CONNECT);
@@ -248,6 +280,7 @@ int main(int argc, char **argv) {
     test_client_retries();
     test_client_null_and_bad_options();
     test_client_aksk();
+    test_client_from_env();
     test_connect_refused();
     test_secret_echo_is_scrubbed();
     return finish("c tests (test_apig)");
