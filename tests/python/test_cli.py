@@ -1,0 +1,146 @@
+"""The `pyapig` command line, end to end against the emulator."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import pyapig
+from pyapig.testing import DEFAULT_AK, DEFAULT_SK, DEFAULT_TOKEN
+
+from conftest import PROJECT
+
+
+def cli(*args, stdin=None, env=None, console_script=False):
+    base = [shutil.which("pyapig", path=os.path.dirname(sys.executable))] if console_script else [sys.executable, "-m", "pyapig"]
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("HUAWEICLOUD_SDK_", "APIG_"))}
+    full_env["HOME"] = "/nonexistent-home"
+    full_env.update(env or {})
+    return subprocess.run(base + list(args), input=stdin, capture_output=True, text=True, env=full_env, timeout=60)
+
+
+def where(emu):
+    return ["--endpoint", emu.url, "--project-id", PROJECT, "--token", DEFAULT_TOKEN]
+
+
+def test_deletes_ids_given_as_arguments(emu):
+    for c in ("c1", "c2"):
+        emu.add_certificate(c)
+    r = cli("delete-certificate", *where(emu), "c1", "c2", console_script=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["deleted c1", "deleted c2"]
+    assert r.stderr == ""  # no progress line when not on a terminal
+    assert emu.certificates() == []
+
+
+def test_json_output_and_exit_code_of_the_first_failure(emu):
+    emu.add_certificate("ok1")
+    emu.add_certificate("bound", bound_to=["www.example.com"])
+    r = cli("delete-certificate", *where(emu), "--json", "ok1", "missing", "bound")
+    assert r.returncode == 10  # APIG_E_NOT_FOUND, the first failure in input order
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [row["id"] for row in rows] == ["ok1", "missing", "bound"]
+    assert rows[0] == {"id": "ok1", "outcome": "deleted", "code": 0, "http_status": 204, "error_code": None,
+                       "request_id": None}
+    assert (rows[1]["outcome"], rows[1]["http_status"], rows[1]["error_code"], rows[1]["code"]) == (
+        "failed", 404, "APIG.3021", 10)
+    assert rows[1]["request_id"].startswith("emu-")
+    assert (rows[2]["http_status"], rows[2]["code"]) == (403, 9)
+
+
+def test_missing_ok(emu):
+    r = cli("delete-certificate", *where(emu), "--missing-ok", "--json", "gone")
+    assert r.returncode == 0
+    assert json.loads(r.stdout)["outcome"] == "absent"
+
+
+def test_bound_certificate_exit_code(emu):
+    emu.add_certificate("bound", bound_to=["a.example.com"])
+    r = cli("delete-certificate", *where(emu), "bound")
+    assert r.returncode == 9
+    assert "APIG.3474" in r.stderr
+
+
+def test_ids_from_stdin_and_from_a_file(emu, tmp_path):
+    for c in ("s1", "s2", "f1", "f2"):
+        emu.add_certificate(c)
+    r = cli("delete-certificate", *where(emu), stdin="s1\n# comment\n\ns2\n")
+    assert r.returncode == 0, r.stderr
+    ids = tmp_path / "ids.txt"
+    ids.write_text("f1  # first\nf2\n")
+    r = cli("delete-certificate", *where(emu), "--from-file", str(ids))
+    assert r.returncode == 0, r.stderr
+    assert emu.certificates() == []
+
+
+def test_many_ids_in_parallel(emu):
+    ids = [f"p{i}" for i in range(120)]
+    for c in ids:
+        emu.add_certificate(c)
+    r = cli("delete-certificate", *where(emu), "--jobs", "8", "--json", *ids)
+    assert r.returncode == 0, r.stderr
+    assert [json.loads(line)["id"] for line in r.stdout.splitlines()] == ids
+    assert len(emu.requests()) == 120
+    assert len({q["connection"] for q in emu.requests()}) <= 8
+
+
+def test_credentials_from_the_environment(emu):
+    emu.add_certificate("e1")
+    env = {"HUAWEICLOUD_SDK_AK": DEFAULT_AK, "HUAWEICLOUD_SDK_SK": DEFAULT_SK, "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT}
+    r = cli("delete-certificate", "--endpoint", emu.url, "e1", env=env)
+    assert r.returncode == 0, r.stderr
+    assert emu.requests()[0]["auth"] == "aksk"
+    emu.add_certificate("e2")
+    r = cli("delete-certificate", "--endpoint", emu.url, "--project-id", PROJECT, "e2", env={"APIG_TOKEN": DEFAULT_TOKEN})
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        ([], "no certificate ids"),
+        (["--jobs", "0", "x"], "--jobs"),
+        (["bad/id"], "certificate_id"),
+        (["--from-file", "/nonexistent/ids", "x"], "--from-file"),
+        (["--bogus"], "unrecognized"),
+    ],
+)
+def test_usage_errors_exit_1(emu, args, needle):
+    r = cli("delete-certificate", *where(emu), *args, stdin="")
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert needle in r.stderr
+    assert emu.requests() == []
+
+
+def test_no_credentials_is_a_usage_error(emu):
+    r = cli("delete-certificate", "--endpoint", emu.url, "--project-id", PROJECT, "c1")
+    assert r.returncode == 1
+    assert "no credentials" in r.stderr
+
+
+def test_help_is_complete():
+    r = cli("delete-certificate", "--help")
+    assert r.returncode == 0
+    for needle in ["--missing-ok", "--json", "--jobs", "--from-file", "--region", "--endpoint", "--token", "--ak",
+                   "--sk", "--security-token", "--timeout", "--ca-file", "--insecure", "--proxy",
+                   "HUAWEICLOUD_SDK_AK", "exit codes", "10 HTTP 404"]:
+        assert needle in r.stdout, needle
+    r = cli("--version")
+    assert r.stdout.strip() == f"pyapig {pyapig.__version__}"
+
+
+def test_the_emulator_command():
+    proc = subprocess.Popen([sys.executable, "-m", "pyapig", "emulator", "--cert", f"{PROJECT}/x1"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        pyapig.Client(endpoint=url, project_id=PROJECT, token=DEFAULT_TOKEN).delete_certificate("x1")
+        with pytest.raises(pyapig.NotFoundError):
+            pyapig.Client(endpoint=url, project_id=PROJECT, token=DEFAULT_TOKEN).delete_certificate("x1")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
