@@ -5,22 +5,29 @@
 # Usage: tests/c/run.sh   (expects `cargo build --release` and the emulator binary built)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-lib="$root/target/release"
 emulator="${APIG_EMULATOR:-$root/target/debug/apig-emulator}"
 out="$root/target/c-tests"
+prefix="$out/prefix"
+rm -rf "$out"
 mkdir -p "$out"
 cc=${CC:-cc}
 cxx=${CXX:-c++}
 project=0123456789abcdef0123456789abcdef
-cflags=(-std=c99 -Wall -Wextra -Werror -pedantic -I"$root/include")
-# The system libraries a Rust static library needs (cargo's --print native-static-libs).
-static_libs=(-lpthread -ldl -lm -lrt -lgcc_s -lc)
+cflags=(-std=c99 -Wall -Wextra -Werror -pedantic)
 
-"$cc" "${cflags[@]}" "$root/tests/c/test_apig.c" -o "$out/test_apig" -L"$lib" -lapig -Wl,-rpath,"$lib"
-"$cc" "${cflags[@]}" "$root/tests/c/test_apig.c" -o "$out/test_apig_static" "$lib/libapig.a" "${static_libs[@]}"
-"$cc" "${cflags[@]}" "$root/tests/c/test_threads.c" -o "$out/test_threads" -L"$lib" -lapig -lpthread -Wl,-rpath,"$lib"
-"$cxx" -std=c++11 -Wall -Wextra -Werror -pedantic -I"$root/include" "$root/tests/c/test_cpp.cpp" \
-    -o "$out/test_cpp" -L"$lib" -lapig -Wl,-rpath,"$lib"
+# Everything links against an installed copy, found through pkg-config, as users do.
+"$root/scripts/install-c" "$prefix" --no-build
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+read -r -a shared <<< "$(pkg-config --cflags --libs apig)"
+read -r -a static <<< "$(pkg-config --cflags --libs apig-static)"
+rpath=(-Wl,-rpath,"$prefix/lib")
+
+"$cc" "${cflags[@]}" "$root/tests/c/test_apig.c" -o "$out/test_apig" "${shared[@]}" "${rpath[@]}"
+"$cc" "${cflags[@]}" "$root/tests/c/test_apig.c" -o "$out/test_apig_static" "${static[@]}"
+"$cc" "${cflags[@]}" "$root/tests/c/test_threads.c" -o "$out/test_threads" "${shared[@]}" -lpthread "${rpath[@]}"
+"$cxx" -std=c++11 -Wall -Wextra -Werror -pedantic "$root/tests/c/test_cpp.cpp" -o "$out/test_cpp" "${shared[@]}" "${rpath[@]}"
+"$cc" "${cflags[@]}" "$root/examples/delete_certificate.c" -o "$out/example_shared" "${shared[@]}" "${rpath[@]}"
+"$cc" "${cflags[@]}" "$root/examples/delete_certificate.c" -o "$out/example_static" "${static[@]}"
 
 emulator_pid=
 stop_emulator() {
@@ -54,10 +61,33 @@ run() {
     "$@" || failed=1
 }
 
+# Packaging: the SONAME, a static binary that needs no libapig.so, the installed example.
+packaging() {
+    local checks=0 bad=0 soname needed
+    soname=$(readelf -d "$prefix/lib/libapig.so" | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
+    needed=$(readelf -d "$out/example_shared" | grep NEEDED || true)
+    checks=$((checks + 1)); [ -e "$prefix/lib/$soname" ] && [[ "$soname" == libapig.so.* ]] || { echo "FAIL: SONAME $soname"; bad=$((bad + 1)); }
+    checks=$((checks + 1)); grep -q "\[$soname\]" <<< "$needed" || { echo "FAIL: example_shared does not need $soname"; bad=$((bad + 1)); }
+    checks=$((checks + 1)); ! readelf -d "$out/example_static" | grep -q 'libapig' || { echo "FAIL: example_static needs libapig.so"; bad=$((bad + 1)); }
+    checks=$((checks + 1)); [ "$(pkg-config --modversion apig)" = "$(sed -n 's/^version = "\(.*\)"$/\1/p' "$root/Cargo.toml" | head -n 1)" ] || { echo "FAIL: apig.pc version"; bad=$((bad + 1)); }
+    for example in example_shared example_static; do
+        start_emulator
+        local output
+        output=$("$out/$example" "$endpoint" "$project" emulator-token c-ok-1 nope c-bound) && status=0 || status=$?
+        checks=$((checks + 1)); [ "$status" = 1 ] || { echo "FAIL: $example exit $status"; bad=$((bad + 1)); }
+        checks=$((checks + 1)); grep -q "c-ok-1 *deleted" <<< "$output" || { echo "FAIL: $example: $output"; bad=$((bad + 1)); }
+        checks=$((checks + 1)); grep -q "nope *APIG_E_NOT_FOUND (HTTP 404, APIG.3021)" <<< "$output" || { echo "FAIL: $example: $output"; bad=$((bad + 1)); }
+        checks=$((checks + 1)); grep -q "c-bound *APIG_E_FORBIDDEN (HTTP 403" <<< "$output" || { echo "FAIL: $example: $output"; bad=$((bad + 1)); }
+    done
+    echo "c packaging: $((checks - bad)) passed, $bad failed"
+    [ "$bad" = 0 ]
+}
+
 start_emulator; run "$out/test_apig" "$endpoint" "$project"
 start_emulator; run "$out/test_apig_static" "$endpoint" "$project"
 start_emulator; run "$out/test_threads" "$endpoint" "$project" "$per_thread"
 run "$out/test_cpp"
+run packaging
 memcheck() {
     local name=$1; shift
     run valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
