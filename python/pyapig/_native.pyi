@@ -1,9 +1,14 @@
 from os import PathLike
-from typing import Optional, Union
+from typing import Optional, Union, final
+
+from typing_extensions import Self
+
+__all__ = ["__version__", "USER_AGENT", "Client", "delete_certificate", "_sign", "_error_table", "_raise_kind", "Emulator"]
 
 __version__: str
 USER_AGENT: str
 
+@final
 class Client:
     """A client of APIG's delete-certificate call, with a pool of keep-alive connections.
 
@@ -11,8 +16,8 @@ class Client:
     Thread-safe: share one client between threads.
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         endpoint: Optional[str] = None,
         project_id: Optional[str] = None,
         *,
@@ -29,7 +34,7 @@ class Client:
         proxy: Optional[str] = None,
         allow_insecure_http: bool = False,
         from_env: bool = False,
-    ) -> None: ...
+    ) -> Self: ...
     @classmethod
     def from_env(cls, **kwargs: object) -> "Client": ...
     def delete_certificate(
@@ -55,16 +60,17 @@ def _sign(
 def _error_table() -> list[tuple[str, str, int]]: ...
 def _raise_kind(kind: str, message: str, status_code: Optional[int] = None) -> None: ...
 
+@final
 class Emulator:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         idle_close: Optional[float] = None,
         tls_cert: Optional[Union[str, PathLike[str]]] = None,
         tls_key: Optional[Union[str, PathLike[str]]] = None,
         record: bool = True,
         threads: Optional[int] = None,
-    ) -> None: ...
+    ) -> Self: ...
     @property
     def url(self) -> str: ...
     def add_certificate(self, project_id: str, certificate_id: str, bound_to: list[str] = ...) -> None: ...
