@@ -158,12 +158,12 @@ apig_client_options *apig_client_options_new(void);
 void apig_client_options_free(apig_client_options *options);
 
 /**
- * The base URL, e.g. "https://apig.cn-north-4.myhuaweicloud.com". Wins over the region.
+ * The base URL, e.g. `https://apig.cn-north-4.myhuaweicloud.com`. Wins over the region.
  */
 apig_status apig_client_options_set_endpoint(apig_client_options *options, const char *value);
 
 /**
- * A region id such as "cn-north-4" (any well-formed id); HUAWEICLOUD_SDK_REGION_APIG_<REGION> overrides.
+ * A region id such as "cn-north-4" (any well-formed id); `HUAWEICLOUD_SDK_REGION_APIG_<REGION>` overrides.
  */
 apig_status apig_client_options_set_region(apig_client_options *options,
                                            const char *value);
@@ -228,12 +228,13 @@ apig_status apig_client_options_set_allow_insecure_http(apig_client_options *opt
 
 /**
  * Fills what is still unset from HUAWEICLOUD_SDK_AK, _SK, _SECURITY_TOKEN, _PROJECT_ID and the
- * credentials file (HUAWEICLOUD_SDK_CREDENTIALS_FILE or ~/.huaweicloud/credentials, [basic]).
+ * credentials file (`HUAWEICLOUD_SDK_CREDENTIALS_FILE` or `~/.huaweicloud/credentials`, section `[basic]`).
  * Values set explicitly win. Reads only; writes nothing. A credentials file named by
  * HUAWEICLOUD_SDK_CREDENTIALS_FILE that cannot be read is an error. `error` may be NULL; on
  * failure `*error` receives a new error object.
  */
-apig_status apig_client_options_load_env(apig_client_options *options, apig_error **error);
+apig_status apig_client_options_load_env(apig_client_options *options,
+                                         apig_error **error);
 
 /**
  * Checks the options and creates a client in `*client_out` (free it with `apig_client_free`).

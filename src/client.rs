@@ -160,6 +160,19 @@ impl ClientBuilder {
     }
 
     /// Checks every option and builds the client. No I/O except reading `ca_file`.
+    ///
+    /// ```
+    /// let err = apig::Client::builder().endpoint("http://apig.example.com").token("t").build().unwrap_err();
+    /// assert_eq!(err.kind(), apig::ErrorKind::InvalidArgument);
+    /// assert!(err.message().contains("plain http"));
+    ///
+    /// let err = apig::Client::builder().region("cn-north-4").token("t").ak_sk("AK", "SK").build().unwrap_err();
+    /// assert!(err.message().starts_with("conflicting credentials"));
+    ///
+    /// let client = apig::Client::builder().region("eu-west-101").token("t").build()?;
+    /// assert_eq!(client.endpoint(), "https://apig.eu-west-101.myhuaweicloud.eu");
+    /// # Ok::<(), apig::Error>(())
+    /// ```
     pub fn build(self) -> Result<Client> {
         let endpoint = match (&self.endpoint, &self.region) {
             (Some(url), _) => Endpoint::parse(url, self.allow_insecure_http)?,

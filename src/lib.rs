@@ -4,6 +4,30 @@
 //! One blocking core (ureq) serves Rust directly, C through [`ffi`] (`include/apig.h`),
 //! and Python through the `pyapig` module (feature `python`).
 //!
+//! Against the local emulator (feature `emulator`), the way your tests can:
+//!
+//! ```
+//! # #[cfg(feature = "emulator")] {
+//! use apig::emulator::{Emulator, DEFAULT_TOKEN};
+//! use apig::{Client, DeleteOptions, ErrorKind, Outcome};
+//!
+//! let emu = Emulator::start()?;
+//! emu.add_certificate("p1", "c1", &[]);
+//! emu.add_certificate("p1", "bound", &["www.example.com"]);
+//! let client = Client::builder().endpoint(emu.url()).project_id("p1").token(DEFAULT_TOKEN).build()?;
+//!
+//! assert_eq!(client.delete_certificate("c1")?, Outcome::Deleted);
+//! let err = client.delete_certificate("c1").unwrap_err();
+//! assert_eq!((err.kind(), err.http_status(), err.error_code()), (ErrorKind::NotFound, Some(404), Some("APIG.3021")));
+//! let again = client.delete_certificate_with("c1", &DeleteOptions { missing_ok: true, ..Default::default() })?;
+//! assert_eq!(again, Outcome::AlreadyAbsent);
+//! assert_eq!(client.delete_certificate("bound").unwrap_err().kind(), ErrorKind::Forbidden);
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Against APIG:
+//!
 //! ```no_run
 //! let client = apig::Client::builder()
 //!     .region("cn-north-4")

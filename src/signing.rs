@@ -133,6 +133,15 @@ pub fn signature(sk: &str, string_to_sign: &str) -> String {
 
 /// The `Authorization` header value. `sdk_date` must equal the `X-Sdk-Date` header among
 /// `input.headers`.
+///
+/// ```
+/// use apig::signing::{authorization, SigningInput, EMPTY_BODY_SHA256};
+/// let headers = [("Host", "apig.cn-north-4.myhuaweicloud.com"), ("X-Sdk-Date", "20240101T000000Z")];
+/// let input = SigningInput { method: "DELETE", path: "/v2/p/apigw/certificates/c", query: &[],
+///                            headers: &headers, body_sha256: EMPTY_BODY_SHA256 };
+/// let auth = authorization("AK", "SK", "20240101T000000Z", &input);
+/// assert!(auth.starts_with("SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x-sdk-date, Signature="));
+/// ```
 pub fn authorization(ak: &str, sk: &str, sdk_date: &str, input: &SigningInput<'_>) -> String {
     let sts = string_to_sign(&canonical_request(input), sdk_date);
     format!(

@@ -77,13 +77,13 @@ fn set_string(
     with_options(options, |b| Ok(apply(b, unsafe { required_str(field, value) }?)))
 }
 
-/// The base URL, e.g. "https://apig.cn-north-4.myhuaweicloud.com". Wins over the region.
+/// The base URL, e.g. `https://apig.cn-north-4.myhuaweicloud.com`. Wins over the region.
 #[unsafe(no_mangle)]
 pub extern "C" fn apig_client_options_set_endpoint(options: *mut apig_client_options, value: *const c_char) -> apig_status {
     set_string(options, "endpoint", value, |b, v| b.endpoint(v))
 }
 
-/// A region id such as "cn-north-4" (any well-formed id); HUAWEICLOUD_SDK_REGION_APIG_<REGION> overrides.
+/// A region id such as "cn-north-4" (any well-formed id); `HUAWEICLOUD_SDK_REGION_APIG_<REGION>` overrides.
 #[unsafe(no_mangle)]
 pub extern "C" fn apig_client_options_set_region(options: *mut apig_client_options, value: *const c_char) -> apig_status {
     set_string(options, "region", value, |b, v| b.region(v))
@@ -162,7 +162,7 @@ pub extern "C" fn apig_client_options_set_allow_insecure_http(options: *mut apig
 }
 
 /// Fills what is still unset from HUAWEICLOUD_SDK_AK, _SK, _SECURITY_TOKEN, _PROJECT_ID and the
-/// credentials file (HUAWEICLOUD_SDK_CREDENTIALS_FILE or ~/.huaweicloud/credentials, [basic]).
+/// credentials file (`HUAWEICLOUD_SDK_CREDENTIALS_FILE` or `~/.huaweicloud/credentials`, section `[basic]`).
 /// Values set explicitly win. Reads only; writes nothing. A credentials file named by
 /// HUAWEICLOUD_SDK_CREDENTIALS_FILE that cannot be read is an error. `error` may be NULL; on
 /// failure `*error` receives a new error object.
