@@ -45,6 +45,7 @@ pub mod env;
 mod error;
 pub mod error_body;
 pub mod retry;
+mod resolver;
 pub mod signing;
 mod transport;
 pub mod validate;

@@ -44,7 +44,11 @@ pub fn build_agent(options: &TransportOptions) -> Result<ureq::Agent> {
         .max_idle_connections_per_host(64)
         .max_idle_connections(64)
         .build();
-    Ok(config.new_agent())
+    Ok(ureq::Agent::with_parts(
+        config,
+        ureq::unversioned::transport::DefaultConnector::default(),
+        crate::resolver::CachingResolver::default(),
+    ))
 }
 
 fn load_ca_file(path: &Path) -> Result<RootCerts> {

@@ -1,0 +1,113 @@
+"""One benchmark client in its own process.
+
+    py_client.py MODE ENDPOINT CALLS THREADS      -> {"us_per_call": ..., "maxrss_kib": ...}
+    py_client.py MODE ENDPOINT cold               -> import + client + one delete, then exit
+
+MODE: pyapig-client, pyapig-oneshot, sdk, requests, http.client. Imports happen inside the
+modes so that `cold` measures them.
+"""
+
+import json
+import resource
+import sys
+import threading
+import time
+
+PROJECT = "0123456789abcdef0123456789abcdef"
+CERT = "b6f9b7e2c4b14e5e8a1f0c3d2e1f0a9b"
+TOKEN = "emulator-token"
+AK = "EMULATORAK0000000001"
+SK = "emulator-secret-key-0000000000000001"
+
+
+def factory(mode, endpoint):
+    """Returns make_caller(): a function returning a per-thread `delete once` callable."""
+    path = f"/v2/{PROJECT}/apigw/certificates/{CERT}"
+    if mode == "pyapig-client":
+        import pyapig
+
+        client = pyapig.Client(endpoint=endpoint, project_id=PROJECT, token=TOKEN)
+        return lambda: (lambda: client.delete_certificate(CERT))
+    if mode == "pyapig-oneshot":
+        import pyapig
+
+        return lambda: (lambda: pyapig.delete_certificate(CERT, project_id=PROJECT, endpoint=endpoint, token=TOKEN))
+    if mode == "sdk":
+        from huaweicloudsdkapig.v2 import ApigClient, DeleteCertificateV2Request
+        from huaweicloudsdkcore.auth.credentials import BasicCredentials
+
+        # The SDK has no token auth: AK/SK, as its users run it.
+        client = (ApigClient.new_builder().with_credentials(BasicCredentials(AK, SK, PROJECT))
+                  .with_endpoints([endpoint]).build())
+        request = DeleteCertificateV2Request(certificate_id=CERT)
+        return lambda: (lambda: client.delete_certificate_v2(request))
+    if mode == "requests":
+        import requests
+
+        url = endpoint + path
+
+        def make():
+            session = requests.Session()
+            headers = {"X-Auth-Token": TOKEN}
+
+            def call():
+                r = session.delete(url, headers=headers)
+                if r.status_code != 204:
+                    raise RuntimeError(r.status_code)
+            return call
+        return make
+    if mode == "http.client":
+        import http.client
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(endpoint)
+
+        def make():
+            conn = http.client.HTTPConnection(parts.hostname, parts.port)
+            headers = {"X-Auth-Token": TOKEN}
+
+            def call():
+                conn.request("DELETE", path, headers=headers)
+                r = conn.getresponse()
+                r.read()
+                if r.status != 204:
+                    raise RuntimeError(r.status)
+            return call
+        return make
+    raise SystemExit(f"unknown mode {mode}")
+
+
+def main():
+    mode, endpoint = sys.argv[1], sys.argv[2]
+    if sys.argv[3] == "cold":
+        factory(mode, endpoint)()()
+        return
+    calls, threads = int(sys.argv[3]), int(sys.argv[4])
+    make = factory(mode, endpoint)
+    warm = make()
+    for _ in range(min(200, calls)):
+        warm()
+    per_thread = calls // threads
+    callers = [make() for _ in range(threads)]
+
+    def run(call):
+        for _ in range(per_thread):
+            call()
+
+    start = time.perf_counter()
+    if threads == 1:
+        run(callers[0])
+    else:
+        workers = [threading.Thread(target=run, args=(c,)) for c in callers]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+    elapsed = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"us_per_call": elapsed * 1e6 / (per_thread * threads), "calls": per_thread * threads,
+                      "maxrss_kib": usage.ru_maxrss}))
+
+
+if __name__ == "__main__":
+    main()
