@@ -23,6 +23,19 @@ static void *work(void *arg) {
     return NULL;
 }
 
+/* Peak RSS of this process image, from /proc (getrusage would count the parent's pages). */
+static long vmhwm_kib(void) {
+    char line[256];
+    long kib = 0;
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f == NULL) return 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (sscanf(line, "VmHWM: %ld kB", &kib) == 1) break;
+    }
+    fclose(f);
+    return kib;
+}
+
 static double now(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -56,8 +69,8 @@ int main(int argc, char **argv) {
         for (t = 0; t < n_threads; t++) pthread_join(threads[t], NULL);
     }
     elapsed = now() - start;
-    printf("{\"us_per_call\": %.3f, \"calls\": %ld, \"failures\": %d}\n",
-           elapsed * 1e6 / (double)(calls_per_thread * n_threads), calls_per_thread * n_threads, failures);
+    printf("{\"us_per_call\": %.3f, \"calls\": %ld, \"failures\": %d, \"vmhwm_kib\": %ld}\n",
+           elapsed * 1e6 / (double)(calls_per_thread * n_threads), calls_per_thread * n_threads, failures, vmhwm_kib());
     apig_client_free(client);
     apig_client_options_free(o);
     return failures ? 1 : 0;

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterable, List, Optional, Sequence, TextIO
+from typing import Any, Iterable, List, Optional, Sequence, TextIO
 
 from . import ApigError, Client, InvalidArgumentError, NotFoundError, __version__
 
@@ -164,7 +164,7 @@ def delete_all(args: argparse.Namespace, ids: Sequence[str], out: TextIO, err: T
     client = make_client(args)
     progress = not args.no_progress and len(ids) > 1 and err.isatty()
 
-    def delete(cert_id: str) -> dict:
+    def delete(cert_id: str) -> dict[str, Any]:
         result = {"id": cert_id, "outcome": "deleted", "code": 0, "http_status": None, "error_code": None,
                   "request_id": None}
         try:

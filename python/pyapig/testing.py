@@ -17,9 +17,12 @@ huge or dripping bodies.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
 from . import _native
+
+if TYPE_CHECKING:
+    from . import Client
 
 __all__ = ["Emulator", "DEFAULT_PROJECT", "DEFAULT_TOKEN", "DEFAULT_AK", "DEFAULT_SK", "BOUND_ERROR_CODE"]
 
@@ -81,7 +84,7 @@ class Emulator:
 
     endpoint = url
 
-    def client(self, **options: Any) -> Any:
+    def client(self, **options: Any) -> "Client":
         """A pyapig.Client for this emulator (token auth unless credentials are given)."""
         from . import Client
 
@@ -140,7 +143,8 @@ class Emulator:
 
     def requests(self) -> List[Dict[str, Any]]:
         """Every API request received so far (secret header values redacted)."""
-        return json.loads(self._emu.requests_json())
+        requests: List[Dict[str, Any]] = json.loads(self._emu.requests_json())
+        return requests
 
     def clear_requests(self) -> None:
         self._emu.clear_requests()

@@ -56,6 +56,12 @@ def test_the_typed_example_passes_mypy_strict():
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+def test_the_package_itself_passes_mypy_strict():
+    r = subprocess.run([sys.executable, "-m", "mypy", "--strict", "-p", "pyapig"], capture_output=True, text=True,
+                       cwd="/")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
 def test_installs_into_a_fresh_virtualenv_without_rust(tmp_path):
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
