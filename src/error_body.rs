@@ -101,31 +101,32 @@ fn excerpt(body: &[u8]) -> Option<String> {
     if text.is_empty() { None } else { Some(printable(text, EXCERPT_CHARS)) }
 }
 
-/// Collapses white space, escapes other control characters, and cuts at `max` characters.
+/// Collapses white space, escapes other control characters, and cuts the result at `max`
+/// characters (plus a final `…` when something was cut).
 pub fn printable(text: &str, max: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max + 8));
     let mut count = 0;
     let mut last_space = false;
     for c in text.chars() {
-        if count >= max {
+        let (piece, width): (std::borrow::Cow<'_, str>, usize) = if c.is_whitespace() {
+            if last_space {
+                continue;
+            }
+            (" ".into(), 1)
+        } else if c.is_control() {
+            let escaped: String = c.escape_default().collect();
+            let width = escaped.chars().count();
+            (escaped.into(), width)
+        } else {
+            (c.to_string().into(), 1)
+        };
+        last_space = c.is_whitespace();
+        if count + width > max {
             out.push('…');
             break;
         }
-        if c.is_whitespace() {
-            if !last_space {
-                out.push(' ');
-                count += 1;
-            }
-            last_space = true;
-            continue;
-        }
-        last_space = false;
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-        count += 1;
+        out.push_str(&piece);
+        count += width;
     }
     out
 }
@@ -178,6 +179,14 @@ mod tests {
         assert_eq!(bin.shape, "binary");
         let ex = bin.excerpt.unwrap();
         assert!(ex.contains('\u{fffd}') && ex.contains("\\u{0}"), "{ex}");
+    }
+
+    #[test]
+    fn escaped_control_characters_count_against_the_bound() {
+        let body = format!("{{}}{}", "\u{16}".repeat(2000));
+        let excerpt = parse(body.as_bytes(), None).excerpt.unwrap();
+        assert!(excerpt.chars().count() <= EXCERPT_CHARS + 1, "{}", excerpt.len());
+        assert!(excerpt.ends_with('…'));
     }
 
     #[test]
