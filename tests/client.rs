@@ -451,3 +451,18 @@ fn retry_after_as_an_http_date_is_honoured() {
     assert_eq!(fast_retries(&emu).delete_certificate("c1").unwrap(), Outcome::Deleted);
     assert_eq!(emu.requests().len(), 2);
 }
+
+#[test]
+fn host_names_are_resolved_and_reused() {
+    let emu = Emulator::start().unwrap();
+    emu.add_certificate(PROJECT, "a", &[]);
+    emu.add_certificate(PROJECT, "b", &[]);
+    let url = format!("http://localhost:{}", emu.addr().port());
+    let c = Client::builder().endpoint(url).project_id(PROJECT).token(DEFAULT_TOKEN).build().unwrap();
+    c.delete_certificate("a").unwrap();
+    c.delete_certificate("b").unwrap();
+    let log = emu.requests();
+    assert_eq!(log[0].connection, log[1].connection);
+    let host = log[0].headers.iter().find(|(k, _)| k == "host").unwrap().1.clone();
+    assert_eq!(host, format!("localhost:{}", emu.addr().port()));
+}

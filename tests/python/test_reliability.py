@@ -196,3 +196,32 @@ def test_secrets_never_appear_in_any_error_kind():
         "APIStatusError", "RateLimitError", "InternalServerError", "APIResponseError", "APITimeoutError",
         "APIConnectionError", "InvalidArgumentError", "TLSError")}
     assert expected <= seen
+
+
+def test_a_connect_that_hangs_is_a_timeout_by_the_connect_timeout():
+    """A listener whose accept queue is full drops new SYNs, so connecting hangs."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    port = server.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(4):  # fill the accept queue; later connects are left hanging
+            s = socket.socket()
+            s.settimeout(0.3)
+            try:
+                s.connect(("127.0.0.1", port))
+            except OSError:
+                pass
+            fillers.append(s)
+        client = pyapig.Client(endpoint=f"http://127.0.0.1:{port}", project_id="p", token="t",
+                               connect_timeout=0.5, timeout=30, max_retries=0)
+        with pytest.raises(pyapig.APITimeoutError) as info:
+            client.delete_certificate("c1")
+        assert "connect" in str(info.value).lower()
+    finally:
+        for s in fillers:
+            s.close()
+        server.close()
