@@ -2,10 +2,10 @@
  * with X-Auth-Token. Usage: c_curl ENDPOINT CALLS THREADS; prints one JSON line. */
 #define _POSIX_C_SOURCE 200809L
 #include <curl/curl.h>
-#include <pthread.h>
 #include <stdio.h>
+
+#include "bench_util.h"
 #include <stdlib.h>
-#include <time.h>
 
 static char url[512];
 static long calls_per_thread;
@@ -43,31 +43,11 @@ static void *work(void *arg) {
     return NULL;
 }
 
-/* Peak RSS of this process image, from /proc (getrusage would count the parent's pages). */
-static long vmhwm_kib(void) {
-    char line[256];
-    long kib = 0;
-    FILE *f = fopen("/proc/self/status", "r");
-    if (f == NULL) return 0;
-    while (fgets(line, sizeof line, f) != NULL) {
-        if (sscanf(line, "VmHWM: %ld kB", &kib) == 1) break;
-    }
-    fclose(f);
-    return kib;
-}
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 int main(int argc, char **argv) {
     struct curl_slist *headers = NULL;
-    pthread_t threads[64];
-    int n_threads, t;
+    int n_threads;
     long i;
-    double start, elapsed;
+    double elapsed;
     CURL *warm;
     if (argc != 4) return 2;
     n_threads = atoi(argv[3]);
@@ -80,16 +60,8 @@ int main(int argc, char **argv) {
     warm = make(headers);
     for (i = 0; i < 200; i++) curl_easy_perform(warm);
     curl_easy_cleanup(warm);
-    start = now();
-    if (n_threads == 1) {
-        work(headers);
-    } else {
-        for (t = 0; t < n_threads; t++) pthread_create(&threads[t], NULL, work, headers);
-        for (t = 0; t < n_threads; t++) pthread_join(threads[t], NULL);
-    }
-    elapsed = now() - start;
-    printf("{\"us_per_call\": %.3f, \"calls\": %ld, \"failures\": %d, \"vmhwm_kib\": %ld}\n",
-           elapsed * 1e6 / (double)(calls_per_thread * n_threads), calls_per_thread * n_threads, failures, vmhwm_kib());
+    elapsed = run_threads(n_threads, work, headers);
+    print_result(elapsed, calls_per_thread * n_threads, failures);
     curl_slist_free_all(headers);
     curl_global_cleanup();
     return failures ? 1 : 0;

@@ -8,14 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
+#include "bench_util.h"
 
 int main(int argc, char **argv) {
     char host[64], request[512], buf[4096];
@@ -43,7 +38,7 @@ int main(int argc, char **argv) {
         if (read(fd, buf, sizeof buf) <= 0) return 1; /* the whole 204 head arrives in one read */
     }
     elapsed = now() - start;
-    printf("{\"us_per_call\": %.3f, \"calls\": %ld, \"failures\": 0, \"vmhwm_kib\": 0}\n", elapsed * 1e6 / (double)calls, calls);
+    print_result(elapsed, calls, 0);
     close(fd);
     return 0;
 }
