@@ -466,3 +466,15 @@ fn host_names_are_resolved_and_reused() {
     let host = log[0].headers.iter().find(|(k, _)| k == "host").unwrap().1.clone();
     assert_eq!(host, format!("localhost:{}", emu.addr().port()));
 }
+
+#[test]
+fn any_2xx_is_success() {
+    let emu = Emulator::start().unwrap();
+    for (id, status) in [("ok200", 200), ("ok202", 202)] {
+        emu.push_rule(rule(serde_json::json!({"certificate_id": id, "status": status, "body": "{\"result\":\"ok\"}"})));
+        assert_eq!(client(&emu).delete_certificate(id).unwrap(), Outcome::Deleted, "{status}");
+    }
+    // The success bodies were read, so the one connection was reused for both.
+    let log = emu.requests();
+    assert_eq!(log[0].connection, log[1].connection);
+}

@@ -39,6 +39,7 @@ static inline int str_has(const char *haystack, const char *needle) {
     return haystack != NULL && strstr(haystack, needle) != NULL;
 }
 
+/* `suite` is one word: the line is the plain closing line CI reads, "word: N passed, N failed". */
 static inline int finish(const char *suite) {
     printf("%s: %d passed, %d failed\n", suite, harness_passed, harness_failed);
     return harness_failed == 0 ? 0 : 1;

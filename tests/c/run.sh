@@ -61,6 +61,22 @@ run() {
     "$@" || failed=1
 }
 
+# Every delete of test_threads is in the emulator's log: one 204 and one 404 per certificate.
+accounted_for() {
+    local expected=$1 counts
+    counts=$(python3 -c '
+import collections, json, sys, urllib.request
+log = json.load(urllib.request.urlopen(sys.argv[1] + "/_emulator/requests"))
+c = collections.Counter(r["status"] for r in log)
+print(len(log), c[204], c[404])' "$endpoint")
+    if [ "$counts" = "$expected $((expected / 2)) $((expected / 2))" ]; then
+        echo "c_log: 1 passed, 0 failed"
+    else
+        echo "c_log: 0 passed, 1 failed (requests, 204s, 404s: $counts; expected $expected in all)"
+        return 1
+    fi
+}
+
 # Packaging: the SONAME, a static binary that needs no libapig.so, the installed example.
 packaging() {
     local checks=0 bad=0 soname needed
@@ -79,13 +95,14 @@ packaging() {
         checks=$((checks + 1)); grep -q "nope *APIG_E_NOT_FOUND (HTTP 404, APIG.3021)" <<< "$output" || { echo "FAIL: $example: $output"; bad=$((bad + 1)); }
         checks=$((checks + 1)); grep -q "c-bound *APIG_E_FORBIDDEN (HTTP 403" <<< "$output" || { echo "FAIL: $example: $output"; bad=$((bad + 1)); }
     done
-    echo "c packaging: $((checks - bad)) passed, $bad failed"
+    echo "c_packaging: $((checks - bad)) passed, $bad failed"
     [ "$bad" = 0 ]
 }
 
 start_emulator; run "$out/test_apig" "$endpoint" "$project"
 start_emulator; run "$out/test_apig_static" "$endpoint" "$project"
 start_emulator; run "$out/test_threads" "$endpoint" "$project" "$per_thread"
+run accounted_for "$((8 * per_thread * 2))"
 run "$out/test_cpp"
 run packaging
 memcheck() {

@@ -283,5 +283,5 @@ int main(int argc, char **argv) {
     test_client_from_env();
     test_connect_refused();
     test_secret_echo_is_scrubbed();
-    return finish("c tests (test_apig)");
+    return finish("test_apig");
 }

@@ -11,6 +11,6 @@ int main() {
     apig_error *err = nullptr;
     if (apig_delete_certificate(nullptr, "p", "c", "t", &err) != APIG_E_INVALID_ARGUMENT) failed++;
     apig_error_free(err);
-    std::printf("c++ tests (test_cpp): %d passed, %d failed\n", 3 - failed, failed);
+    std::printf("test_cpp: %d passed, %d failed\n", 3 - failed, failed);
     return failed == 0 ? 0 : 1;
 }

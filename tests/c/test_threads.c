@@ -65,5 +65,5 @@ int main(int argc, char **argv) {
     CHECK(ok == THREADS * per_thread);
     CHECK(not_found == THREADS * per_thread);
     apig_client_free(client);
-    return finish("c tests (test_threads)");
+    return finish("test_threads");
 }

@@ -144,3 +144,30 @@ def test_the_emulator_command():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_progress_line_on_a_terminal_only(emu):
+    import pty
+
+    ids = [f"t{i}" for i in range(5)]
+    for c in ids:
+        emu.add_certificate(c)
+    primary, secondary = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUAWEICLOUD_SDK_", "APIG_"))}
+    proc = subprocess.Popen([sys.executable, "-m", "pyapig", "delete-certificate", *where(emu), *ids],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=secondary, env=env)
+    os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:  # the terminal closed
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(primary)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert b"[5/5] 5 ok, 0 failed" in seen
+    assert out.decode().splitlines() == [f"deleted {c}" for c in ids]  # progress never on stdout
