@@ -1,7 +1,7 @@
 //! Configuration from the environment and the credentials file, under the names the
 //! official Huawei Cloud SDKs use. Only reads; nothing is ever written anywhere.
 
-use crate::client::ClientBuilder;
+use crate::builder::ClientBuilder;
 use crate::credentials::Secret;
 use crate::endpoint::{self, Endpoint};
 use crate::error::{Error, Result};

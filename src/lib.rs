@@ -38,6 +38,7 @@
 //! # Ok::<(), apig::Error>(())
 //! ```
 
+mod builder;
 mod client;
 pub mod credentials;
 pub mod endpoint;
@@ -58,10 +59,8 @@ mod python;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 
-pub use client::{
-    Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, DeleteOptions,
-    MAX_BODY_BYTES, Outcome,
-};
+pub use builder::{ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, MAX_BODY_BYTES};
+pub use client::{Client, DeleteOptions, Outcome};
 pub use credentials::Credentials;
 pub use error::{Error, ErrorKind, Result};
 pub use transport::USER_AGENT;

@@ -3,7 +3,8 @@
 use super::error::apig_error;
 use super::guard::{guard, optional_str, required_str};
 use super::status::apig_status;
-use crate::client::{Client, ClientBuilder, DeleteOptions};
+use crate::builder::ClientBuilder;
+use crate::client::{Client, DeleteOptions};
 use crate::error::{Error, ErrorKind};
 use std::ffi::c_char;
 use std::time::Duration;

@@ -2,7 +2,8 @@
 //! convert arguments, release the GIL for the call, and raise the mapped exception.
 
 use super::errors::to_pyerr;
-use crate::client::{Client as CoreClient, ClientBuilder, DeleteOptions, Outcome};
+use crate::builder::ClientBuilder;
+use crate::client::{Client as CoreClient, DeleteOptions, Outcome};
 use crate::error::Error;
 use pyo3::prelude::*;
 use std::time::Duration;

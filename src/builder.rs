@@ -1,0 +1,215 @@
+//! The options of a [`Client`], checked once when it is built.
+
+use crate::client::Client;
+use crate::credentials::{self, Secret};
+use crate::endpoint::Endpoint;
+use crate::error::{Error, Result};
+use crate::transport::{self, TransportOptions};
+use crate::validate;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// Default connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default deadline for a whole call, retries included.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default number of retries after the first attempt.
+pub const DEFAULT_MAX_RETRIES: u32 = 2;
+/// How many bytes of an answer's body are read, at most.
+pub const MAX_BODY_BYTES: u64 = 64 * 1024;
+/// Longest timeout accepted (a day): anything longer is a mistake.
+const MAX_TIMEOUT: Duration = Duration::from_secs(86_400);
+
+/// Options for a [`Client`]. Nothing is checked until [`ClientBuilder::build`].
+#[derive(Clone, Default)]
+pub struct ClientBuilder {
+    pub(crate) endpoint: Option<String>,
+    pub(crate) region: Option<String>,
+    pub(crate) project_id: Option<String>,
+    pub(crate) token: Option<Secret>,
+    pub(crate) ak: Option<String>,
+    pub(crate) sk: Option<Secret>,
+    pub(crate) security_token: Option<Secret>,
+    connect_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    max_retries: Option<u32>,
+    ca_file: Option<PathBuf>,
+    verify: Option<bool>,
+    proxy: Option<String>,
+    allow_insecure_http: bool,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("project_id", &self.project_id)
+            .field("token", &self.token)
+            .field("ak", &self.ak)
+            .field("sk", &self.sk)
+            .field("security_token", &self.security_token)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .field("ca_file", &self.ca_file)
+            .field("verify", &self.verify)
+            .field("proxy", &self.proxy.as_ref().map(|_| "<set>"))
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// The base URL, e.g. `https://apig.cn-north-4.myhuaweicloud.com`; wins over `region`.
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.endpoint = Some(url.into());
+        self
+    }
+    /// A region id such as `cn-north-4`; gives `https://apig.{region}.myhuaweicloud.com`
+    /// (`HUAWEICLOUD_SDK_REGION_APIG_<REGION>` overrides).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+    /// The default project for calls.
+    pub fn project_id(mut self, id: impl Into<String>) -> Self {
+        self.project_id = Some(id.into());
+        self
+    }
+    /// Authenticate with an IAM token (`X-Auth-Token`).
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(Secret::new(token));
+        self
+    }
+    /// Authenticate by signing with an access key pair.
+    pub fn ak_sk(mut self, ak: impl Into<String>, sk: impl Into<String>) -> Self {
+        self.ak = Some(ak.into());
+        self.sk = Some(Secret::new(sk));
+        self
+    }
+    /// The security token of temporary AK/SK credentials.
+    pub fn security_token(mut self, token: impl Into<String>) -> Self {
+        self.security_token = Some(Secret::new(token));
+        self
+    }
+    /// Connect timeout (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+    /// Deadline for a whole call, retries included (default 60 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+    /// Retries after the first attempt (default 2; 0 disables).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = Some(retries);
+        self
+    }
+    /// Trust the CA certificates in this PEM file instead of the built-in roots.
+    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ca_file = Some(path.into());
+        self
+    }
+    /// `false` disables TLS certificate verification (default `true`). Only for tests.
+    pub fn verify(mut self, verify: bool) -> Self {
+        self.verify = Some(verify);
+        self
+    }
+    /// An explicit proxy URL; by default `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` apply.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(url.into());
+        self
+    }
+    /// Allow plain `http://` to a host that is not loopback (the token then travels in clear text).
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// Fills what is still unset from the environment and the credentials file, as the
+    /// official SDKs name them (see [`crate::env`]). Explicit settings win.
+    pub fn from_env(self) -> Result<Self> {
+        crate::env::fill(self, &|name| std::env::var(name).ok())
+    }
+
+    /// Checks every option and builds the client. No I/O except reading `ca_file`.
+    ///
+    /// ```
+    /// let err = apig::Client::builder().endpoint("http://apig.example.com").token("t").build().unwrap_err();
+    /// assert_eq!(err.kind(), apig::ErrorKind::InvalidArgument);
+    /// assert!(err.message().contains("plain http"));
+    ///
+    /// let err = apig::Client::builder().region("cn-north-4").token("t").ak_sk("AK", "SK").build().unwrap_err();
+    /// assert!(err.message().starts_with("conflicting credentials"));
+    ///
+    /// let client = apig::Client::builder().region("eu-west-101").token("t").build()?;
+    /// assert_eq!(client.endpoint(), "https://apig.eu-west-101.myhuaweicloud.eu");
+    /// # Ok::<(), apig::Error>(())
+    /// ```
+    pub fn build(self) -> Result<Client> {
+        let endpoint = match (&self.endpoint, &self.region) {
+            (Some(url), _) => Endpoint::parse(url, self.allow_insecure_http)?,
+            (None, Some(region)) => crate::env::region_endpoint(region, &|n| std::env::var(n).ok())?,
+            (None, None) => return Err(Error::invalid("no endpoint: give endpoint or region")),
+        };
+        if let Some(project) = &self.project_id {
+            validate::id("project_id", project)?;
+        }
+        let credentials = credentials::from_parts(
+            self.token.map(|s| s.expose().to_string()),
+            self.ak,
+            self.sk.map(|s| s.expose().to_string()),
+            self.security_token.map(|s| s.expose().to_string()),
+        )?;
+        credentials.validate()?;
+        let connect_timeout = check_timeout("connect_timeout", self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))?;
+        let timeout = check_timeout("timeout", self.timeout.unwrap_or(DEFAULT_TIMEOUT))?;
+        let max_retries = self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
+        if max_retries > 100 {
+            return Err(Error::invalid("max_retries is over 100"));
+        }
+        if let Some(proxy) = &self.proxy {
+            if proxy.is_empty() || proxy.chars().any(|c| c.is_control() || c.is_whitespace()) {
+                return Err(Error::invalid("proxy is not a valid proxy URL"));
+            }
+        }
+        let transport = TransportOptions {
+            connect_timeout,
+            verify_tls: self.verify.unwrap_or(true),
+            ca_file: self.ca_file,
+            proxy: self.proxy,
+        };
+        let agent = if transport == default_transport() {
+            shared_agent()?.clone()
+        } else {
+            transport::build_agent(&transport)?
+        };
+        Ok(Client::new(endpoint, self.project_id, credentials, timeout, max_retries, agent))
+    }
+}
+
+fn check_timeout(field: &str, value: Duration) -> Result<Duration> {
+    if value.is_zero() || value > MAX_TIMEOUT {
+        return Err(Error::invalid(format!("{field} must be more than 0 and at most 86400 seconds")));
+    }
+    Ok(value)
+}
+
+fn default_transport() -> TransportOptions {
+    TransportOptions { connect_timeout: DEFAULT_CONNECT_TIMEOUT, verify_tls: true, ca_file: None, proxy: None }
+}
+
+/// One process-wide pool for every client with default transport options, so that
+/// one-shot calls in a loop reuse connections.
+fn shared_agent() -> Result<&'static ureq::Agent> {
+    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
+    if let Some(agent) = AGENT.get() {
+        return Ok(agent);
+    }
+    let agent = transport::build_agent(&default_transport())?;
+    Ok(AGENT.get_or_init(|| agent))
+}
