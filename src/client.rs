@@ -240,7 +240,12 @@ impl Client {
                 request
             }
         };
-        let mut response = request.call().map_err(|e| Failure::from(transport::map_error(e)))?;
+        let mut response = request.call().map_err(|e| {
+            // Say where: an operator reading "connection refused" wants to know to what.
+            let error = transport::map_error(e);
+            let message = format!("{} ({})", error.message(), self.inner.endpoint);
+            Failure::from(error.with_message(message))
+        })?;
         let status = response.status().as_u16();
         let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let request_id = header("x-request-id");

@@ -72,7 +72,7 @@ fn load_ca_file(path: &Path) -> Result<RootCerts> {
 /// errors describe transport events, not our headers.
 pub fn map_error(err: ureq::Error) -> Error {
     let (kind, what) = match &err {
-        ureq::Error::Timeout(t) => (ErrorKind::Timeout, format!("timed out ({t})")),
+        ureq::Error::Timeout(t) => (ErrorKind::Timeout, describe_timeout(*t).to_string()),
         ureq::Error::HostNotFound => (ErrorKind::Connect, "host not found (DNS)".to_string()),
         ureq::Error::ConnectionFailed => (ErrorKind::Connect, "connection failed".to_string()),
         ureq::Error::Io(e) => io_kind(e),
@@ -96,6 +96,20 @@ pub fn map_error(err: ureq::Error) -> Error {
         other => (ErrorKind::Connect, format!("transport error: {other}")),
     };
     Error::new(kind, what)
+}
+
+fn describe_timeout(t: ureq::Timeout) -> &'static str {
+    match t {
+        ureq::Timeout::Connect => "connect timed out (connect_timeout)",
+        ureq::Timeout::Resolve => "DNS resolution timed out",
+        ureq::Timeout::RecvResponse | ureq::Timeout::PerRead => "timed out waiting for the answer (timeout)",
+        ureq::Timeout::RecvBody => "timed out reading the answer's body (timeout)",
+        ureq::Timeout::SendRequest | ureq::Timeout::SendBody | ureq::Timeout::PerWrite => {
+            "timed out sending the request (timeout)"
+        }
+        // Global and per-call: the call's overall deadline.
+        _ => "the call's deadline passed before the answer was complete (timeout)",
+    }
 }
 
 fn io_kind(e: &io::Error) -> (ErrorKind, String) {

@@ -140,6 +140,7 @@ fn connection_refused_is_a_connect_error() {
         .unwrap();
     let e = c.delete_certificate("c1").unwrap_err();
     assert_eq!((e.kind(), e.http_status()), (ErrorKind::Connect, None));
+    assert!(e.message().contains(&format!("http://127.0.0.1:{port}")), "{}", e.message());
 }
 
 #[test]
@@ -156,6 +157,7 @@ fn a_stalled_answer_is_a_timeout_by_the_deadline() {
     let started = Instant::now();
     let e = c.delete_certificate("c1").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e:?}");
+    assert!(e.message().contains("deadline") || e.message().contains("waiting for the answer"), "{}", e.message());
     assert!(started.elapsed() < Duration::from_secs(4), "the deadline was not kept");
 }
 
