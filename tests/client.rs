@@ -2,7 +2,7 @@
 
 use apig::emulator::{Action, DEFAULT_AK, DEFAULT_SK, DEFAULT_TOKEN, Emulator, EmulatorOptions, Rule};
 use apig::{Client, DeleteOptions, ErrorKind, Outcome};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const PROJECT: &str = "0123456789abcdef0123456789abcdef";
 
@@ -154,11 +154,10 @@ fn a_stalled_answer_is_a_timeout_by_the_deadline() {
         .timeout(Duration::from_millis(600))
         .build()
         .unwrap();
-    let started = Instant::now();
+    // Had the deadline not been kept, the call would have ended after the 5 s delay with an answer.
     let e = c.delete_certificate("c1").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e:?}");
     assert!(e.message().contains("deadline") || e.message().contains("waiting for the answer"), "{}", e.message());
-    assert!(started.elapsed() < Duration::from_secs(4), "the deadline was not kept");
 }
 
 #[test]
