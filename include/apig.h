@@ -184,7 +184,7 @@ apig_status apig_client_options_set_token(apig_client_options *options, const ch
 apig_status apig_client_options_set_security_token(apig_client_options *options, const char *value);
 
 /**
- * Trust the CA certificates of this PEM file instead of the built-in roots.
+ * Also trust the CA certificates of this PEM file (added to the built-in Mozilla roots).
  */
 apig_status apig_client_options_set_ca_file(apig_client_options *options, const char *value);
 

@@ -109,7 +109,7 @@ impl ClientBuilder {
         self.max_retries = Some(retries);
         self
     }
-    /// Trust the CA certificates in this PEM file instead of the built-in roots.
+    /// Also trust the CA certificates of this PEM file (added to the built-in Mozilla roots).
     pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.ca_file = Some(path.into());
         self

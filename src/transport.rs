@@ -51,21 +51,26 @@ pub fn build_agent(options: &TransportOptions) -> Result<ureq::Agent> {
     ))
 }
 
+/// The built-in (Mozilla) roots plus the CA certificates of `path`: `ca_file` adds trust for
+/// a private CA without taking it away from the public ones.
 fn load_ca_file(path: &Path) -> Result<RootCerts> {
     let pem = std::fs::read(path)
         .map_err(|e| Error::invalid(format!("ca_file {}: cannot read it: {e}", path.display())))?;
-    let mut certs = Vec::new();
+    let mut extra = Vec::new();
     for item in ureq::tls::parse_pem(&pem) {
         match item {
-            Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
+            Ok(ureq::tls::PemItem::Certificate(c)) => extra.push(c),
             Ok(_) => {}
             Err(_) => return Err(Error::invalid(format!("ca_file {}: not valid PEM", path.display()))),
         }
     }
-    if certs.is_empty() {
+    if extra.is_empty() {
         return Err(Error::invalid(format!("ca_file {}: holds no PEM certificate", path.display())));
     }
-    Ok(RootCerts::Specific(Arc::new(certs.into_iter().map(|c: Certificate<'static>| c).collect())))
+    let mut certs: Vec<Certificate<'static>> =
+        webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().map(|c| Certificate::from_der(c.as_ref()).to_owned()).collect();
+    certs.extend(extra);
+    Ok(RootCerts::Specific(Arc::new(certs)))
 }
 
 /// Maps a ureq failure to our kinds. The message never contains a secret: ureq's
@@ -129,4 +134,16 @@ fn io_kind(e: &io::Error) -> (ErrorKind, String) {
         _ => format!("I/O error: {e}"),
     };
     (kind, what)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ca_file_adds_to_the_built_in_roots() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls/ca.pem"));
+        let RootCerts::Specific(certs) = load_ca_file(path).unwrap() else { panic!("not specific roots") };
+        assert_eq!(certs.len(), webpki_root_certs::TLS_SERVER_ROOT_CERTS.len() + 1);
+    }
 }

@@ -93,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     behaviour.add_argument("--timeout", type=float, help="deadline per certificate in seconds, retries included (default 60)")
     behaviour.add_argument("--connect-timeout", type=float, help="connect timeout in seconds (default 10)")
     behaviour.add_argument("--max-retries", type=int, help="retries of safe failures (default 2)")
-    behaviour.add_argument("--ca-file", help="trust the CAs in this PEM file")
+    behaviour.add_argument("--ca-file", help="also trust the CAs in this PEM file")
     behaviour.add_argument("--insecure", action="store_true", help="do not verify TLS certificates (tests only)")
     behaviour.add_argument("--proxy", help="proxy URL (default: HTTPS_PROXY / NO_PROXY)")
     behaviour.add_argument("--allow-insecure-http", action="store_true", help="allow plain http to a non-loopback host")

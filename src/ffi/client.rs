@@ -108,7 +108,7 @@ pub extern "C" fn apig_client_options_set_security_token(options: *mut apig_clie
     set_string(options, "security_token", value, |b, v| b.security_token(v))
 }
 
-/// Trust the CA certificates of this PEM file instead of the built-in roots.
+/// Also trust the CA certificates of this PEM file (added to the built-in Mozilla roots).
 #[unsafe(no_mangle)]
 pub extern "C" fn apig_client_options_set_ca_file(options: *mut apig_client_options, value: *const c_char) -> apig_status {
     set_string(options, "ca_file", value, |b, v| b.ca_file(v))
