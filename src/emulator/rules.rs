@@ -12,6 +12,8 @@ pub enum Action {
     Reset,
     /// Close the connection cleanly (FIN), without an answer.
     Close,
+    /// Hold the connection without answering for `delay` (default an hour), then close it.
+    Stall,
     /// Send the status line and headers, then drip the body one byte every `drip` interval.
     Drip,
     /// Answer 200 with a body of `body_bytes` bytes, streamed (never held in memory).
@@ -96,6 +98,7 @@ impl Rule {
                         "respond" => Action::Respond,
                         "reset" => Action::Reset,
                         "close" => Action::Close,
+                        "stall" => Action::Stall,
                         "drip" => Action::Drip,
                         "huge" => Action::Huge,
                         "redirect" => Action::Redirect,
@@ -111,6 +114,9 @@ impl Rule {
         }
         if rule.action == Action::Drip && !obj.contains_key("status") {
             rule.status = 200;
+        }
+        if rule.action == Action::Stall && !obj.contains_key("delay_ms") {
+            rule.delay = Duration::from_secs(3600);
         }
         Ok(rule)
     }

@@ -129,6 +129,13 @@ async fn handle(req: Request<Incoming>, state: Arc<State>, reset: Arc<AtomicBool
         return finish(&state, record, apig_error(405, "APIG.0106", "Method not allowed", &request_id, &state));
     }
     if let Some(rule) = state.take_rule(&project, &cert) {
+        if rule.action == Action::Stall {
+            // Logged now: a stalled request may never end while the test looks.
+            record.outcome = "fault:stall".into();
+            state.record(record);
+            tokio::time::sleep(rule.delay).await;
+            return Err(Abort);
+        }
         if !rule.delay.is_zero() {
             tokio::time::sleep(rule.delay).await;
         }
@@ -173,7 +180,8 @@ fn finish(state: &State, mut record: RecordedRequest, answer: Response<EmuBody>)
 fn fault(state: &State, mut record: RecordedRequest, rule: &Rule, request_id: &str, reset: &AtomicBool) -> Answer {
     record.outcome = format!("fault:{:?}", rule.action).to_ascii_lowercase();
     match rule.action {
-        Action::Reset | Action::Close => {
+        Action::Reset | Action::Close | Action::Stall => {
+            // (Stall is handled before the delay, in `handle`.)
             reset.store(rule.action == Action::Reset, Ordering::Relaxed);
             state.record(record);
             Err(Abort)

@@ -60,6 +60,13 @@ def test_404_after_an_ambiguous_attempt_is_explained(emu, client):
     assert "earlier attempt" in str(info.value)
 
 
+def test_a_stalled_connection_ends_by_the_deadline(emu):
+    emu.add_rule(action="stall")
+    with pytest.raises(pyapig.APITimeoutError):
+        emu.client(timeout=0.5, max_retries=0).delete_certificate("c1")
+    assert emu.requests()[0]["outcome"] == "fault:stall"
+
+
 def test_a_slow_drip_cannot_outlive_the_deadline(emu):
     emu.add_rule(action="drip", status=503, drip_ms=200)
     with pytest.raises(pyapig.APITimeoutError) as info:
