@@ -110,6 +110,11 @@ fn odd_bodies_give_clear_errors_with_the_status() {
     let e = c.delete_certificate("empty").unwrap_err();
     assert_eq!((e.http_status(), e.body_excerpt()), (Some(503), None));
     assert!(e.message().contains("empty body"));
+    emu.push_rule(rule(serde_json::json!({"certificate_id": "binary", "status": 502, "body_hex": "fffe00414243"})));
+    let e = c.delete_certificate("binary").unwrap_err();
+    assert_eq!((e.kind(), e.http_status()), (ErrorKind::Server, Some(502)));
+    assert!(e.message().contains("binary"), "{}", e.message());
+    assert_eq!(e.body_excerpt(), Some("\u{fffd}\u{fffd}\\u{0}ABC"));
     emu.push_rule(rule(serde_json::json!({"certificate_id": "nested", "status": 400,
         "body": "{\"error\":{\"code\":\"APIG.2012\",\"message\":\"Invalid parameter\"}}"})));
     let e = c.delete_certificate("nested").unwrap_err();

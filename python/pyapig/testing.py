@@ -124,8 +124,12 @@ class Emulator:
         times: Optional[int] = None,
         headers: Optional[Dict[str, str]] = None,
     ) -> None:
-        """Answers `status` with `body` (a dict is sent as JSON)."""
-        rule: Dict[str, Any] = {"status": status, "body": body if isinstance(body, str) else json.dumps(body)}
+        """Answers `status` with `body` (a dict is sent as JSON, bytes as they are)."""
+        rule: Dict[str, Any] = {"status": status}
+        if isinstance(body, bytes):
+            rule["body_hex"] = body.hex()
+        else:
+            rule["body"] = body if isinstance(body, str) else json.dumps(body)
         if certificate_id is not None:
             rule["certificate_id"] = certificate_id
         if times is not None:

@@ -34,7 +34,8 @@ pub struct Rule {
     pub action: Action,
     pub delay: Duration,
     pub status: u16,
-    pub body: String,
+    /// The body to answer with (`body` as text, or `body_hex` for any bytes).
+    pub body: Vec<u8>,
     pub headers: Vec<(String, String)>,
     pub body_bytes: u64,
     pub drip: Duration,
@@ -50,7 +51,7 @@ impl Default for Rule {
             action: Action::Respond,
             delay: Duration::ZERO,
             status: 500,
-            body: String::new(),
+            body: Vec::new(),
             headers: Vec::new(),
             body_bytes: 0,
             drip: Duration::from_millis(100),
@@ -85,7 +86,8 @@ impl Rule {
                         .filter(|s| (100..=999).contains(s))
                         .ok_or("status must be 100..=999")?
                 }
-                "body" => rule.body = text(v, key)?,
+                "body" => rule.body = text(v, key)?.into_bytes(),
+                "body_hex" => rule.body = hex_bytes(&text(v, key)?).ok_or("body_hex must be pairs of hex digits")?,
                 "location" => rule.location = text(v, key)?,
                 "headers" => {
                     let map = v.as_object().ok_or("headers is an object of strings")?;
@@ -131,7 +133,7 @@ impl Rule {
             "action": format!("{:?}", self.action).to_ascii_lowercase(),
             "delay_ms": self.delay.as_millis() as u64,
             "status": self.status,
-            "body": self.body,
+            "body": String::from_utf8_lossy(&self.body),
             "headers": headers,
         })
     }
@@ -139,6 +141,13 @@ impl Rule {
 
 fn text(v: &Value, key: &str) -> Result<String, String> {
     v.as_str().map(str::to_string).ok_or_else(|| format!("{key} must be a string"))
+}
+
+fn hex_bytes(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }
 
 fn number(v: &Value, key: &str) -> Result<u64, String> {
@@ -160,5 +169,7 @@ mod tests {
         assert!(Rule::from_json(&json!({"bogus": 1})).is_err());
         assert!(Rule::from_json(&json!({"action": "explode"})).is_err());
         assert_eq!(Rule::from_json(&json!({"action": "redirect"})).unwrap().status, 302);
+        assert_eq!(Rule::from_json(&json!({"body_hex": "ff00"})).unwrap().body, vec![0xff, 0x00]);
+        assert!(Rule::from_json(&json!({"body_hex": "f"})).is_err());
     }
 }

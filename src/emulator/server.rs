@@ -198,7 +198,7 @@ fn fault(state: &State, mut record: RecordedRequest, rule: &Rule, request_id: &s
             finish(state, record, answer)
         }
         Action::Drip => {
-            let body = if rule.body.is_empty() { "x".repeat(1024) } else { rule.body.clone() };
+            let body = if rule.body.is_empty() { vec![b'x'; 1024] } else { rule.body.clone() };
             let mut answer = response(rule.status, EmuBody::drip(body, rule.drip), request_id, state);
             add_headers(&mut answer, &rule.headers);
             finish(state, record, answer)

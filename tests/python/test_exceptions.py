@@ -119,6 +119,21 @@ def test_html_answer_keeps_status_and_excerpt(emu, client):
     assert "502 Bad Gateway" in info.value.body
 
 
+def test_non_utf8_and_empty_answers_keep_the_status(emu):
+    client = emu.client(max_retries=0)
+    emu.fail(503, b"\xff\xfe\x00binary", certificate_id="bin")
+    with pytest.raises(pyapig.InternalServerError) as info:
+        client.delete_certificate("bin")
+    assert info.value.status_code == 503
+    assert info.value.error_code is None
+    assert "binary" in info.value.body and "\ufffd" in info.value.body
+    emu.fail(400, "", certificate_id="empty")
+    with pytest.raises(pyapig.BadRequestError) as info:
+        client.delete_certificate("empty")
+    assert (info.value.status_code, info.value.body) == (400, None)
+    assert "empty body" in str(info.value)
+
+
 def test_connection_refused_is_a_connection_error_not_a_timeout(emu, closed_port):
     c = pyapig.Client(endpoint=f"http://127.0.0.1:{closed_port}", project_id="p", token="t", max_retries=0)
     with pytest.raises(pyapig.APIConnectionError) as info:
