@@ -183,7 +183,7 @@ def main():
         m = med[name]
         speedup = m["free"] / m["threads"] if m.get("threads") else None
         print(f"| {name} | {fmt(m['pinned'])} | {ratio(m['pinned'], curl)} | {ratio(m['pinned'], sdk)} | "
-              f"{fmt(m['free'])} | {fmt(m.get('threads'))} | {fmt(speedup, 2)}× | {fmt(imports.get(name))} | "
+              f"{fmt(m['free'])} | {fmt(m.get('threads'))} | {ratio(speedup, 1.0) if speedup else '—'} | {fmt(imports.get(name))} | "
               f"{fmt(colds.get(name))} | {ratio(colds.get(name), sdk_cold)} | {fmt(rss.get(name))} |")
     print()
     print(f"pyapig.Client peak RSS after 10,000 calls: {fmt(rss.get('pyapig.Client'))} MiB; "
