@@ -113,10 +113,6 @@ def fmt(x, digits=1):
     return "—" if x is None else f"{x:,.{digits}f}"
 
 
-def ratio(x, base):
-    return "—" if x is None or base is None else f"{x / base:.2f}×"
-
-
 def main():
     clients = []
     for name, kind, calls in CLIENTS:
@@ -166,25 +162,39 @@ def main():
         free_server.stop()
 
     med = {name: {k: statistics.median(v) for k, v in r.items() if v} for name, r in results.items()}
-    curl = med.get("libcurl easy handle (C)", {}).get("pinned")
-    sdk = med.get("official SDK (huaweicloudsdkapig)", {}).get("pinned")
-    sdk_cold = colds.get("official SDK (huaweicloudsdkapig)")
-    print()
+    curl_name, sdk_name = "libcurl easy handle (C)", "official SDK (huaweicloudsdkapig)"
     floor = med.get(FLOOR, {}).get("pinned")
+
+    def cell(value, of, digits=1):
+        """`value (×libcurl / ×SDK)`: every figure side by side with both peers."""
+        if value is None:
+            return "—"
+        base_curl, base_sdk = of(curl_name), of(sdk_name)
+        def r(base):
+            return "—" if not base else f"{value / base:.2f}" if value / base >= 0.1 else f"{value / base:.3f}"
+
+        r_curl, r_sdk = r(base_curl), r(base_sdk)
+        return f"{fmt(value, digits)} ({r_curl} / {r_sdk})"
+
+    print()
     print(f"machine: {os.cpu_count()} CPUs, {platform()}; {time.strftime('%Y-%m-%d')}; {ROUNDS} rounds, medians.")
     print(f"server (bench/fast_server.rs) CPU per request, pinned runs: {server_user:.2f} µs user + "
           f"{server_sys:.2f} µs system (kernel TCP work included); floor (raw socket loop): {fmt(floor)} µs/call.")
+    print("Each cell: value (× libcurl / × official SDK); lower is better except the speed-up.")
     print()
-    header = ("| client | µs/call pinned | vs libcurl | vs SDK | µs/call unpinned | 8 threads µs/call | "
-              "8-thread speed-up | import ms | cold start ms | cold vs SDK | peak RSS MiB (10k calls) |")
-    print(header)
-    print("|" + "---|" * header.count("|")[:-1] if False else "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| client | µs/call pinned | µs/call unpinned | µs/call, 8 threads | 8-thread speed-up | "
+          "import ms | cold start ms | peak RSS MiB, 10k calls |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, _, _ in clients:
         m = med[name]
         speedup = m["free"] / m["threads"] if m.get("threads") else None
-        print(f"| {name} | {fmt(m['pinned'])} | {ratio(m['pinned'], curl)} | {ratio(m['pinned'], sdk)} | "
-              f"{fmt(m['free'])} | {fmt(m.get('threads'))} | {ratio(speedup, 1.0) if speedup else '—'} | {fmt(imports.get(name))} | "
-              f"{fmt(colds.get(name))} | {ratio(colds.get(name), sdk_cold)} | {fmt(rss.get(name))} |")
+        print(f"| {name} | {cell(m.get('pinned'), lambda n: med.get(n, {}).get('pinned'))} "
+              f"| {cell(m.get('free'), lambda n: med.get(n, {}).get('free'))} "
+              f"| {cell(m.get('threads'), lambda n: med.get(n, {}).get('threads'))} "
+              f"| {fmt(speedup, 2) + '×' if speedup else '—'} "
+              f"| {cell(imports.get(name), imports.get)} "
+              f"| {cell(colds.get(name), colds.get)} "
+              f"| {cell(rss.get(name), rss.get)} |")
     print()
     print(f"pyapig.Client peak RSS after 10,000 calls: {fmt(rss.get('pyapig.Client'))} MiB; "
           f"after 20,000: {fmt(rss_20k)} MiB. Bare interpreter start: {bare * 1000:.1f} ms.")
