@@ -172,12 +172,8 @@ impl Client {
                 }
             }
             if resigned && self.is_clock_skew(&error) {
-                let skew = self.inner.clock_offset.load(Ordering::Relaxed);
-                let message = format!(
-                    "{}; the signature was refused as expired even after re-signing with the server's clock \
-                     (local clock is {skew} s off the server's)",
-                    error.message()
-                );
+                // The attempt's own message already says how far the clocks are apart.
+                let message = format!("{}; refused again after re-signing with the server's clock", error.message());
                 return Err(error.with_message(message).with_attempts(attempts));
             }
             if !retry::is_retryable(&error) || retries >= self.inner.max_retries {
@@ -290,7 +286,8 @@ impl Client {
                 Some(skew) if skew.abs() < SKEW_WORTH_RESIGNING => {
                     format!("the clocks agree within {} s, so check the AK/SK", skew.abs())
                 }
-                Some(skew) => format!("the local clock is {skew} s behind the server's"),
+                Some(skew) if skew > 0 => format!("the local clock is {skew} s behind the server's"),
+                Some(skew) => format!("the local clock is {} s ahead of the server's", -skew),
             };
             let message = format!("{}; {hint}", error.message());
             error = error.with_message(message);

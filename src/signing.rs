@@ -84,7 +84,8 @@ pub fn encode(bytes: &[u8]) -> String {
     out
 }
 
-fn percent_decode(s: &str) -> Vec<u8> {
+/// Decodes `%XX` escapes (malformed ones stay as they are).
+pub fn percent_decode(s: &str) -> Vec<u8> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

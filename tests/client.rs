@@ -484,3 +484,16 @@ fn any_2xx_is_success() {
     let log = emu.requests();
     assert_eq!(log[0].connection, log[1].connection);
 }
+
+#[test]
+fn skew_messages_say_which_way_the_clock_is_off() {
+    let emu = Emulator::start().unwrap();
+    let wrong = Client::builder().endpoint(emu.url()).project_id(PROJECT).ak_sk(DEFAULT_AK, "WRONG-SK-1").max_retries(0).build().unwrap();
+    for (offset, words) in [(3600, "behind"), (-3600, "ahead of")] {
+        emu.set_clock_offset(offset);
+        let e = wrong.delete_certificate("c").unwrap_err();
+        assert_eq!((e.kind(), e.attempts()), (ErrorKind::Unauthorized, 2), "{offset}");
+        assert!(e.message().contains(&format!("local clock is 3600 s {words}")), "{}", e.message());
+        assert!(e.message().contains("refused again after re-signing"), "{}", e.message());
+    }
+}

@@ -291,22 +291,9 @@ fn split_query_pair(pair: &str) -> (String, String) {
     (decode(k), decode(v))
 }
 
+/// Form-style decoding of a query component: `+` is a space, then `%XX` escapes.
 fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8_lossy(&signing::percent_decode(&s.replace('+', " "))).into_owned()
 }
 
 fn auth_kind(req: &Request<Incoming>) -> &'static str {
