@@ -1,5 +1,9 @@
 //! The options of a [`Client`], checked once when it is built.
 
+use crate::auth::iam::Iam;
+use crate::auth::instance::{DEFAULT_METADATA_ENDPOINT, InstanceMetadata};
+use crate::auth::pod::PodIdentity;
+use crate::auth::{Auth, Chain, Identity, Password, Source};
 use crate::client::Client;
 use crate::credentials::{self, Secret};
 use crate::endpoint::Endpoint;
@@ -7,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::transport::{self, TransportOptions};
 use crate::validate;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Default connect timeout.
@@ -38,6 +42,20 @@ pub struct ClientBuilder {
     verify: Option<bool>,
     proxy: Option<String>,
     allow_insecure_http: bool,
+    pub(crate) password: Option<Password>,
+    iam_endpoint: Option<String>,
+    metadata_endpoint: Option<String>,
+    /// Set by `from_env` when it found no credentials: pod identity and ECS metadata, lazily.
+    pub(crate) chain: Option<ChainPlan>,
+}
+
+/// What `from_env` leaves for the first call to try (see [`crate::env`]).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ChainPlan {
+    /// Why the environment and the credentials file gave nothing.
+    pub skipped: Vec<String>,
+    /// `HC_CONTAINER_CREDENTIALS_FULL_URI` and `HC_CONTAINER_AUTHORIZATION_TOKEN_FILE`, when both are set.
+    pub pod: Option<(String, PathBuf)>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -57,6 +75,10 @@ impl std::fmt::Debug for ClientBuilder {
             .field("verify", &self.verify)
             .field("proxy", &self.proxy.as_ref().map(|_| "<set>"))
             .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("password", &self.password)
+            .field("iam_endpoint", &self.iam_endpoint)
+            .field("metadata_endpoint", &self.metadata_endpoint)
+            .field("chain", &self.chain)
             .finish()
     }
 }
@@ -129,6 +151,29 @@ impl ClientBuilder {
         self.allow_insecure_http = allow;
         self
     }
+    /// Authenticate as an IAM user: a project-scoped token is obtained from IAM at the first
+    /// call, kept until shortly before it expires, and obtained anew once if APIG refuses it.
+    /// `domain_name` is the account name. The password is never shown.
+    pub fn password(mut self, user_name: impl Into<String>, password: impl Into<String>, domain_name: impl Into<String>) -> Self {
+        self.password = Some(Password {
+            user_name: user_name.into(),
+            password: Secret::new(password),
+            domain_name: domain_name.into(),
+        });
+        self
+    }
+    /// IAM's endpoint, for project id discovery and password tokens (default
+    /// `HUAWEICLOUD_SDK_IAM_ENDPOINT`, else `https://iam.{region}.myhuaweicloud.com`).
+    pub fn iam_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.iam_endpoint = Some(url.into());
+        self
+    }
+    /// The ECS metadata service (default `APIG_METADATA_ENDPOINT`, else `http://169.254.169.254`);
+    /// used only by the `from_env` chain. Plain http is allowed; never through a proxy.
+    pub fn metadata_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.metadata_endpoint = Some(url.into());
+        self
+    }
 
     /// Fills what is still unset from the environment and the credentials file, as the
     /// official SDKs name them (see [`crate::env`]). Explicit settings win.
@@ -151,21 +196,25 @@ impl ClientBuilder {
     /// # Ok::<(), apig::Error>(())
     /// ```
     pub fn build(self) -> Result<Client> {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let endpoint = match (&self.endpoint, &self.region) {
             (Some(url), _) => Endpoint::parse(url, self.allow_insecure_http)?,
             (None, Some(region)) => crate::env::region_endpoint(region, &|n| std::env::var(n).ok())?,
             (None, None) => return Err(Error::invalid("no endpoint: give endpoint or region")),
         };
+        if let Some(region) = &self.region {
+            crate::endpoint::check_region(region)?;
+        }
         if let Some(project) = &self.project_id {
             validate::id("project_id", project)?;
         }
-        let credentials = credentials::from_parts(
+        let given = credentials::from_parts(
             self.token.map(|s| s.expose().to_string()),
             self.ak,
             self.sk.map(|s| s.expose().to_string()),
             self.security_token.map(|s| s.expose().to_string()),
+            self.password,
         )?;
-        credentials.validate()?;
         let connect_timeout = check_timeout("connect_timeout", self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))?;
         let timeout = check_timeout("timeout", self.timeout.unwrap_or(DEFAULT_TIMEOUT))?;
         let max_retries = self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
@@ -177,19 +226,67 @@ impl ClientBuilder {
                 return Err(Error::invalid("proxy is not a valid proxy URL"));
             }
         }
+        let iam_endpoint = match (self.iam_endpoint, env(ENV_IAM_ENDPOINT), &self.region) {
+            (Some(url), _, _) => Some(named_endpoint("iam_endpoint", &url, self.allow_insecure_http)?),
+            // As the Go SDK does: a bare host name means https.
+            (None, Some(url), _) => Some(named_endpoint(ENV_IAM_ENDPOINT, &with_scheme(&url), self.allow_insecure_http)?),
+            (None, None, Some(region)) => Some(Endpoint::for_service(region, "iam")?),
+            (None, None, None) => None,
+        };
+        // The metadata service is link-local by nature: plain http is its normal form.
+        let metadata_endpoint = match self.metadata_endpoint.or_else(|| env(ENV_METADATA_ENDPOINT)) {
+            Some(url) => named_endpoint("metadata_endpoint", &url, true)?,
+            None => Endpoint::parse(DEFAULT_METADATA_ENDPOINT, true)?,
+        };
         let transport = TransportOptions {
             connect_timeout,
             verify_tls: self.verify.unwrap_or(true),
             ca_file: self.ca_file,
             proxy: self.proxy,
         };
+        let auth = match (given, self.chain) {
+            (Some(credentials::Given::Credentials(c)), _) => Auth::Static(Arc::new(c)),
+            (Some(credentials::Given::Password(p)), _) => Auth::Password { password: p, tokens: Default::default() },
+            (None, Some(plan)) => {
+                let local = transport::build_local_agent(&transport)?;
+                let mut sources = Vec::new();
+                if let Some((uri, token_file)) = plan.pod {
+                    let pod = named_endpoint(crate::auth::pod::ENV_POD_URI, &uri, true)?;
+                    sources.push(Source::Pod(PodIdentity::new(pod, token_file, local.clone())));
+                }
+                sources.push(Source::Metadata(InstanceMetadata::new(metadata_endpoint, local)));
+                Auth::Chain(Chain::new(plan.skipped, sources))
+            }
+            (None, None) => {
+                return Err(Error::invalid(
+                    "no credentials: give a token, ak and sk (optionally with security_token), or \
+                     user_name, password and domain_name; or use from_env",
+                ));
+            }
+        };
         let agent = if transport == default_transport() {
             shared_agent()?.clone()
         } else {
             transport::build_agent(&transport)?
         };
-        Ok(Client::new(endpoint, self.project_id, credentials, timeout, max_retries, agent))
+        let iam = iam_endpoint.map(|e| Iam::new(e, agent.clone()));
+        let identity = Identity::new(auth, iam, self.region);
+        Ok(Client::new(endpoint, self.project_id, identity, timeout, max_retries, agent))
     }
+}
+
+/// `HUAWEICLOUD_SDK_IAM_ENDPOINT`: the official SDKs' name for IAM's endpoint.
+pub const ENV_IAM_ENDPOINT: &str = "HUAWEICLOUD_SDK_IAM_ENDPOINT";
+/// `APIG_METADATA_ENDPOINT`: another address for the ECS metadata service (tests, the emulator).
+pub const ENV_METADATA_ENDPOINT: &str = "APIG_METADATA_ENDPOINT";
+
+fn named_endpoint(name: &str, url: &str, allow_insecure_http: bool) -> Result<Endpoint> {
+    Endpoint::parse(url, allow_insecure_http).map_err(|e| Error::invalid(format!("{name}: {}", e.message())))
+}
+
+fn with_scheme(url: &str) -> String {
+    let lower = url.trim().to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") { url.trim().to_string() } else { format!("https://{}", url.trim()) }
 }
 
 fn check_timeout(field: &str, value: Duration) -> Result<Duration> {

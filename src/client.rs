@@ -1,6 +1,7 @@
 //! The client: a connection pool and the DELETE call with retries, backoff, an overall
 //! deadline and clock-skew recovery.
 
+use crate::auth::{Identity, Resolved};
 use crate::builder::{ClientBuilder, MAX_BODY_BYTES};
 use crate::credentials::{self, Credentials};
 use crate::endpoint::Endpoint;
@@ -46,7 +47,7 @@ struct Inner {
     url_prefix: String,
     host_header: String,
     project_id: Option<String>,
-    credentials: Credentials,
+    identity: Identity,
     timeout: Duration,
     max_retries: u32,
     agent: ureq::Agent,
@@ -59,7 +60,7 @@ impl std::fmt::Debug for Client {
         f.debug_struct("Client")
             .field("endpoint", &self.inner.endpoint.origin_and_base())
             .field("project_id", &self.inner.project_id)
-            .field("credentials", &self.inner.credentials)
+            .field("credentials", &self.inner.identity.describe())
             .field("timeout", &self.inner.timeout)
             .field("max_retries", &self.inner.max_retries)
             .finish()
@@ -71,11 +72,15 @@ struct Failure {
     error: Error,
     retry_after: Option<Duration>,
     server_date: Option<SystemTime>,
+    /// False when the failure came before APIG was asked (finding credentials or the project).
+    reached_apig: bool,
+    /// APIG refused an AK/SK signature (APIGW.0301): maybe the clocks disagree.
+    clock_skew: bool,
 }
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Failure {
-        Failure { error, retry_after: None, server_date: None }
+        Failure { error, retry_after: None, server_date: None, reached_apig: false, clock_skew: false }
     }
 }
 
@@ -87,7 +92,7 @@ impl Client {
     pub(crate) fn new(
         endpoint: Endpoint,
         project_id: Option<String>,
-        credentials: Credentials,
+        identity: Identity,
         timeout: Duration,
         max_retries: u32,
         agent: ureq::Agent,
@@ -100,7 +105,7 @@ impl Client {
                 url_prefix,
                 host_header,
                 project_id,
-                credentials,
+                identity,
                 timeout,
                 max_retries,
                 agent,
@@ -124,28 +129,45 @@ impl Client {
         self.delete_certificate_with(certificate_id, &DeleteOptions::default())
     }
 
+    /// A short name of the kind of credentials ("token", "ak/sk", "password", …).
+    pub fn auth_kind(&self) -> &'static str {
+        self.inner.identity.describe()
+    }
+
     /// Deletes a certificate. Retries what is safe to retry, within the client's deadline.
+    /// The first call finds what the client was not given: credentials from the `from_env`
+    /// chain, an IAM token for a password, the project id through IAM.
     pub fn delete_certificate_with(&self, certificate_id: &str, options: &DeleteOptions<'_>) -> Result<Outcome> {
-        let project_id = options.project_id.or(self.inner.project_id.as_deref()).ok_or_else(|| {
-            Error::invalid("project_id is missing: give it to the client or to the call")
-        })?;
-        validate::id("project_id", project_id)?;
+        let given = options.project_id.or(self.inner.project_id.as_deref());
+        if let Some(project_id) = given {
+            validate::id("project_id", project_id)?;
+        }
         validate::id("certificate_id", certificate_id)?;
+        self.inner.identity.check_project(given)?;
         let started = Instant::now();
         let deadline = started + self.inner.timeout;
-        let path_tail = format!("{project_id}/apigw/certificates/{certificate_id}");
-        let url = format!("{}{}", self.inner.url_prefix, path_tail);
-        let path = format!("{}/v2/{}", self.inner.endpoint.base_path(), path_tail);
 
         let mut attempts = 0u32;
         let mut retries = 0u32;
         let mut resigned = false;
+        let mut reauthenticated = false;
         let mut earlier_may_have_acted = false;
         loop {
-            attempts += 1;
-            let failure = match self.attempt(&url, &path, project_id, deadline) {
-                Ok(()) => return Ok(Outcome::Deleted),
-                Err(f) => f,
+            let offset = self.inner.clock_offset.load(Ordering::Relaxed);
+            let failure = match self.inner.identity.resolve(given, deadline, offset) {
+                Err(error) => Failure::from(error),
+                Ok(resolved) => {
+                    attempts += 1;
+                    match self.attempt(&resolved, certificate_id, deadline) {
+                        Ok(()) => return Ok(Outcome::Deleted),
+                        Err(f) if f.error.kind() == ErrorKind::Unauthorized && !reauthenticated && self.inner.identity.refused(&resolved) => {
+                            // IAM invalidates tokens early (password or permission changes): one new token.
+                            reauthenticated = true;
+                            continue;
+                        }
+                        Err(f) => f,
+                    }
+                }
             };
             let error = failure.error;
             if error.kind() == ErrorKind::NotFound {
@@ -162,16 +184,20 @@ impl Client {
                 }
                 return Err(error.with_attempts(attempts));
             }
+            if reauthenticated && error.kind() == ErrorKind::Unauthorized {
+                let message = format!("{}; refused again with a new token from IAM", error.message());
+                return Err(error.with_message(message).with_attempts(attempts));
+            }
             // The signature was refused and the server's clock is far from ours: re-sign once
             // with the server's clock. (When the clocks agree, the keys are wrong: no retry.)
-            if !resigned && self.is_clock_skew(&error) {
+            if !resigned && failure.clock_skew {
                 if let Some(server_date) = failure.server_date.filter(|d| skew_seconds(*d).abs() >= SKEW_WORTH_RESIGNING) {
                     resigned = true;
                     self.learn_clock(server_date);
                     continue;
                 }
             }
-            if resigned && self.is_clock_skew(&error) {
+            if resigned && failure.clock_skew {
                 // The attempt's own message already says how far the clocks are apart.
                 let message = format!("{}; refused again after re-signing with the server's clock", error.message());
                 return Err(error.with_message(message).with_attempts(attempts));
@@ -185,16 +211,14 @@ impl Client {
                 // Waiting would pass the deadline: the last real answer is the error.
                 return Err(error.with_attempts(attempts));
             }
-            earlier_may_have_acted |= retry::may_have_acted(&error);
+            earlier_may_have_acted |= failure.reached_apig && retry::may_have_acted(&error);
             retries += 1;
             std::thread::sleep(wait);
         }
     }
 
-    fn is_clock_skew(&self, error: &Error) -> bool {
-        matches!(self.inner.credentials, Credentials::AkSk { .. })
-            && error.http_status() == Some(401)
-            && error.error_code() == Some("APIGW.0301")
+    fn is_clock_skew(credentials: &Credentials, error: &Error) -> bool {
+        Identity::is_aksk(credentials) && error.http_status() == Some(401) && error.error_code() == Some("APIGW.0301")
     }
 
     fn learn_clock(&self, server_date: SystemTime) {
@@ -202,13 +226,18 @@ impl Client {
     }
 
     /// One HTTP exchange.
-    fn attempt(&self, url: &str, path: &str, project_id: &str, deadline: Instant) -> std::result::Result<(), Failure> {
+    fn attempt(&self, resolved: &Resolved, certificate_id: &str, deadline: Instant) -> std::result::Result<(), Failure> {
+        let project_id = resolved.project_id.as_str();
+        let path_tail = format!("{project_id}/apigw/certificates/{certificate_id}");
+        let url = format!("{}{}", self.inner.url_prefix, path_tail);
+        let path = format!("{}/v2/{}", self.inner.endpoint.base_path(), path_tail);
+        let (url, path) = (url.as_str(), path.as_str());
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
             return Err(Error::new(ErrorKind::Timeout, "the call's deadline passed before an answer came").into());
         }
         let request = self.inner.agent.delete(url).config().timeout_global(Some(remaining)).build();
-        let request = match &self.inner.credentials {
+        let request = match resolved.credentials.as_ref() {
             Credentials::Token(token) => request.header("X-Auth-Token", token.expose()),
             Credentials::AkSk { ak, sk, security_token } => {
                 let now = unix_seconds(SystemTime::now()) + self.inner.clock_offset.load(Ordering::Relaxed);
@@ -240,7 +269,7 @@ impl Client {
             // Say where: an operator reading "connection refused" wants to know to what.
             let error = transport::map_error(e);
             let message = format!("{} ({})", error.message(), self.inner.endpoint);
-            Failure::from(error.with_message(message))
+            Failure { reached_apig: true, ..Failure::from(error.with_message(message)) }
         })?;
         let status = response.status().as_u16();
         let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
@@ -253,7 +282,8 @@ impl Client {
             // The body of a success is ignored; reading it lets the connection be reused.
             return Ok(());
         }
-        let secrets = self.inner.credentials.secrets();
+        let mut secrets = resolved.credentials.secrets();
+        secrets.extend(self.inner.identity.password());
         let body = match body {
             Ok(body) => body,
             Err(e) => {
@@ -261,7 +291,7 @@ impl Client {
                 let kind = error.kind();
                 let message = format!("HTTP {status}, then reading the body failed: {}", error.message());
                 error = Error::from_answer(kind, status, error_body::parse(b"", request_id)).with_message(message);
-                return Err(Failure { error, retry_after, server_date });
+                return Err(Failure { error, retry_after, server_date, reached_apig: true, clock_skew: false });
             }
         };
         let mut parsed = error_body::parse(&body, request_id);
@@ -280,7 +310,8 @@ impl Client {
         } else {
             Error::from_answer(ErrorKind::from_http_status(status), status, parsed)
         };
-        if self.is_clock_skew(&error) {
+        let clock_skew = Self::is_clock_skew(&resolved.credentials, &error);
+        if clock_skew {
             let hint = match server_date.map(skew_seconds) {
                 None => "check the local clock (the server sent no Date to correct it) and the AK/SK".to_string(),
                 Some(skew) if skew.abs() < SKEW_WORTH_RESIGNING => {
@@ -292,7 +323,7 @@ impl Client {
             let message = format!("{}; {hint}", error.message());
             error = error.with_message(message);
         }
-        Err(Failure { error, retry_after, server_date })
+        Err(Failure { error, retry_after, server_date, reached_apig: true, clock_skew })
     }
 }
 

@@ -71,28 +71,47 @@ impl Credentials {
     }
 }
 
-/// Builds credentials from the pieces a caller gave: exactly one kind must be present.
-pub fn from_parts(
+/// What the caller gave: credentials to use as they are, or an IAM password to get tokens with.
+pub(crate) enum Given {
+    Credentials(Credentials),
+    Password(crate::auth::Password),
+}
+
+/// Checks the pieces a caller gave: at most one kind may be present, and it must be whole.
+/// `None` when none was given.
+pub(crate) fn from_parts(
     token: Option<String>,
     ak: Option<String>,
     sk: Option<String>,
     security_token: Option<String>,
-) -> Result<Credentials> {
-    match (token, ak, sk) {
-        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => Err(Error::invalid(
-            "conflicting credentials: give either token or ak/sk, not both",
-        )),
-        (Some(_), None, None) if security_token.is_some() => Err(Error::invalid(
-            "conflicting credentials: security_token goes with ak/sk, not with token",
-        )),
-        (Some(token), None, None) => Ok(Credentials::token(token)),
-        (None, Some(ak), Some(sk)) => Ok(Credentials::ak_sk(ak, sk, security_token)),
-        (None, Some(_), None) => Err(Error::invalid("incomplete credentials: ak given without sk")),
-        (None, None, Some(_)) => Err(Error::invalid("incomplete credentials: sk given without ak")),
-        (None, None, None) => Err(Error::invalid(
-            "no credentials: give a token, or ak and sk (optionally with security_token)",
-        )),
+    password: Option<crate::auth::Password>,
+) -> Result<Option<Given>> {
+    let kinds = [token.is_some(), ak.is_some() || sk.is_some(), password.is_some()];
+    if kinds.iter().filter(|k| **k).count() > 1 {
+        return Err(Error::invalid(
+            "conflicting credentials: give one of token, ak/sk, or user_name/password/domain_name",
+        ));
     }
+    if security_token.is_some() && ak.is_none() && sk.is_none() {
+        return Err(Error::invalid("conflicting credentials: security_token goes with ak/sk only"));
+    }
+    let given = match (token, ak, sk, password) {
+        (Some(token), ..) => Given::Credentials(Credentials::token(token)),
+        (None, Some(ak), Some(sk), _) => Given::Credentials(Credentials::ak_sk(ak, sk, security_token)),
+        (None, Some(_), None, _) => return Err(Error::invalid("incomplete credentials: ak given without sk")),
+        (None, None, Some(_), _) => return Err(Error::invalid("incomplete credentials: sk given without ak")),
+        (None, None, None, Some(password)) => {
+            validate::name("user_name", &password.user_name)?;
+            validate::name("domain_name", &password.domain_name)?;
+            validate::password(password.password.expose())?;
+            return Ok(Some(Given::Password(password)));
+        }
+        (None, None, None, None) => return Ok(None),
+    };
+    if let Given::Credentials(c) = &given {
+        c.validate()?;
+    }
+    Ok(Some(given))
 }
 
 /// Replaces every occurrence of a secret in `text` (for text a server echoed back).
@@ -123,12 +142,18 @@ mod tests {
     #[test]
     fn exactly_one_kind() {
         let s = |v: &str| Some(v.to_string());
-        assert!(from_parts(s("t"), s("a"), s("k"), None).unwrap_err().message().contains("conflicting"));
-        assert!(from_parts(s("t"), None, None, s("st")).unwrap_err().message().contains("conflicting"));
-        assert!(from_parts(None, s("a"), None, None).unwrap_err().message().contains("without sk"));
-        assert!(from_parts(None, None, None, None).unwrap_err().message().contains("no credentials"));
-        assert!(matches!(from_parts(s("t"), None, None, None), Ok(Credentials::Token(_))));
-        assert!(matches!(from_parts(None, s("a"), s("k"), s("st")), Ok(Credentials::AkSk { .. })));
+        let pw = || Some(crate::auth::Password { user_name: "u".into(), password: Secret::new("p"), domain_name: "d".into() });
+        let err = |r: Result<Option<Given>>| r.err().map(|e| e.message().to_string()).unwrap_or_default();
+        assert!(err(from_parts(s("t"), s("a"), s("k"), None, None)).contains("conflicting"));
+        assert!(err(from_parts(s("t"), None, None, s("st"), None)).contains("conflicting"));
+        assert!(err(from_parts(None, s("a"), s("k"), None, pw())).contains("conflicting"));
+        assert!(err(from_parts(None, s("a"), None, None, None)).contains("without sk"));
+        assert!(matches!(from_parts(None, None, None, None, None), Ok(None)));
+        assert!(matches!(from_parts(s("t"), None, None, None, None), Ok(Some(Given::Credentials(Credentials::Token(_))))));
+        assert!(matches!(from_parts(None, s("a"), s("k"), s("st"), None), Ok(Some(Given::Credentials(Credentials::AkSk { .. })))));
+        assert!(matches!(from_parts(None, None, None, None, pw()), Ok(Some(Given::Password(_)))));
+        let bad = crate::auth::Password { user_name: "".into(), password: Secret::new("p"), domain_name: "d".into() };
+        assert!(err(from_parts(None, None, None, None, Some(bad))).starts_with("user_name"));
     }
 
     #[test]

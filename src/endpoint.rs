@@ -69,10 +69,15 @@ impl Endpoint {
 
     /// The endpoint of APIG in a region: any well-formed region id, not a closed table.
     pub fn for_region(region: &str) -> Result<Endpoint> {
+        Endpoint::for_service(region, "apig")
+    }
+
+    /// The endpoint of a service (`apig`, `iam`) in a region: `https://{service}.{region}.{domain}`.
+    pub fn for_service(region: &str, service: &str) -> Result<Endpoint> {
         check_region(region)?;
         // eu-west-101 is served from Huawei Cloud Europe's own domain.
         let domain = if region == "eu-west-101" { "myhuaweicloud.eu" } else { "myhuaweicloud.com" };
-        Endpoint::parse(&format!("https://apig.{region}.{domain}"), false)
+        Endpoint::parse(&format!("https://{service}.{region}.{domain}"), false)
     }
 
     pub fn is_https(&self) -> bool {

@@ -1,7 +1,8 @@
 //! Configuration from the environment and the credentials file, under the names the
 //! official Huawei Cloud SDKs use. Only reads; nothing is ever written anywhere.
 
-use crate::builder::ClientBuilder;
+use crate::auth::pod::{ENV_POD_TOKEN_FILE, ENV_POD_URI};
+use crate::builder::{ChainPlan, ClientBuilder};
 use crate::credentials::Secret;
 use crate::endpoint::{self, Endpoint};
 use crate::error::{Error, Result};
@@ -20,10 +21,12 @@ pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// Fills unset options: explicit settings win over the environment, which wins over the
 /// credentials file. Credentials come whole from one place: if the caller gave any, none
-/// are taken from elsewhere.
+/// are taken from elsewhere. When neither gave any, the client will try CCE pod identity
+/// and then ECS metadata at its first call (nothing is fetched here).
 pub fn fill(mut builder: ClientBuilder, lookup: Lookup<'_>) -> Result<ClientBuilder> {
     let get = |name: &str| lookup(name).filter(|v| !v.is_empty());
-    let explicit_credentials = builder.token.is_some() || builder.ak.is_some() || builder.sk.is_some();
+    let explicit_credentials =
+        builder.token.is_some() || builder.ak.is_some() || builder.sk.is_some() || builder.password.is_some();
     let env_has_keys = get(ENV_AK).is_some() || get(ENV_SK).is_some();
     if !explicit_credentials && env_has_keys {
         builder.ak = get(ENV_AK);
@@ -35,20 +38,43 @@ pub fn fill(mut builder: ClientBuilder, lookup: Lookup<'_>) -> Result<ClientBuil
     if builder.project_id.is_none() {
         builder.project_id = get(ENV_PROJECT_ID);
     }
-    let needs_file = (!explicit_credentials && !env_has_keys) || builder.project_id.is_none();
-    if needs_file {
-        if let Some(file) = credentials_file(lookup)? {
-            if !explicit_credentials && !env_has_keys && (file.ak.is_some() || file.sk.is_some()) {
-                builder.ak = file.ak;
-                builder.sk = file.sk.map(Secret::new);
-                if builder.security_token.is_none() {
-                    builder.security_token = file.security_token.map(Secret::new);
+    let needs_keys = !explicit_credentials && !env_has_keys;
+    let mut file_reason = None;
+    if needs_keys || builder.project_id.is_none() {
+        let (shown, file) = credentials_file(lookup)?;
+        match file {
+            Some(file) => {
+                if needs_keys && (file.ak.is_some() || file.sk.is_some()) {
+                    builder.ak = file.ak;
+                    builder.sk = file.sk.map(Secret::new);
+                    if builder.security_token.is_none() {
+                        builder.security_token = file.security_token.map(Secret::new);
+                    }
+                } else {
+                    file_reason = Some(format!("{shown}: no ak/sk in section [basic]"));
+                }
+                if builder.project_id.is_none() {
+                    builder.project_id = file.project_id;
                 }
             }
-            if builder.project_id.is_none() {
-                builder.project_id = file.project_id;
-            }
+            None => file_reason = Some(format!("{shown}: not found")),
         }
+    }
+    if needs_keys && builder.ak.is_none() && builder.sk.is_none() {
+        let mut skipped = vec![format!("{ENV_AK} not set")];
+        skipped.extend(file_reason);
+        let pod = match (get(ENV_POD_URI), get(ENV_POD_TOKEN_FILE)) {
+            (Some(uri), Some(file)) => Some((uri, PathBuf::from(file))),
+            (None, _) => {
+                skipped.push(format!("pod identity: {ENV_POD_URI} not set"));
+                None
+            }
+            (Some(_), None) => {
+                skipped.push(format!("pod identity: {ENV_POD_URI} is set but {ENV_POD_TOKEN_FILE} is not"));
+                None
+            }
+        };
+        builder.chain = Some(ChainPlan { skipped, pod });
     }
     Ok(builder)
 }
@@ -75,23 +101,25 @@ struct FileCredentials {
     project_id: Option<String>,
 }
 
-/// Reads the `[basic]` section of the credentials file, if there is one.
-fn credentials_file(lookup: Lookup<'_>) -> Result<Option<FileCredentials>> {
+/// Reads the `[basic]` section of the credentials file, if there is one; also says which
+/// file was looked for (for the message of an empty chain).
+fn credentials_file(lookup: Lookup<'_>) -> Result<(String, Option<FileCredentials>)> {
     let (path, explicit) = match lookup(ENV_CREDENTIALS_FILE).filter(|v| !v.is_empty()) {
         Some(p) => (PathBuf::from(p), true),
         None => match lookup("HOME").filter(|v| !v.is_empty()) {
             Some(home) => (PathBuf::from(home).join(".huaweicloud").join("credentials"), false),
-            None => return Ok(None),
+            None => return Ok(("credentials file (HOME not set)".into(), None)),
         },
     };
+    let shown = if explicit { path.display().to_string() } else { "~/.huaweicloud/credentials".to_string() };
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
-        Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => return Ok((shown, None)),
         Err(e) => {
             return Err(Error::invalid(format!("credentials file {}: cannot read it: {e}", path.display())));
         }
     };
-    Ok(Some(parse_ini_basic(&text)))
+    Ok((shown, Some(parse_ini_basic(&text))))
 }
 
 fn parse_ini_basic(text: &str) -> FileCredentials {
@@ -162,6 +190,27 @@ mod tests {
         assert_eq!(e.origin_and_base(), "https://apig.internal:8443");
         let e = region_endpoint("ap-southeast-1", &lookup_from(&env)).unwrap();
         assert_eq!(e.origin_and_base(), "https://apig.ap-southeast-1.myhuaweicloud.com");
+    }
+
+    #[test]
+    fn no_credentials_leaves_a_chain_that_says_what_was_tried() {
+        let mut env = HashMap::new();
+        env.insert("HOME", "/nonexistent-home".to_string());
+        let b = fill(ClientBuilder::default(), &lookup_from(&env)).unwrap();
+        let plan = b.chain.unwrap();
+        assert_eq!(
+            plan.skipped,
+            ["HUAWEICLOUD_SDK_AK not set", "~/.huaweicloud/credentials: not found", "pod identity: HC_CONTAINER_CREDENTIALS_FULL_URI not set"]
+        );
+        env.insert(ENV_POD_URI, "http://127.0.0.1:9/pod".to_string());
+        env.insert(ENV_POD_TOKEN_FILE, "/run/token".to_string());
+        let plan = fill(ClientBuilder::default(), &lookup_from(&env)).unwrap().chain.unwrap();
+        assert_eq!(plan.pod.unwrap().1, PathBuf::from("/run/token"));
+        // Explicit credentials, or keys in the environment: no chain.
+        assert!(fill(ClientBuilder::default().token("t"), &lookup_from(&env)).unwrap().chain.is_none());
+        env.insert(ENV_AK, "A".to_string());
+        env.insert(ENV_SK, "S".to_string());
+        assert!(fill(ClientBuilder::default(), &lookup_from(&env)).unwrap().chain.is_none());
     }
 
     #[test]

@@ -38,6 +38,7 @@
 //! # Ok::<(), apig::Error>(())
 //! ```
 
+mod auth;
 mod builder;
 mod client;
 pub mod credentials;
@@ -59,7 +60,8 @@ mod python;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 
-pub use builder::{ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, MAX_BODY_BYTES};
+pub use auth::Password;
+pub use builder::{ENV_IAM_ENDPOINT, ENV_METADATA_ENDPOINT, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, MAX_BODY_BYTES};
 pub use client::{Client, DeleteOptions, Outcome};
 pub use credentials::Credentials;
 pub use error::{Error, ErrorKind, Result};

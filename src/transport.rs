@@ -18,13 +18,36 @@ pub struct TransportOptions {
     pub proxy: Option<String>,
 }
 
-pub const USER_AGENT: &str = concat!("apig/", env!("CARGO_PKG_VERSION"));
+/// An agent for the services on the machine's own link (ECS metadata, CCE pod identity):
+/// never through a proxy (the temporary keys must not pass one), short timeouts (such a
+/// service answers at once or is not there), the client's TLS settings.
+pub fn build_local_agent(options: &TransportOptions) -> Result<ureq::Agent> {
+    let config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_connect(Some(crate::auth::instance::CONNECT_TIMEOUT))
+        .timeout_recv_response(Some(crate::auth::instance::READ_TIMEOUT))
+        .timeout_recv_body(Some(crate::auth::instance::READ_TIMEOUT))
+        .user_agent(USER_AGENT)
+        .accept("application/json")
+        .tls_config(tls_config(options)?)
+        .proxy(None)
+        .build();
+    Ok(ureq::Agent::new_with_config(config))
+}
 
-pub fn build_agent(options: &TransportOptions) -> Result<ureq::Agent> {
+fn tls_config(options: &TransportOptions) -> Result<TlsConfig> {
     let mut tls = TlsConfig::builder().disable_verification(!options.verify_tls);
     if let Some(path) = &options.ca_file {
         tls = tls.root_certs(load_ca_file(path)?);
     }
+    Ok(tls.build())
+}
+
+pub const USER_AGENT: &str = concat!("apig/", env!("CARGO_PKG_VERSION"));
+
+pub fn build_agent(options: &TransportOptions) -> Result<ureq::Agent> {
+    let tls = tls_config(options)?;
     let proxy = match &options.proxy {
         Some(url) => Some(ureq::Proxy::new(url).map_err(|_| {
             Error::invalid("proxy is not a valid proxy URL (http://, https://, socks5://; escape special characters in credentials)")
@@ -39,7 +62,7 @@ pub fn build_agent(options: &TransportOptions) -> Result<ureq::Agent> {
         .timeout_connect(Some(options.connect_timeout))
         .user_agent(USER_AGENT)
         .accept("application/json")
-        .tls_config(tls.build())
+        .tls_config(tls)
         .proxy(proxy)
         .max_idle_connections_per_host(64)
         .max_idle_connections(64)

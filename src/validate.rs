@@ -78,6 +78,43 @@ pub fn access_key(value: &str) -> Result<()> {
     Ok(())
 }
 
+/// Longest IAM user or account name accepted.
+pub const MAX_NAME_LEN: usize = 255;
+/// Longest password accepted.
+pub const MAX_PASSWORD_LEN: usize = 1024;
+
+/// An IAM user or account (domain) name: 1..=255 bytes, no control characters or
+/// surrounding white space. Names are not secret and appear in messages.
+pub fn name(field: &str, value: &str) -> Result<()> {
+    if value.is_empty() {
+        return Err(Error::invalid(format!("{field} is empty")));
+    }
+    if value.len() > MAX_NAME_LEN {
+        return Err(Error::invalid(format!("{field} is {} bytes long; at most {MAX_NAME_LEN} are allowed", value.len())));
+    }
+    if let Some((pos, c)) = value.char_indices().find(|(_, c)| c.is_control()) {
+        return Err(Error::invalid(format!("{field} contains {} at byte {pos}", describe_char(c))));
+    }
+    if value.trim() != value {
+        return Err(Error::invalid(format!("{field} has leading or trailing white space")));
+    }
+    Ok(())
+}
+
+/// A password: 1..=1024 bytes without control characters. Never shown.
+pub fn password(value: &str) -> Result<()> {
+    if value.is_empty() {
+        return Err(Error::invalid("password is empty"));
+    }
+    if value.len() > MAX_PASSWORD_LEN {
+        return Err(Error::invalid(format!("password is {} bytes long; at most {MAX_PASSWORD_LEN} are allowed", value.len())));
+    }
+    if let Some(pos) = value.char_indices().find(|(_, c)| c.is_control()).map(|(i, _)| i) {
+        return Err(Error::invalid(format!("password contains a control character at byte {pos}")));
+    }
+    Ok(())
+}
+
 /// Shows a character in a message unambiguously.
 pub(crate) fn describe_char(c: char) -> String {
     if c.is_ascii_graphic() || c == ' ' {

@@ -4,10 +4,15 @@
 
 mod body;
 mod conn;
+pub mod identity;
 pub mod rules;
 mod server;
 pub mod state;
 
+pub use identity::{
+    DEFAULT_DOMAIN, DEFAULT_PASSWORD, DEFAULT_POD_TOKEN, DEFAULT_PROJECT_ID, DEFAULT_REGION, DEFAULT_USER, MetadataMode,
+    POD_PATH,
+};
 pub use rules::{Action, Rule};
 pub use state::{BOUND_ERROR_CODE, DEFAULT_AK, DEFAULT_SK, DEFAULT_TOKEN, RecordedRequest};
 
@@ -112,6 +117,74 @@ impl Emulator {
     /// Sets the emulator's clock this many seconds off the real one.
     pub fn set_clock_offset(&self, seconds: i64) {
         self.state.set_clock_offset(seconds);
+    }
+
+    /// IAM lists this project for the region `name` (besides [`DEFAULT_REGION`] → [`DEFAULT_PROJECT_ID`]).
+    pub fn add_project(&self, name: &str, id: &str) {
+        self.identity().projects.push((name.to_string(), id.to_string()));
+    }
+
+    /// IAM forgets every project (so that a lookup finds none).
+    pub fn clear_projects(&self) {
+        self.identity().projects.clear();
+    }
+
+    /// IAM accepts this user (besides [`DEFAULT_DOMAIN`]/[`DEFAULT_USER`]/[`DEFAULT_PASSWORD`]).
+    pub fn add_user(&self, domain: &str, user: &str, password: &str) {
+        self.identity().users.push((domain.to_string(), user.to_string(), password.to_string()));
+    }
+
+    /// How long the tokens IAM issues live (default a day).
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        self.identity().token_lifetime = lifetime;
+    }
+
+    /// Invalidates every token IAM issued, as IAM does after a password change.
+    pub fn revoke_tokens(&self) {
+        self.state.revoke_tokens();
+    }
+
+    /// How long the temporary keys of the metadata service and pod identity live (default an hour).
+    pub fn set_credential_lifetime(&self, lifetime: Duration) {
+        self.identity().credential_lifetime = lifetime;
+    }
+
+    pub fn set_metadata_mode(&self, mode: MetadataMode) {
+        self.identity().metadata_mode = mode;
+    }
+
+    /// Forgets the metadata session tokens handed out (as if they expired).
+    pub fn expire_metadata_sessions(&self) {
+        self.identity().sessions.clear();
+    }
+
+    /// The token pod identity expects in `Authorization` (default [`DEFAULT_POD_TOKEN`]).
+    pub fn set_pod_token(&self, token: &str) {
+        self.identity().pod_token = token.to_string();
+    }
+
+    /// The URI to give as `HC_CONTAINER_CREDENTIALS_FULL_URI`.
+    pub fn pod_uri(&self) -> String {
+        format!("{}{POD_PATH}", self.url())
+    }
+
+    /// How often each identity service was asked, and how often an expired temporary key
+    /// was used, as JSON (`iam_projects`, `iam_tokens`, `metadata_session_tokens`,
+    /// `metadata_credentials`, `pod_credentials`, `expired_uses`).
+    pub fn counters(&self) -> serde_json::Value {
+        self.state.counters.to_json()
+    }
+
+    /// The control API (`/_emulator/…`) in-process: `path` without the prefix, e.g. `("GET", "counters")`.
+    pub fn control(&self, method: &str, path: &str, body: &str) -> Result<serde_json::Value, String> {
+        let method = hyper::Method::from_bytes(method.as_bytes()).map_err(|_| format!("bad method {method:?}"))?;
+        let path = format!("/_emulator/{}", path.trim_matches('/'));
+        server::control_action(&method, &path, &bytes::Bytes::copy_from_slice(body.as_bytes()), &self.state)
+            .map_err(|(status, message)| format!("{status}: {message}"))
+    }
+
+    fn identity(&self) -> std::sync::MutexGuard<'_, identity::IdentityStore> {
+        self.state.identity.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Every API request received so far (control requests excluded).

@@ -3,7 +3,7 @@
 use super::body::EmuBody;
 use super::conn::Conn;
 use super::rules::{Action, Rule};
-use super::state::{Decision, RecordedRequest, State};
+use super::state::{Decision, RecordedRequest, State, TokenCheck};
 use crate::signing;
 use bytes::Bytes;
 use http_body_util::BodyExt;
@@ -98,6 +98,9 @@ async fn handle(req: Request<Incoming>, state: Arc<State>, reset: Arc<AtomicBool
     }
     let seq = state.next_seq();
     let request_id = format!("emu-{seq:08}-{:08x}", connection.wrapping_mul(0x9e37_79b9) as u32);
+    if super::identity::is_identity_path(req.uri().path()) {
+        return Ok(super::identity::handle(req, &state, seq, connection, &request_id).await);
+    }
     let path = req.uri().path().to_string();
     let segments: Vec<&str> = path.split('/').collect();
     let ids = match segments.as_slice() {
@@ -223,43 +226,58 @@ fn add_headers(answer: &mut Response<EmuBody>, headers: &[(String, String)]) {
 fn authenticate(req: &Request<Incoming>, state: &State, project: &str, request_id: &str) -> Result<(), Response<EmuBody>> {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     if let Some(token) = header("x-auth-token") {
-        return if state.token_ok(token) {
-            Ok(())
-        } else {
-            Err(apig_error(401, "APIG.1002", "Incorrect token or token resolution failed", request_id, state))
+        return match state.token_check(token, project) {
+            TokenCheck::Valid => Ok(()),
+            TokenCheck::OtherProject => Err(apig_error(403, "APIG.1005", "No permissions to request this method (the token is for another project)", request_id, state)),
+            TokenCheck::Expired => Err(apig_error(401, "APIG.1002", "Incorrect token or token resolution failed (the token expired)", request_id, state)),
+            TokenCheck::Unknown => Err(apig_error(401, "APIG.1002", "Incorrect token or token resolution failed", request_id, state)),
         };
     }
-    let Some(authorization) = header("authorization") else {
+    if header("authorization").is_none() {
         return Err(apig_error(401, "APIG.1000", "Token is missing", request_id, state));
-    };
-    let refuse = |msg: &str| Err(apig_error(401, "APIGW.0301", msg, request_id, state));
-    let Some(parsed) = signing::parse_authorization(authorization) else {
-        return refuse("Incorrect IAM authentication information: unsupported authorization header");
-    };
-    let Some(sk) = state.secret_key(parsed.access) else {
-        return refuse("Incorrect IAM authentication information: unknown access key");
-    };
+    }
+    if let Err(why) = check_signature(req, state) {
+        return Err(apig_error(401, "APIGW.0301", &format!("Incorrect IAM authentication information: {why}"), request_id, state));
+    }
+    if let Some(p) = header("x-project-id") {
+        if p != project {
+            return Err(apig_error(403, "APIG.1005", "No permissions to request this method (project mismatch)", request_id, state));
+        }
+    }
+    Ok(())
+}
+
+/// Verifies an `SDK-HMAC-SHA256` signature (APIG's and IAM's): the key is known and, for
+/// temporary keys, unexpired and sent with its security token; the date is within the
+/// allowed skew; the signature matches. The error says why, never a secret.
+pub(super) fn check_signature(req: &Request<Incoming>, state: &State) -> Result<(), &'static str> {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let authorization = header("authorization").ok_or("the Authorization header is missing")?;
+    let parsed = signing::parse_authorization(authorization).ok_or("unsupported authorization header")?;
+    let key = state.secret_key(parsed.access).ok_or("unknown access key")?;
     if !parsed.signed_headers.contains(&"host") || !parsed.signed_headers.contains(&"x-sdk-date") {
-        return refuse("Incorrect IAM authentication information: host and x-sdk-date must be signed");
+        return Err("host and x-sdk-date must be signed");
     }
     if header("x-security-token").is_some() && !parsed.signed_headers.contains(&"x-security-token") {
-        return refuse("Incorrect IAM authentication information: x-security-token must be signed");
+        return Err("x-security-token must be signed");
     }
-    let Some(date) = header("x-sdk-date") else {
-        return refuse("Incorrect IAM authentication information: x-sdk-date is missing");
-    };
-    let Some(signed_at) = signing::parse_sdk_date(date) else {
-        return refuse("Incorrect IAM authentication information: x-sdk-date is malformed");
-    };
+    if let Some(expected) = &key.security_token {
+        if header("x-security-token") != Some(expected.as_str()) {
+            return Err("the security token does not belong to this access key");
+        }
+        if key.expires_at.is_some_and(|t| state.now_unix_f64() >= t) {
+            state.counters.expired_uses.fetch_add(1, Ordering::Relaxed);
+            return Err("the temporary credentials expired");
+        }
+    }
+    let date = header("x-sdk-date").ok_or("x-sdk-date is missing")?;
+    let signed_at = signing::parse_sdk_date(date).ok_or("x-sdk-date is malformed")?;
     if (signed_at - state.now_unix()).abs() > MAX_CLOCK_SKEW_SECS {
-        return refuse("Incorrect IAM authentication information: signature expired (check the clock)");
+        return Err("signature expired (check the clock)");
     }
     let mut headers: Vec<(&str, &str)> = Vec::new();
     for name in &parsed.signed_headers {
-        match header(name) {
-            Some(value) => headers.push((name, value)),
-            None => return refuse("Incorrect IAM authentication information: a signed header is missing"),
-        }
+        headers.push((name, header(name).ok_or("a signed header is missing")?));
     }
     let query: Vec<(String, String)> = req
         .uri()
@@ -274,19 +292,14 @@ fn authenticate(req: &Request<Incoming>, state: &State, project: &str, request_i
         headers: &headers,
         body_sha256: signing::EMPTY_BODY_SHA256,
     };
-    let expected = signing::signature(&sk, &signing::string_to_sign(&signing::canonical_request(&input), date));
+    let expected = signing::signature(&key.sk, &signing::string_to_sign(&signing::canonical_request(&input), date));
     if expected != parsed.signature {
-        return refuse("Incorrect IAM authentication information: verify aksk signature fail");
-    }
-    if let Some(p) = header("x-project-id") {
-        if p != project {
-            return Err(apig_error(403, "APIG.1005", "No permissions to request this method (project mismatch)", request_id, state));
-        }
+        return Err("verify aksk signature fail");
     }
     Ok(())
 }
 
-fn split_query_pair(pair: &str) -> (String, String) {
+pub(super) fn split_query_pair(pair: &str) -> (String, String) {
     let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
     (decode(k), decode(v))
 }
@@ -307,12 +320,14 @@ fn auth_kind(req: &Request<Incoming>) -> &'static str {
 }
 
 /// The headers as received, with secret values replaced.
-fn recorded_headers(req: &Request<Incoming>) -> Vec<(String, String)> {
+pub(super) fn recorded_headers(req: &Request<Incoming>) -> Vec<(String, String)> {
     req.headers()
         .iter()
         .map(|(name, value)| {
             let value = match name.as_str() {
-                "x-auth-token" | "x-security-token" => "<redacted>".to_string(),
+                "x-auth-token" | "x-security-token" | "x-metadata-token" => "<redacted>".to_string(),
+                // Pod identity's Authorization is a bearer secret; AK/SK's is a signature.
+                "authorization" if !value.as_bytes().starts_with(signing::ALGORITHM.as_bytes()) => "<redacted>".to_string(),
                 _ => String::from_utf8_lossy(value.as_bytes()).into_owned(),
             };
             (name.as_str().to_string(), value)
@@ -320,7 +335,7 @@ fn recorded_headers(req: &Request<Incoming>) -> Vec<(String, String)> {
         .collect()
 }
 
-fn response(status: u16, body: EmuBody, request_id: &str, state: &State) -> Response<EmuBody> {
+pub(super) fn response(status: u16, body: EmuBody, request_id: &str, state: &State) -> Response<EmuBody> {
     let mut answer = Response::new(body);
     *answer.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     let headers = answer.headers_mut();
@@ -367,7 +382,7 @@ async fn control(req: Request<Incoming>, state: &State) -> Response<EmuBody> {
     }
 }
 
-fn control_action(method: &Method, path: &str, body: &Bytes, state: &State) -> Result<Value, (u16, String)> {
+pub(crate) fn control_action(method: &Method, path: &str, body: &Bytes, state: &State) -> Result<Value, (u16, String)> {
     let parse = || -> Result<Value, (u16, String)> {
         if body.is_empty() {
             return Ok(json!({}));
@@ -375,6 +390,9 @@ fn control_action(method: &Method, path: &str, body: &Bytes, state: &State) -> R
         serde_json::from_slice(body).map_err(|e| (400, format!("body is not JSON: {e}")))
     };
     let segments: Vec<&str> = path.trim_start_matches("/_emulator/").split('/').collect();
+    if let Some(result) = super::identity::control(state, method, &segments, &parse()?) {
+        return result;
+    }
     match (method, segments.as_slice()) {
         (&Method::GET, ["requests"]) => Ok(Value::Array(state.requests().iter().map(|r| r.to_json()).collect())),
         (&Method::DELETE, ["requests"]) => {

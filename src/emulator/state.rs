@@ -59,15 +59,62 @@ struct Store {
     /// project → certificate → domains it is bound to.
     projects: HashMap<String, BTreeMap<String, Vec<String>>>,
     tokens: BTreeSet<String>,
-    /// ak → sk
-    keys: HashMap<String, String>,
+    /// Tokens IAM issued: token → (project id, expiry on the emulator's clock).
+    issued_tokens: HashMap<String, (String, f64)>,
+    keys: HashMap<String, Key>,
     rules: Vec<(Rule, u64)>,
     log: Vec<RecordedRequest>,
+}
+
+/// An access key the APIG side accepts: a static one, or temporary (with a security token
+/// and an expiry) as issued by the metadata service or pod identity.
+#[derive(Debug, Clone)]
+pub struct Key {
+    pub sk: String,
+    pub security_token: Option<String>,
+    pub expires_at: Option<f64>,
+}
+
+/// How often the identity services were asked, and how often an expired temporary
+/// credential was used (never, with a correct client).
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub iam_projects: AtomicU64,
+    pub iam_tokens: AtomicU64,
+    pub metadata_session_tokens: AtomicU64,
+    pub metadata_credentials: AtomicU64,
+    pub pod_credentials: AtomicU64,
+    pub expired_uses: AtomicU64,
+}
+
+impl Counters {
+    pub fn to_json(&self) -> Value {
+        let n = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        json!({
+            "iam_projects": n(&self.iam_projects),
+            "iam_tokens": n(&self.iam_tokens),
+            "metadata_session_tokens": n(&self.metadata_session_tokens),
+            "metadata_credentials": n(&self.metadata_credentials),
+            "pod_credentials": n(&self.pod_credentials),
+            "expired_uses": n(&self.expired_uses),
+        })
+    }
+}
+
+/// What the APIG side makes of an `X-Auth-Token`.
+pub enum TokenCheck {
+    Valid,
+    OtherProject,
+    Expired,
+    Unknown,
 }
 
 /// Shared by the server's tasks and the controlling API.
 pub struct State {
     store: Mutex<Store>,
+    /// IAM users and projects, the metadata service's and pod identity's settings.
+    pub identity: Mutex<super::identity::IdentityStore>,
+    pub counters: Counters,
     next_seq: AtomicU64,
     /// Seconds added to the real clock: the emulator's idea of "now" (for clock-skew tests).
     clock_offset: std::sync::atomic::AtomicI64,
@@ -86,8 +133,15 @@ impl State {
     pub fn new(record: bool) -> State {
         let mut store = Store::default();
         store.tokens.insert(DEFAULT_TOKEN.to_string());
-        store.keys.insert(DEFAULT_AK.to_string(), DEFAULT_SK.to_string());
-        State { store: Mutex::new(store), next_seq: AtomicU64::new(1), clock_offset: Default::default(), record }
+        store.keys.insert(DEFAULT_AK.to_string(), Key { sk: DEFAULT_SK.to_string(), security_token: None, expires_at: None });
+        State {
+            store: Mutex::new(store),
+            identity: Mutex::new(Default::default()),
+            counters: Counters::default(),
+            next_seq: AtomicU64::new(1),
+            clock_offset: Default::default(),
+            record,
+        }
     }
 
     fn store(&self) -> std::sync::MutexGuard<'_, Store> {
@@ -108,14 +162,42 @@ impl State {
     }
 
     pub fn add_key(&self, ak: &str, sk: &str) {
-        self.store().keys.insert(ak.to_string(), sk.to_string());
+        self.store().keys.insert(ak.to_string(), Key { sk: sk.to_string(), security_token: None, expires_at: None });
     }
 
-    pub fn token_ok(&self, token: &str) -> bool {
-        self.store().tokens.contains(token)
+    /// Accepts temporary credentials until `expires_at` (emulator clock).
+    pub fn add_temporary_key(&self, ak: &str, key: Key) {
+        let mut store = self.store();
+        // Forget long-expired keys so that a long run does not grow without bound.
+        let now = self.now_unix_f64();
+        store.keys.retain(|_, k| k.expires_at.is_none_or(|t| t > now - 3600.0));
+        store.keys.insert(ak.to_string(), key);
     }
 
-    pub fn secret_key(&self, ak: &str) -> Option<String> {
+    /// Accepts a token IAM issued, for `project_id`, until `expires_at`.
+    pub fn issue_token(&self, token: &str, project_id: &str, expires_at: f64) {
+        self.store().issued_tokens.insert(token.to_string(), (project_id.to_string(), expires_at));
+    }
+
+    /// Forgets every token IAM issued (as IAM does after a password change).
+    pub fn revoke_tokens(&self) {
+        self.store().issued_tokens.clear();
+    }
+
+    pub fn token_check(&self, token: &str, project: &str) -> TokenCheck {
+        let store = self.store();
+        if store.tokens.contains(token) {
+            return TokenCheck::Valid;
+        }
+        match store.issued_tokens.get(token) {
+            None => TokenCheck::Unknown,
+            Some((_, expires)) if self.now_unix_f64() >= *expires => TokenCheck::Expired,
+            Some((p, _)) if p != project => TokenCheck::OtherProject,
+            Some(_) => TokenCheck::Valid,
+        }
+    }
+
+    pub fn secret_key(&self, ak: &str) -> Option<Key> {
         self.store().keys.get(ak).cloned()
     }
 
@@ -162,6 +244,12 @@ impl State {
     /// The emulator's clock, in Unix seconds.
     pub fn now_unix(&self) -> i64 {
         super::server::unix_now() + self.clock_offset.load(Ordering::Relaxed)
+    }
+
+    /// The emulator's clock with sub-second precision (credentials of a few seconds' life).
+    pub fn now_unix_f64(&self) -> f64 {
+        let real = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        real.as_secs_f64() + self.clock_offset.load(Ordering::Relaxed) as f64
     }
 
     pub fn next_seq(&self) -> u64 {

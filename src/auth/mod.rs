@@ -1,0 +1,179 @@
+//! Identity: the credentials a request is authenticated with and the project it is for,
+//! from whatever source the client was given (`design.md`, "Identity"): a token, an AK/SK,
+//! an IAM password (tokens obtained from IAM), or the chain `from_env` falls back on (CCE
+//! pod identity, ECS metadata). Nothing here does I/O before the first call needs it.
+
+mod chain;
+mod http;
+pub(crate) mod iam;
+pub(crate) mod instance;
+pub(crate) mod pod;
+mod renewable;
+pub(crate) mod wire;
+
+pub(crate) use chain::{Chain, Source};
+pub use iam::Password;
+
+use crate::credentials::Credentials;
+use crate::error::{Error, Result};
+use iam::{Iam, IamToken, Scope};
+use renewable::Renewable;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// Where a client's credentials come from.
+pub(crate) enum Auth {
+    Static(Arc<Credentials>),
+    Password { password: Password, tokens: Mutex<HashMap<Scope, Arc<Renewable<IamToken>>>> },
+    Chain(Chain),
+}
+
+/// What one attempt uses.
+pub(crate) struct Resolved {
+    pub credentials: Arc<Credentials>,
+    pub project_id: String,
+    /// The IAM token behind `credentials`, to forget when APIG refuses it.
+    token: Option<(Arc<Renewable<IamToken>>, Arc<IamToken>)>,
+}
+
+pub(crate) struct Identity {
+    auth: Auth,
+    iam: Option<Iam>,
+    region: Option<String>,
+    /// The project id found through IAM (when none was given), kept for the client's life.
+    discovered: Mutex<Option<String>>,
+}
+
+impl Identity {
+    pub fn new(auth: Auth, iam: Option<Iam>, region: Option<String>) -> Identity {
+        Identity { auth, iam, region, discovered: Mutex::new(None) }
+    }
+
+    /// A short name of the kind of credentials, for `repr` and logs.
+    pub fn describe(&self) -> &'static str {
+        match &self.auth {
+            Auth::Static(c) => match c.as_ref() {
+                Credentials::Token(_) => "token",
+                Credentials::AkSk { security_token: Some(_), .. } => "temporary ak/sk",
+                Credentials::AkSk { .. } => "ak/sk",
+            },
+            Auth::Password { .. } => "password",
+            Auth::Chain(_) => "pod identity or ECS metadata",
+        }
+    }
+
+    pub fn is_aksk(credentials: &Credentials) -> bool {
+        matches!(credentials, Credentials::AkSk { .. })
+    }
+
+    /// Secrets that are not in the credentials of a request (the password), for scrubbing.
+    pub fn password(&self) -> Option<&str> {
+        match &self.auth {
+            Auth::Password { password, .. } => Some(password.password.expose()),
+            _ => None,
+        }
+    }
+
+    fn discovered(&self) -> Option<String> {
+        self.discovered.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Checks, before any I/O, that a call can know its project.
+    pub fn check_project(&self, given: Option<&str>) -> Result<()> {
+        if given.is_some() || self.discovered().is_some() {
+            return Ok(());
+        }
+        if matches!(&self.auth, Auth::Static(c) if matches!(c.as_ref(), Credentials::Token(_))) {
+            return Err(Error::invalid(
+                "project_id is missing: give it to the client or to the call (with a token it cannot be looked up)",
+            ));
+        }
+        if self.region.is_none() {
+            return Err(Error::invalid(
+                "project_id is missing: give it to the client or to the call, or give region to look it up in IAM",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The credentials and project of one attempt; `given` is the caller's project, if any.
+    pub fn resolve(&self, given: Option<&str>, deadline: Instant, clock_offset: i64) -> Result<Resolved> {
+        let credentials = match &self.auth {
+            Auth::Static(c) => c.clone(),
+            Auth::Chain(chain) => chain.current()?,
+            Auth::Password { password, tokens } => return self.resolve_password(password, tokens, given, deadline),
+        };
+        let project_id = match given {
+            Some(p) => p.to_string(),
+            None => self.discover(&credentials, deadline, clock_offset)?,
+        };
+        Ok(Resolved { credentials, project_id, token: None })
+    }
+
+    fn iam(&self) -> Result<&Iam> {
+        self.iam.as_ref().ok_or_else(|| Error::invalid("no IAM endpoint: give region or iam_endpoint"))
+    }
+
+    fn region(&self) -> Result<&str> {
+        self.region.as_deref().ok_or_else(|| Error::invalid("project_id is missing: give project_id or region"))
+    }
+
+    /// The project of `region`, asked of IAM once per client (and cached per process).
+    fn discover(&self, credentials: &Credentials, deadline: Instant, clock_offset: i64) -> Result<String> {
+        // Held while asking, so that the threads of a first burst of calls ask once.
+        let mut discovered = self.discovered.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(id) = discovered.as_ref() {
+            return Ok(id.clone());
+        }
+        let id = self.iam()?.project_id(credentials, self.region()?, deadline, clock_offset)?;
+        *discovered = Some(id.clone());
+        Ok(id)
+    }
+
+    fn resolve_password(
+        &self,
+        password: &Password,
+        tokens: &Mutex<HashMap<Scope, Arc<Renewable<IamToken>>>>,
+        given: Option<&str>,
+        deadline: Instant,
+    ) -> Result<Resolved> {
+        let known = given.map(str::to_string).or_else(|| self.discovered());
+        let scope = match &known {
+            Some(id) => Scope::Id(id.clone()),
+            None => Scope::Name(self.region()?.to_string()),
+        };
+        let cell = tokens.lock().unwrap_or_else(|p| p.into_inner()).entry(scope.clone()).or_default().clone();
+        let iam = self.iam()?;
+        let token = cell.get(|| iam.password_token(password, &scope, deadline))?;
+        let project_id = match (known, &token.project_id) {
+            (Some(id), _) => id,
+            (None, Some(id)) => {
+                crate::validate::id("the project id in IAM's token", id)?;
+                // Later calls ask by id: the token scoped by name serves them too.
+                tokens.lock().unwrap_or_else(|p| p.into_inner()).entry(Scope::Id(id.clone())).or_insert_with(|| cell.clone());
+                let mut discovered = self.discovered.lock().unwrap_or_else(|p| p.into_inner());
+                discovered.get_or_insert_with(|| id.clone()).clone()
+            }
+            (None, None) => {
+                return Err(Error::new(
+                    crate::error::ErrorKind::Protocol,
+                    format!("IAM {}: the token names no project: give project_id", iam.endpoint()),
+                ));
+            }
+        };
+        Ok(Resolved { credentials: token.credentials.clone(), project_id, token: Some((cell, token)) })
+    }
+
+    /// APIG refused the credentials of `resolved` (401): forget an IAM token so that the next
+    /// attempt gets a new one. True when that is worth a retry.
+    pub fn refused(&self, resolved: &Resolved) -> bool {
+        match &resolved.token {
+            Some((cell, token)) => {
+                cell.invalidate(token);
+                true
+            }
+            None => false,
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! What the identity services answer, parsed leniently: timestamps with or without
+//! fractional seconds or a zone, and the several spellings of temporary credentials that
+//! ECS metadata and CCE pod identity use (`spec/identity.md`).
+
+use super::renewable::Fetched;
+use crate::credentials::{Credentials, Secret};
+use serde_json::Value;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Parses `2026-11-29T15:04:05.000000Z` and its relatives: `T` or a space, any number of
+/// fractional digits or none, `Z`, `+hh:mm`, `+hhmm` or no zone (UTC).
+pub(crate) fn parse_timestamp(text: &str) -> Option<SystemTime> {
+    let s = text.trim();
+    let b = s.as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ') {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = s.get(r)?;
+        if t.bytes().all(|c| c.is_ascii_digit()) { t.parse().ok() } else { None }
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    let mut rest = &s[19..];
+    let mut nanos = 0u32;
+    if let Some(frac) = rest.strip_prefix('.').or_else(|| rest.strip_prefix(',')) {
+        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        let kept = &frac[..digits.min(9)];
+        nanos = kept.parse::<u32>().ok()? * 10u32.pow(9 - kept.len() as u32);
+        rest = &frac[digits..];
+    }
+    let offset = match rest {
+        "" | "Z" | "z" => 0,
+        zone => {
+            let sign = match zone.as_bytes()[0] {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let digits: String = zone[1..].chars().filter(|c| *c != ':').collect();
+            if digits.len() != 4 || !digits.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            let (oh, om): (i64, i64) = (digits[..2].parse().ok()?, digits[2..].parse().ok()?);
+            sign * (oh * 3600 + om * 60)
+        }
+    };
+    let secs = crate::signing::days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se - offset;
+    let secs = u64::try_from(secs).ok()?;
+    Some(UNIX_EPOCH + Duration::new(secs, nanos))
+}
+
+/// `2026-11-29T15:04:05.000000Z` (what IAM and the metadata service write).
+pub fn format_timestamp(t: SystemTime) -> String {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let (y, m, day) = crate::signing::civil_from_days(secs.div_euclid(86_400));
+    let s = secs.rem_euclid(86_400);
+    format!(
+        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+        s / 3600,
+        s % 3600 / 60,
+        s % 60,
+        d.subsec_micros()
+    )
+}
+
+/// The first of `names` present in `object` as a non-empty string.
+fn field<'a>(object: &'a Value, names: &[&str]) -> Option<&'a str> {
+    names.iter().find_map(|n| object.get(*n).and_then(Value::as_str)).filter(|s| !s.is_empty())
+}
+
+/// Temporary AK/SK as ECS metadata and CCE pod identity answer them: wrapped in
+/// `credential` or `credentials` (or not at all), with any of the field spellings seen.
+/// The reason of a refusal names the missing field, never a value.
+pub(crate) fn temporary_credentials(body: &[u8]) -> Result<Fetched<Credentials>, String> {
+    let top: Value = serde_json::from_slice(body).map_err(|_| "the answer is not JSON".to_string())?;
+    let object = top.get("credential").or_else(|| top.get("credentials")).unwrap_or(&top);
+    if !object.is_object() {
+        return Err("the answer has no credential object".into());
+    }
+    let missing = |what: &str| format!("the answer has no {what}");
+    let ak = field(object, &["access", "accessKeyId", "access_key_id", "AccessKeyId"]).ok_or_else(|| missing("access key"))?;
+    let sk = field(object, &["secret", "secretAccessKey", "secret_access_key", "SecretAccessKey"])
+        .ok_or_else(|| missing("secret key"))?;
+    let st = field(object, &["securitytoken", "securityToken", "security_token", "SecurityToken"])
+        .ok_or_else(|| missing("security token"))?;
+    let expires = field(object, &["expires_at", "expiration", "expiresAt", "Expiration"]).ok_or_else(|| missing("expires_at"))?;
+    let expires_at = parse_timestamp(expires).ok_or_else(|| format!("expires_at {:?} is not a timestamp", crate::error_body::printable(expires, 40)))?;
+    let credentials = Credentials::AkSk { ak: ak.to_string(), sk: Secret::new(sk), security_token: Some(Secret::new(st)) };
+    credentials.validate().map_err(|e| format!("the credentials are malformed: {}", e.message()))?;
+    Ok(Fetched { value: credentials, expires_at })
+}
+
+/// The ids of IAM's `GET /v3/projects?name=…` answer whose name is exactly `name`
+/// (sub-projects are named `name_xxx` and never match).
+pub(crate) fn project_ids(body: &[u8], name: &str) -> Result<Vec<String>, String> {
+    let top: Value = serde_json::from_slice(body).map_err(|_| "the answer is not JSON".to_string())?;
+    let projects = top.get("projects").and_then(Value::as_array).ok_or("the answer has no \"projects\" list")?;
+    Ok(projects
+        .iter()
+        .filter(|p| p.get("name").and_then(Value::as_str) == Some(name))
+        .filter_map(|p| p.get("id").and_then(Value::as_str).map(str::to_string))
+        .collect())
+}
+
+/// What matters in the body of IAM's `POST /v3/auth/tokens` answer.
+pub(crate) struct TokenBody {
+    pub expires_at: SystemTime,
+    pub project_id: Option<String>,
+}
+
+pub(crate) fn token_body(body: &[u8]) -> Result<TokenBody, String> {
+    let top: Value = serde_json::from_slice(body).map_err(|_| "the answer is not JSON".to_string())?;
+    let token = top.get("token").ok_or("the answer has no \"token\" object")?;
+    let expires = token.get("expires_at").and_then(Value::as_str).ok_or("the token has no expires_at")?;
+    let expires_at = parse_timestamp(expires).ok_or("the token's expires_at is not a timestamp")?;
+    let project_id = token.pointer("/project/id").and_then(Value::as_str).map(str::to_string);
+    Ok(TokenBody { expires_at, project_id })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unix(t: SystemTime) -> f64 {
+        t.duration_since(UNIX_EPOCH).unwrap().as_secs_f64()
+    }
+
+    #[test]
+    fn timestamps_are_parsed_leniently() {
+        let base = 1_795_964_645.0; // 2026-11-29T15:04:05Z
+        for (text, want) in [
+            ("2026-11-29T15:04:05Z", base),
+            ("2026-11-29T15:04:05.000000Z", base),
+            ("2026-11-29T15:04:05.5Z", base + 0.5),
+            ("2026-11-29 15:04:05", base),
+            ("2026-11-29T16:04:05+01:00", base),
+            ("2026-11-29T14:04:05-0100", base),
+            ("2026-11-29T15:04:05.123456789123Z", base + 0.123456789),
+        ] {
+            let got = unix(parse_timestamp(text).unwrap_or_else(|| panic!("{text}")));
+            assert!((got - want).abs() < 1e-6, "{text}: {got} != {want}");
+        }
+        for bad in ["", "2026-11-29", "2026-13-01T00:00:00Z", "2026-11-29T15:04:05.Z", "2026-11-29T15:04:05 UTC", "yesterday"] {
+            assert!(parse_timestamp(bad).is_none(), "{bad}");
+        }
+        let t = parse_timestamp("2026-11-29T15:04:05.250000Z").unwrap();
+        assert_eq!(format_timestamp(t), "2026-11-29T15:04:05.250000Z");
+    }
+
+    #[test]
+    fn temporary_credentials_in_every_spelling() {
+        let metadata = br#"{"credential": {"access": "TMPAK1", "secret": "TMPSK1", "securitytoken": "ST1", "expires_at": "2026-11-29T15:04:05.000000Z"}}"#;
+        let pod = br#"{"credentials": {"accessKeyId": "TMPAK2", "secretAccessKey": "TMPSK2", "securityToken": "ST2", "expiration": "2026-11-29T15:04:05Z"}}"#;
+        for body in [&metadata[..], &pod[..]] {
+            let c = temporary_credentials(body).unwrap();
+            assert!(matches!(c.value, Credentials::AkSk { security_token: Some(_), .. }));
+        }
+        let e = temporary_credentials(br#"{"credential": {"access": "A", "secret": "S", "expires_at": "x"}}"#).unwrap_err();
+        assert_eq!(e, "the answer has no security token");
+        let e = temporary_credentials(br#"{"credential": {"access": "A", "secret": "TOPSECRET", "securitytoken": "T", "expires_at": "soon"}}"#).unwrap_err();
+        assert!(e.contains("not a timestamp") && !e.contains("TOPSECRET"), "{e}");
+        assert_eq!(temporary_credentials(b"<html>").unwrap_err(), "the answer is not JSON");
+    }
+
+    #[test]
+    fn projects_match_the_exact_name() {
+        let body = br#"{"projects": [{"id": "a", "name": "cn-north-4"}, {"id": "b", "name": "cn-north-4_sub"}]}"#;
+        assert_eq!(project_ids(body, "cn-north-4").unwrap(), vec!["a".to_string()]);
+        assert!(project_ids(br#"{"links": {}}"#, "cn-north-4").is_err());
+    }
+}

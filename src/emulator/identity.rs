@@ -1,0 +1,341 @@
+//! The emulator's identity services, on the same port as its APIG side: IAM (project
+//! listing, password tokens), the ECS metadata service (session tokens, the agency's
+//! temporary keys) and CCE pod identity. What they issue, the APIG side accepts until it
+//! expires. Wire formats as in `spec/identity.md`.
+
+use super::body::EmuBody;
+use super::server::{check_signature, recorded_headers, response, split_query_pair};
+use super::state::{Key, RecordedRequest, State};
+use crate::auth::wire::format_timestamp;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::header::HeaderValue;
+use hyper::{Method, Request, Response};
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, UNIX_EPOCH};
+
+/// The region and project IAM knows unless told otherwise.
+pub const DEFAULT_REGION: &str = "cn-north-4";
+pub const DEFAULT_PROJECT_ID: &str = "0123456789abcdef0123456789abcdef";
+/// The IAM user IAM knows unless told otherwise.
+pub const DEFAULT_DOMAIN: &str = "emulator-domain";
+pub const DEFAULT_USER: &str = "emulator-user";
+pub const DEFAULT_PASSWORD: &str = "emulator-password";
+/// What pod identity expects in `Authorization` unless told otherwise.
+pub const DEFAULT_POD_TOKEN: &str = "emulator-pod-token";
+/// Where pod identity answers (give `{url}{POD_PATH}` as `HC_CONTAINER_CREDENTIALS_FULL_URI`).
+pub const POD_PATH: &str = "/pod-identity/v1/credentials";
+const NO_AGENCY: &str = "Please configure Cloud Service Agency first";
+
+/// How the metadata service behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetadataMode {
+    /// Session tokens required (`PUT …/api/token`), as current services do.
+    Normal,
+    /// An older service: the token call answers 404, the key is given without one.
+    OldService,
+    /// The instance has no agency: the key call says "Please configure Cloud Service Agency first".
+    NoAgency,
+}
+
+impl MetadataMode {
+    pub fn parse(text: &str) -> Option<MetadataMode> {
+        match text {
+            "normal" => Some(MetadataMode::Normal),
+            "old" | "old-service" => Some(MetadataMode::OldService),
+            "no-agency" | "no_agency" => Some(MetadataMode::NoAgency),
+            _ => None,
+        }
+    }
+}
+
+pub struct IdentityStore {
+    /// (name, id) of the projects IAM lists.
+    pub projects: Vec<(String, String)>,
+    /// (domain, user, password) IAM accepts.
+    pub users: Vec<(String, String, String)>,
+    pub token_lifetime: Duration,
+    /// Lifetime of the temporary keys of the metadata service and pod identity.
+    pub credential_lifetime: Duration,
+    pub metadata_mode: MetadataMode,
+    pub sessions: Vec<String>,
+    pub pod_token: String,
+}
+
+impl Default for IdentityStore {
+    fn default() -> Self {
+        IdentityStore {
+            projects: vec![(DEFAULT_REGION.into(), DEFAULT_PROJECT_ID.into())],
+            users: vec![(DEFAULT_DOMAIN.into(), DEFAULT_USER.into(), DEFAULT_PASSWORD.into())],
+            token_lifetime: Duration::from_secs(86_400),
+            credential_lifetime: Duration::from_secs(3600),
+            metadata_mode: MetadataMode::Normal,
+            sessions: Vec::new(),
+            pod_token: DEFAULT_POD_TOKEN.into(),
+        }
+    }
+}
+
+pub fn is_identity_path(path: &str) -> bool {
+    matches!(path, "/v3/projects" | "/v3/auth/tokens" | "/meta-data/latest/api/token" | "/openstack/latest/securitykey" | POD_PATH)
+}
+
+/// A random-looking string, unique in the process (tokens and keys the emulator issues).
+fn random_hex() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    format!("{:016x}", h.finish())
+}
+
+pub async fn handle(req: Request<Incoming>, state: &State, seq: u64, connection: u64, request_id: &str) -> Response<EmuBody> {
+    let path = req.uri().path().to_string();
+    let mut record = RecordedRequest {
+        seq,
+        connection,
+        method: req.method().to_string(),
+        path: match req.uri().query() {
+            Some(q) => format!("{path}?{q}"),
+            None => path.clone(),
+        },
+        project_id: None,
+        certificate_id: None,
+        auth: if req.headers().contains_key("authorization") { "aksk" } else { "none" },
+        headers: recorded_headers(&req),
+        status: 0,
+        outcome: String::new(),
+        request_id: request_id.to_string(),
+    };
+    let (outcome, answer) = match (req.method().clone(), path.as_str()) {
+        (Method::GET, "/v3/projects") => list_projects(&req, state, request_id),
+        (Method::POST, "/v3/auth/tokens") => token(req, state, request_id).await,
+        (Method::PUT, "/meta-data/latest/api/token") => session_token(state, request_id),
+        (Method::GET, "/openstack/latest/securitykey") => security_key(&req, state, request_id),
+        (Method::POST, POD_PATH) => pod_credentials(&req, state, request_id),
+        _ => ("method_not_allowed", text(405, "method not allowed", request_id, state)),
+    };
+    record.outcome = outcome.into();
+    record.status = answer.status().as_u16();
+    state.record(record);
+    answer
+}
+
+fn json_response(status: u16, body: Value, request_id: &str, state: &State) -> Response<EmuBody> {
+    let mut answer = response(status, EmuBody::full(body.to_string()), request_id, state);
+    answer.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+    // IAM's own request id header.
+    if let Ok(v) = HeaderValue::try_from(request_id) {
+        answer.headers_mut().insert("x-iam-trace-id", v);
+    }
+    answer
+}
+
+fn text(status: u16, body: &str, request_id: &str, state: &State) -> Response<EmuBody> {
+    response(status, EmuBody::full(body.to_string()), request_id, state)
+}
+
+/// IAM's error shape.
+fn iam_error(status: u16, message: &str, title: &str, request_id: &str, state: &State) -> Response<EmuBody> {
+    json_response(status, json!({"error": {"code": status, "message": message, "title": title}}), request_id, state)
+}
+
+fn timestamp(unix: f64) -> String {
+    format_timestamp(UNIX_EPOCH + Duration::from_secs_f64(unix.max(0.0)))
+}
+
+fn list_projects(req: &Request<Incoming>, state: &State, request_id: &str) -> (&'static str, Response<EmuBody>) {
+    state.counters.iam_projects.fetch_add(1, Ordering::Relaxed);
+    if let Err(why) = check_signature(req, state) {
+        let message = format!("The request you have made requires authentication. ({why})");
+        return ("unauthorized", iam_error(401, &message, "Unauthorized", request_id, state));
+    }
+    let name = req
+        .uri()
+        .query()
+        .and_then(|q| q.split('&').map(split_query_pair).find(|(k, _)| k == "name").map(|(_, v)| v));
+    let identity = state.identity.lock().unwrap_or_else(|p| p.into_inner());
+    let projects: Vec<Value> = identity
+        .projects
+        .iter()
+        .filter(|(n, _)| name.as_deref().is_none_or(|want| want == n))
+        .map(|(n, id)| {
+            json!({"id": id, "name": n, "domain_id": "emulatordomainid", "parent_id": "emulatordomainid",
+                   "enabled": true, "is_domain": false, "description": "",
+                   "links": {"self": format!("/v3/projects/{id}")}})
+        })
+        .collect();
+    let body = json!({"links": {"self": "/v3/projects", "previous": null, "next": null}, "projects": projects});
+    ("projects", json_response(200, body, request_id, state))
+}
+
+async fn token(req: Request<Incoming>, state: &State, request_id: &str) -> (&'static str, Response<EmuBody>) {
+    state.counters.iam_tokens.fetch_add(1, Ordering::Relaxed);
+    let bad = |msg: &str| ("bad_request", iam_error(400, msg, "Bad Request", request_id, state));
+    let Ok(body) = http_body_util::Limited::new(req.into_body(), 1 << 20).collect().await else {
+        return bad("The request body is too large");
+    };
+    let Ok(body) = serde_json::from_slice::<Value>(&body.to_bytes()) else {
+        return bad("The request body is not JSON");
+    };
+    let user = body.pointer("/auth/identity/password/user").cloned().unwrap_or(Value::Null);
+    let field = |v: &Value, p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_string);
+    let (Some(name), Some(password), Some(domain)) =
+        (field(&user, "/name"), field(&user, "/password"), field(&user, "/domain/name"))
+    else {
+        return bad("The request body has no password identity");
+    };
+    let identity = state.identity.lock().unwrap_or_else(|p| p.into_inner());
+    if !identity.users.iter().any(|(d, u, p)| *d == domain && *u == name && *p == password) {
+        drop(identity);
+        return ("unauthorized", iam_error(401, "The username or password is wrong.", "Unauthorized", request_id, state));
+    }
+    let scope = body.pointer("/auth/scope/project").cloned().unwrap_or(Value::Null);
+    let project = match (field(&scope, "/id"), field(&scope, "/name")) {
+        (Some(id), _) => identity.projects.iter().find(|(_, i)| *i == id).cloned(),
+        (None, Some(n)) => identity.projects.iter().find(|(pn, _)| *pn == n).cloned(),
+        (None, None) => None,
+    };
+    let lifetime = identity.token_lifetime;
+    drop(identity);
+    let Some((project_name, project_id)) = project else {
+        return bad("The project in the scope does not exist");
+    };
+    let now = state.now_unix_f64();
+    let expires = now + lifetime.as_secs_f64();
+    let token = format!("MIIemu{}{}", random_hex(), random_hex());
+    state.issue_token(&token, &project_id, expires);
+    let body = json!({"token": {
+        "expires_at": timestamp(expires), "issued_at": timestamp(now), "methods": ["password"],
+        "project": {"id": project_id, "name": project_name, "domain": {"id": "emulatordomainid", "name": domain}},
+        "user": {"id": "emulatoruserid", "name": name, "domain": {"id": "emulatordomainid", "name": domain}},
+        "roles": [{"id": "0", "name": "apig_adm"}]}});
+    let mut answer = json_response(201, body, request_id, state);
+    if let Ok(v) = HeaderValue::try_from(token) {
+        answer.headers_mut().insert("x-subject-token", v);
+    }
+    ("token", answer)
+}
+
+fn session_token(state: &State, request_id: &str) -> (&'static str, Response<EmuBody>) {
+    state.counters.metadata_session_tokens.fetch_add(1, Ordering::Relaxed);
+    let mut identity = state.identity.lock().unwrap_or_else(|p| p.into_inner());
+    if identity.metadata_mode == MetadataMode::OldService {
+        drop(identity);
+        return ("not_found", text(404, "Not Found", request_id, state));
+    }
+    let token = format!("emu-session-{}", random_hex());
+    identity.sessions.push(token.clone());
+    drop(identity);
+    ("session_token", text(200, &token, request_id, state))
+}
+
+fn security_key(req: &Request<Incoming>, state: &State, request_id: &str) -> (&'static str, Response<EmuBody>) {
+    state.counters.metadata_credentials.fetch_add(1, Ordering::Relaxed);
+    let identity = state.identity.lock().unwrap_or_else(|p| p.into_inner());
+    let session = req.headers().get("x-metadata-token").and_then(|v| v.to_str().ok());
+    if identity.metadata_mode != MetadataMode::OldService && !session.is_some_and(|s| identity.sessions.iter().any(|t| t == s)) {
+        drop(identity);
+        return ("unauthorized", text(401, "Unauthorized: the metadata session token is missing or expired", request_id, state));
+    }
+    if identity.metadata_mode == MetadataMode::NoAgency {
+        drop(identity);
+        return ("no_agency", json_response(404, json!({"error": NO_AGENCY}), request_id, state));
+    }
+    let lifetime = identity.credential_lifetime;
+    drop(identity);
+    let (ak, sk, st, expires) = issue_keys(state, lifetime);
+    let body = json!({"credential": {"access": ak, "secret": sk, "securitytoken": st, "expires_at": timestamp(expires)}});
+    ("credentials", json_response(200, body, request_id, state))
+}
+
+fn pod_credentials(req: &Request<Incoming>, state: &State, request_id: &str) -> (&'static str, Response<EmuBody>) {
+    state.counters.pod_credentials.fetch_add(1, Ordering::Relaxed);
+    let identity = state.identity.lock().unwrap_or_else(|p| p.into_inner());
+    let given = req.headers().get("authorization").and_then(|v| v.to_str().ok());
+    if given != Some(identity.pod_token.as_str()) {
+        drop(identity);
+        return ("unauthorized", json_response(401, json!({"error_code": "CCE.0401", "error_msg": "invalid pod identity token"}), request_id, state));
+    }
+    let lifetime = identity.credential_lifetime;
+    drop(identity);
+    let (ak, sk, st, expires) = issue_keys(state, lifetime);
+    // Pod identity's spellings differ from the metadata service's; whole seconds, as seen
+    // (rounded down: the client then stops using the keys a little early, never late).
+    let expiration = timestamp(expires.floor());
+    let expiration = format!("{}Z", &expiration[..19]);
+    let body = json!({"credentials": {"accessKeyId": ak, "secretAccessKey": sk, "securityToken": st, "expiration": expiration}});
+    ("credentials", json_response(200, body, request_id, state))
+}
+
+/// New temporary keys, accepted by the APIG side (and IAM) until they expire.
+fn issue_keys(state: &State, lifetime: Duration) -> (String, String, String, f64) {
+    let ak = format!("TMPAK{}", random_hex().to_ascii_uppercase());
+    let sk = format!("tmp-sk-{}{}", random_hex(), random_hex());
+    let st = format!("gQpjbi1ub3J0aC00emu{}{}", random_hex(), random_hex());
+    let expires = state.now_unix_f64() + lifetime.as_secs_f64();
+    state.add_temporary_key(&ak, Key { sk: sk.clone(), security_token: Some(st.clone()), expires_at: Some(expires) });
+    (ak, sk, st, expires)
+}
+
+/// The identity part of the control API (`/_emulator/…`); `None` when `segments` is not ours.
+pub fn control(state: &State, method: &Method, segments: &[&str], body: &Value) -> Option<Result<Value, (u16, String)>> {
+    let text = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_string);
+    let result = match (method, segments) {
+        (&Method::GET, ["counters"]) => Ok(state.counters.to_json()),
+        (&Method::PUT, ["iam", "projects"]) => match (text("name"), text("id")) {
+            (Some(name), Some(id)) => {
+                state.identity.lock().unwrap_or_else(|p| p.into_inner()).projects.push((name, id));
+                Ok(json!({}))
+            }
+            _ => Err((400, "give {\"name\": region, \"id\": project id}".into())),
+        },
+        (&Method::DELETE, ["iam", "projects"]) => {
+            state.identity.lock().unwrap_or_else(|p| p.into_inner()).projects.clear();
+            Ok(json!({}))
+        }
+        (&Method::POST, ["iam", "users"]) => match (text("domain"), text("user"), text("password")) {
+            (Some(d), Some(u), Some(p)) => {
+                state.identity.lock().unwrap_or_else(|p| p.into_inner()).users.push((d, u, p));
+                Ok(json!({}))
+            }
+            _ => Err((400, "give {\"domain\", \"user\", \"password\"}".into())),
+        },
+        (&Method::POST, ["iam", "revoke"]) => {
+            state.revoke_tokens();
+            Ok(json!({}))
+        }
+        (&Method::POST, ["metadata", "expire-sessions"]) => {
+            state.identity.lock().unwrap_or_else(|p| p.into_inner()).sessions.clear();
+            Ok(json!({}))
+        }
+        (&Method::PUT, ["identity"]) => configure(state, body),
+        _ => return None,
+    };
+    Some(result)
+}
+
+/// `PUT /_emulator/identity {"token_lifetime_s", "credential_lifetime_s", "metadata_mode", "pod_token"}`.
+fn configure(state: &State, body: &Value) -> Result<Value, (u16, String)> {
+    let object = body.as_object().ok_or((400, "give a JSON object".to_string()))?;
+    let mut identity = state.identity.lock().unwrap_or_else(|p| p.into_inner());
+    for (key, value) in object {
+        let seconds = || {
+            value.as_f64().filter(|s| *s > 0.0 && *s < 1e9).map(Duration::from_secs_f64).ok_or((400, format!("{key} must be a positive number")))
+        };
+        match key.as_str() {
+            "token_lifetime_s" => identity.token_lifetime = seconds()?,
+            "credential_lifetime_s" => identity.credential_lifetime = seconds()?,
+            "metadata_mode" => {
+                identity.metadata_mode = value
+                    .as_str()
+                    .and_then(MetadataMode::parse)
+                    .ok_or((400, "metadata_mode is normal, old or no-agency".to_string()))?
+            }
+            "pod_token" => identity.pod_token = value.as_str().ok_or((400, "pod_token must be a string".to_string()))?.to_string(),
+            other => return Err((400, format!("unknown identity setting {other:?}"))),
+        }
+    }
+    Ok(json!({}))
+}
