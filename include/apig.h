@@ -201,6 +201,30 @@ apig_status apig_client_options_set_ak_sk(apig_client_options *options,
                                           const char *sk);
 
 /**
+ * Authenticate as an IAM user: a project-scoped token is obtained from IAM at the first call
+ * (and the project id from it, when none is set), kept until shortly before it expires, and
+ * obtained anew once when APIG refuses it. `domain_name` is the account name. Strings are copied;
+ * the password is never shown in any message.
+ */
+apig_status apig_client_options_set_password(apig_client_options *options,
+                                             const char *user_name,
+                                             const char *password,
+                                             const char *domain_name);
+
+/**
+ * IAM's endpoint, for project id discovery and password tokens (default
+ * HUAWEICLOUD_SDK_IAM_ENDPOINT, else https://iam.<region>.myhuaweicloud.com).
+ */
+apig_status apig_client_options_set_iam_endpoint(apig_client_options *options, const char *value);
+
+/**
+ * The ECS metadata service, used by the `apig_client_options_load_env` chain (default
+ * APIG_METADATA_ENDPOINT, else http://169.254.169.254). Never reached through a proxy.
+ */
+apig_status apig_client_options_set_metadata_endpoint(apig_client_options *options,
+                                                      const char *value);
+
+/**
  * Connect timeout in milliseconds (default 10000).
  */
 apig_status apig_client_options_set_connect_timeout_ms(apig_client_options *options, uint32_t ms);
@@ -229,9 +253,13 @@ apig_status apig_client_options_set_allow_insecure_http(apig_client_options *opt
 /**
  * Fills what is still unset from HUAWEICLOUD_SDK_AK, _SK, _SECURITY_TOKEN, _PROJECT_ID and the
  * credentials file (`HUAWEICLOUD_SDK_CREDENTIALS_FILE` or `~/.huaweicloud/credentials`, section `[basic]`).
- * Values set explicitly win. Reads only; writes nothing. A credentials file named by
+ * Values set explicitly win. When neither gave credentials, the client's first call tries CCE
+ * pod identity (HC_CONTAINER_CREDENTIALS_FULL_URI + HC_CONTAINER_AUTHORIZATION_TOKEN_FILE), then
+ * ECS instance metadata, and keeps the first that works (renewed before it expires); if none
+ * does, the call fails with APIG_E_INVALID_ARGUMENT and a message that says why each source failed.
+ * Reads only; writes nothing; no network I/O here. A credentials file named by
  * HUAWEICLOUD_SDK_CREDENTIALS_FILE that cannot be read is an error. `error` may be NULL; on
- * failure `*error` receives a new error object.
+ * failure `*error` receives a new error object, and the options are left as they were.
  */
 apig_status apig_client_options_load_env(apig_client_options *options,
                                          apig_error **error);

@@ -47,7 +47,8 @@ fn with_options_reporting(
     guard(error, || {
         // SAFETY: NULL or a pointer from apig_client_options_new, used by one thread at a time.
         let options = unsafe { options.as_mut() }.ok_or_else(|| null("options"))?;
-        options.builder = f(std::mem::take(&mut options.builder))?;
+        // On a copy: a failed setter leaves the options exactly as they were.
+        options.builder = f(options.builder.clone())?;
         Ok(())
     })
 }
@@ -131,6 +132,40 @@ pub extern "C" fn apig_client_options_set_ak_sk(
     with_options(options, |b| Ok(b.ak_sk(unsafe { required_str("ak", ak) }?, unsafe { required_str("sk", sk) }?)))
 }
 
+/// Authenticate as an IAM user: a project-scoped token is obtained from IAM at the first call
+/// (and the project id from it, when none is set), kept until shortly before it expires, and
+/// obtained anew once when APIG refuses it. `domain_name` is the account name. Strings are copied;
+/// the password is never shown in any message.
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_client_options_set_password(
+    options: *mut apig_client_options,
+    user_name: *const c_char,
+    password: *const c_char,
+    domain_name: *const c_char,
+) -> apig_status {
+    with_options(options, |b| {
+        // SAFETY: NULL or NUL-terminated strings.
+        let user_name = unsafe { required_str("user_name", user_name) }?;
+        let password = unsafe { required_str("password", password) }?;
+        let domain_name = unsafe { required_str("domain_name", domain_name) }?;
+        Ok(b.password(user_name, password, domain_name))
+    })
+}
+
+/// IAM's endpoint, for project id discovery and password tokens (default
+/// HUAWEICLOUD_SDK_IAM_ENDPOINT, else https://iam.<region>.myhuaweicloud.com).
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_client_options_set_iam_endpoint(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+    set_string(options, "iam_endpoint", value, |b, v| b.iam_endpoint(v))
+}
+
+/// The ECS metadata service, used by the `apig_client_options_load_env` chain (default
+/// APIG_METADATA_ENDPOINT, else http://169.254.169.254). Never reached through a proxy.
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_client_options_set_metadata_endpoint(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+    set_string(options, "metadata_endpoint", value, |b, v| b.metadata_endpoint(v))
+}
+
 /// Connect timeout in milliseconds (default 10000).
 #[unsafe(no_mangle)]
 pub extern "C" fn apig_client_options_set_connect_timeout_ms(options: *mut apig_client_options, ms: u32) -> apig_status {
@@ -164,9 +199,13 @@ pub extern "C" fn apig_client_options_set_allow_insecure_http(options: *mut apig
 
 /// Fills what is still unset from HUAWEICLOUD_SDK_AK, _SK, _SECURITY_TOKEN, _PROJECT_ID and the
 /// credentials file (`HUAWEICLOUD_SDK_CREDENTIALS_FILE` or `~/.huaweicloud/credentials`, section `[basic]`).
-/// Values set explicitly win. Reads only; writes nothing. A credentials file named by
+/// Values set explicitly win. When neither gave credentials, the client's first call tries CCE
+/// pod identity (HC_CONTAINER_CREDENTIALS_FULL_URI + HC_CONTAINER_AUTHORIZATION_TOKEN_FILE), then
+/// ECS instance metadata, and keeps the first that works (renewed before it expires); if none
+/// does, the call fails with APIG_E_INVALID_ARGUMENT and a message that says why each source failed.
+/// Reads only; writes nothing; no network I/O here. A credentials file named by
 /// HUAWEICLOUD_SDK_CREDENTIALS_FILE that cannot be read is an error. `error` may be NULL; on
-/// failure `*error` receives a new error object.
+/// failure `*error` receives a new error object, and the options are left as they were.
 #[unsafe(no_mangle)]
 pub extern "C" fn apig_client_options_load_env(
     options: *mut apig_client_options,

@@ -30,6 +30,7 @@ rpath=(-Wl,-rpath,"$prefix/lib")
 
 "$cc" "${cflags[@]}" "$root/tests/c/test_apig.c" -o "$out/test_apig" "${shared[@]}" "${rpath[@]}"
 "$cc" "${cflags[@]}" "$root/tests/c/test_apig.c" -o "$out/test_apig_static" "${static[@]}"
+"$cc" "${cflags[@]}" "$root/tests/c/test_identity.c" -o "$out/test_identity" "${shared[@]}" "${rpath[@]}"
 "$cc" "${cflags[@]}" "$root/tests/c/test_threads.c" -o "$out/test_threads" "${shared[@]}" -lpthread "${rpath[@]}"
 "$cxx" -std=c++11 -Wall -Wextra -Werror -pedantic "$root/tests/c/test_cpp.cpp" -o "$out/test_cpp" "${shared[@]}" "${rpath[@]}"
 "$cc" "${cflags[@]}" "$root/examples/delete_certificate.c" -o "$out/example_shared" "${shared[@]}" "${rpath[@]}"
@@ -47,6 +48,7 @@ start_emulator() {
     stop_emulator
     local seeds=(--cert "$project/c-bound=www.example.com" --rules "$root/tests/c/rules.json")
     for i in 1 2 3 4 5; do seeds+=(--cert "$project/c-ok-$i"); done
+    for i in setter password discovered metadata-1 metadata-2 pod; do seeds+=(--cert "$project/id-$i"); done
     seeds+=(--cert "$project/c-env")
     for t in 0 1 2 3 4 5 6 7; do seeds+=(--cert-range "$project/t$t-/$per_thread"); done
     "$emulator" "${seeds[@]}" > "$out/emulator.out" &
@@ -83,6 +85,19 @@ print(len(log), c[204], c[404])' "$endpoint")
     fi
 }
 
+# How often test_identity made the emulator's IAM, metadata service and pod identity answer:
+# credentials are fetched once per client, never per call.
+identity_counts() {
+    local counts
+    counts=$(python3 -c 'import json, sys, urllib.request; print(json.dumps(json.load(urllib.request.urlopen(sys.argv[1] + "/_emulator/counters")), sort_keys=True))' "$endpoint")
+    if [ "$counts" = "$(python3 -c 'import json, sys; print(json.dumps(json.loads(sys.argv[1]), sort_keys=True))' "$1")" ]; then
+        echo "c_identity_counts: 1 passed, 0 failed"
+    else
+        echo "c_identity_counts: 0 passed, 1 failed (counters $counts; expected $1)"
+        return 1
+    fi
+}
+
 # Packaging: the SONAME, a static binary that needs no libapig.so, the installed example.
 packaging() {
     local checks=0 bad=0 soname needed
@@ -107,6 +122,8 @@ packaging() {
 
 start_emulator; run "$out/test_apig" "$endpoint" "$project"
 start_emulator; run "$out/test_apig_static" "$endpoint" "$project"
+start_emulator; run "$out/test_identity" "$endpoint" "$project"
+run identity_counts '{"iam_projects": 1, "iam_tokens": 2, "metadata_session_tokens": 1, "metadata_credentials": 1, "pod_credentials": 1, "expired_uses": 0}'
 start_emulator; run "$out/test_threads" "$endpoint" "$project" "$per_thread"
 run accounted_for "$((8 * per_thread * 2))"
 run "$out/test_cpp"
@@ -121,6 +138,8 @@ memcheck() {
 if command -v valgrind >/dev/null; then
     start_emulator
     memcheck test_apig "$out/test_apig" "$endpoint" "$project"
+    start_emulator
+    memcheck test_identity "$out/test_identity" "$endpoint" "$project"
     per_thread=25
     start_emulator
     memcheck test_threads "$out/test_threads" "$endpoint" "$project" "$per_thread"
