@@ -23,10 +23,14 @@ DESCRIPTION = """\
 Delete SSL certificates from Huawei Cloud API Gateway (APIG).
 
 Credentials: --token (or the APIG_TOKEN environment variable), or --ak/--sk
-(optionally --security-token), or else the official SDKs' environment:
-HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_SECURITY_TOKEN,
-HUAWEICLOUD_SDK_PROJECT_ID and the credentials file (HUAWEICLOUD_SDK_CREDENTIALS_FILE
-or ~/.huaweicloud/credentials, section [basic]). Flags win over the environment.
+(optionally --security-token), or an IAM user: --user-name and --domain-name with the
+password from APIG_PASSWORD or --password-stdin (never as a flag value); or else the
+official SDKs' environment: HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK,
+HUAWEICLOUD_SDK_SECURITY_TOKEN, HUAWEICLOUD_SDK_PROJECT_ID and the credentials file
+(HUAWEICLOUD_SDK_CREDENTIALS_FILE or ~/.huaweicloud/credentials, section [basic]); or else
+CCE pod identity (HC_CONTAINER_CREDENTIALS_FULL_URI) or the ECS instance's agency
+(metadata service). Flags win over the environment. Without --project-id (and
+HUAWEICLOUD_SDK_PROJECT_ID), the project of --region is looked up in IAM.
 """
 
 EPILOG = """\
@@ -42,6 +46,7 @@ examples:
   pyapig delete-certificate --region cn-north-4 --project-id P c1 c2 --missing-ok
   pyapig delete-certificate --endpoint https://apig.example.com --json --from-file ids.txt
   printf 'c1\\nc2\\n' | pyapig delete-certificate --region cn-north-4
+  APIG_PASSWORD=... pyapig delete-certificate --region cn-north-4 --user-name ops --domain-name acme c1
   pyapig emulator --cert P/c1 --cert P/c2=www.example.com
 """
 
@@ -86,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     auth.add_argument("--ak", help="access key id")
     auth.add_argument("--sk", help="secret access key (prefer HUAWEICLOUD_SDK_SK)")
     auth.add_argument("--security-token", help="security token of temporary credentials")
+    auth.add_argument("--user-name", help="IAM user name (password auth; the password from APIG_PASSWORD or --password-stdin)")
+    auth.add_argument("--domain-name", help="account (domain) name of the IAM user")
+    auth.add_argument("--password-stdin", action="store_true",
+                      help="read the IAM user's password from the first line of standard input")
+    auth.add_argument("--password", dest="password_flag", help=argparse.SUPPRESS)
+    auth.add_argument("--iam-endpoint", help="IAM endpoint (default: HUAWEICLOUD_SDK_IAM_ENDPOINT, else from --region)")
+    auth.add_argument("--metadata-endpoint", help="ECS metadata endpoint (default: APIG_METADATA_ENDPOINT, else 169.254.169.254)")
     behaviour = delete.add_argument_group("behaviour")
     behaviour.add_argument("--missing-ok", action="store_true", help="treat a certificate that does not exist as deleted")
     behaviour.add_argument("--json", action="store_true", help="one JSON object per id on standard output")
@@ -111,6 +123,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def read_password(args: argparse.Namespace, stdin: TextIO) -> Optional[str]:
+    """The IAM password: never from a flag value (argv is visible to every user in ps)."""
+    if args.password_flag is not None:
+        raise UsageError("the password is never taken as a flag value (it would show in ps): "
+                         "set APIG_PASSWORD or pass --password-stdin")
+    if not args.user_name:
+        if args.password_stdin or args.domain_name:
+            raise UsageError("--password-stdin and --domain-name go with --user-name")
+        return None
+    if not args.domain_name:
+        raise UsageError("--user-name needs --domain-name (the account name)")
+    if args.password_stdin:
+        if args.from_file == "-" or (not args.ids and not args.from_file):
+            raise UsageError("with --password-stdin, give the ids as arguments or with --from-file FILE")
+        password = stdin.readline().rstrip("\r\n")
+        if not password:
+            raise UsageError("--password-stdin: standard input has no password")
+        return password
+    password = os.environ.get("APIG_PASSWORD")
+    if not password:
+        raise UsageError("--user-name needs a password: set APIG_PASSWORD or pass --password-stdin")
+    return password
+
+
 def read_ids(args: argparse.Namespace, stdin: TextIO) -> List[str]:
     ids = list(args.ids)
     source: Optional[Iterable[str]] = None
@@ -134,10 +170,10 @@ def read_ids(args: argparse.Namespace, stdin: TextIO) -> List[str]:
     return ids
 
 
-def make_client(args: argparse.Namespace) -> Client:
+def make_client(args: argparse.Namespace, password: Optional[str]) -> Client:
     if not 1 <= args.jobs <= MAX_JOBS:
         raise UsageError(f"--jobs must be 1..{MAX_JOBS}")
-    token = args.token or (None if (args.ak or args.sk) else os.environ.get("APIG_TOKEN") or None)
+    token = args.token or (None if (args.ak or args.sk or password) else os.environ.get("APIG_TOKEN") or None)
     options = dict(
         endpoint=args.endpoint,
         region=args.region,
@@ -153,15 +189,20 @@ def make_client(args: argparse.Namespace) -> Client:
         verify=not args.insecure,
         proxy=args.proxy,
         allow_insecure_http=args.allow_insecure_http,
+        iam_endpoint=args.iam_endpoint,
+        metadata_endpoint=args.metadata_endpoint,
+        user_name=args.user_name,
+        password=password,
+        domain_name=args.domain_name,
     )
     options = {k: v for k, v in options.items() if v is not None}
-    if token or (args.ak and args.sk):
+    if token or (args.ak and args.sk) or password:
         return Client(**options)
     return Client.from_env(**options)
 
 
-def delete_all(args: argparse.Namespace, ids: Sequence[str], out: TextIO, err: TextIO) -> int:
-    client = make_client(args)
+def delete_all(args: argparse.Namespace, ids: Sequence[str], password: Optional[str], out: TextIO, err: TextIO) -> int:
+    client = make_client(args, password)
     progress = not args.no_progress and len(ids) > 1 and err.isatty()
 
     def delete(cert_id: str) -> dict[str, Any]:
@@ -232,6 +273,10 @@ def run_emulator(args: argparse.Namespace, out: TextIO) -> int:
                 raise UsageError(f"--rules {args.rules}: {e}") from None
     out.write(emu.url + "\n")
     out.write("token: emulator-token  ak: EMULATORAK0000000001  sk: emulator-secret-key-0000000000000001\n")
+    out.write("IAM (--iam-endpoint, the same URL): region cn-north-4, project 0123456789abcdef0123456789abcdef, "
+              "user emulator-user of account emulator-domain, password emulator-password\n")
+    out.write("ECS metadata: --metadata-endpoint (the same URL); "
+              f"pod identity: HC_CONTAINER_CREDENTIALS_FULL_URI={emu.pod_uri} with token emulator-pod-token\n")
     out.flush()
     try:
         while True:
@@ -247,8 +292,9 @@ def run(argv: Sequence[str], stdin: TextIO = sys.stdin, out: TextIO = sys.stdout
     try:
         if args.command == "emulator":
             return run_emulator(args, out)
+        password = read_password(args, stdin)
         ids = read_ids(args, stdin)
-        return delete_all(args, ids, out, err)
+        return delete_all(args, ids, password, out, err)
     except UsageError as e:
         err.write(f"pyapig: error: {e}\n")
         return EXIT_INVALID_ARGUMENT

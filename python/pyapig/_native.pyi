@@ -12,7 +12,10 @@ USER_AGENT: str
 class Client:
     """A client of APIG's delete-certificate call, with a pool of keep-alive connections.
 
-    Give exactly one kind of credentials: token, or ak + sk (+ security_token).
+    Give one kind of credentials: token; ak + sk (+ security_token); or user_name +
+    password + domain_name (IAM tokens, obtained and renewed for you). Without project_id,
+    it is looked up in IAM for `region` at the first call. `Client.from_env()` also finds
+    credentials in the environment, the credentials file, CCE pod identity or ECS metadata.
     Thread-safe: share one client between threads.
     """
 
@@ -34,6 +37,11 @@ class Client:
         proxy: Optional[str] = None,
         allow_insecure_http: bool = False,
         from_env: bool = False,
+        iam_endpoint: Optional[str] = None,
+        metadata_endpoint: Optional[str] = None,
+        user_name: Optional[str] = None,
+        password: Optional[str] = None,
+        domain_name: Optional[str] = None,
     ) -> Self: ...
     @classmethod
     def from_env(cls, **kwargs: object) -> "Client": ...
@@ -81,5 +89,6 @@ class Emulator:
     def clear_rules(self) -> None: ...
     def set_clock_offset(self, seconds: int) -> None: ...
     def requests_json(self) -> str: ...
+    def control(self, method: str, path: str, body: str = ...) -> str: ...
     def clear_requests(self) -> None: ...
     def stop(self) -> None: ...

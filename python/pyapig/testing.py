@@ -12,6 +12,21 @@ It serves on 127.0.0.1 (a free port) from a background thread of this process, c
 tokens and AK/SK signatures, records every request, and misbehaves on demand
 (`fail`, `add_rule`): statuses with chosen bodies, delays, resets, stalls, redirects,
 huge or dripping bodies.
+
+On the same port it plays the identity services, so that password auth, project discovery,
+ECS agency credentials and CCE pod identity are tested locally too:
+
+    with Emulator() as emu:
+        emu.add_certificate("c1")
+        client = pyapig.Client(endpoint=emu.url, region=DEFAULT_REGION, iam_endpoint=emu.url,
+                               user_name=DEFAULT_USER, password=DEFAULT_PASSWORD, domain_name=DEFAULT_DOMAIN)
+        client.delete_certificate("c1")      # a token from its IAM; the project id from the token
+        assert emu.counters()["iam_tokens"] == 1
+
+IAM (`/v3/projects`, `/v3/auth/tokens`) lists DEFAULT_REGION's project DEFAULT_PROJECT and
+knows DEFAULT_USER; the metadata service (`/meta-data/latest/api/token`,
+`/openstack/latest/securitykey`; give `emu.url` as metadata_endpoint) and pod identity
+(`emu.pod_uri`) hand out temporary keys that its APIG side accepts until they expire.
 """
 
 from __future__ import annotations
@@ -24,7 +39,19 @@ from . import _native
 if TYPE_CHECKING:
     from . import Client
 
-__all__ = ["Emulator", "DEFAULT_PROJECT", "DEFAULT_TOKEN", "DEFAULT_AK", "DEFAULT_SK", "BOUND_ERROR_CODE"]
+__all__ = [
+    "Emulator",
+    "DEFAULT_PROJECT",
+    "DEFAULT_TOKEN",
+    "DEFAULT_AK",
+    "DEFAULT_SK",
+    "BOUND_ERROR_CODE",
+    "DEFAULT_REGION",
+    "DEFAULT_DOMAIN",
+    "DEFAULT_USER",
+    "DEFAULT_PASSWORD",
+    "DEFAULT_POD_TOKEN",
+]
 
 #: The project the helpers use unless told otherwise.
 DEFAULT_PROJECT = "0123456789abcdef0123456789abcdef"
@@ -34,6 +61,14 @@ DEFAULT_AK = "EMULATORAK0000000001"
 DEFAULT_SK = "emulator-secret-key-0000000000000001"
 #: What the emulator answers (with 403) for a certificate still bound to a domain name.
 BOUND_ERROR_CODE = "APIG.3474"
+#: The region whose project (DEFAULT_PROJECT) the emulator's IAM lists.
+DEFAULT_REGION = "cn-north-4"
+#: The IAM user the emulator's IAM accepts (account, user, password).
+DEFAULT_DOMAIN = "emulator-domain"
+DEFAULT_USER = "emulator-user"
+DEFAULT_PASSWORD = "emulator-password"
+#: What the emulator's pod identity expects in Authorization.
+DEFAULT_POD_TOKEN = "emulator-pod-token"
 
 
 class Emulator:
@@ -90,7 +125,7 @@ class Emulator:
 
         options.setdefault("endpoint", self.url)
         options.setdefault("project_id", self.project_id)
-        if not any(k in options for k in ("token", "ak", "sk", "from_env")):
+        if not any(k in options for k in ("token", "ak", "sk", "from_env", "user_name", "password")):
             options["token"] = DEFAULT_TOKEN
         return Client(**options)
 
@@ -152,3 +187,57 @@ class Emulator:
 
     def clear_requests(self) -> None:
         self._emu.clear_requests()
+
+    # The identity services.
+
+    def _control(self, method: str, path: str, body: Optional[Dict[str, Any]] = None) -> Any:
+        return json.loads(self._emu.control(method, path, json.dumps(body) if body is not None else ""))
+
+    @property
+    def pod_uri(self) -> str:
+        """What to give as HC_CONTAINER_CREDENTIALS_FULL_URI."""
+        return self.url + "/pod-identity/v1/credentials"
+
+    def counters(self) -> Dict[str, int]:
+        """How often each identity service answered: iam_projects, iam_tokens,
+        metadata_session_tokens, metadata_credentials, pod_credentials; and expired_uses, how
+        often an expired temporary key was used (never, with a correct client)."""
+        counters: Dict[str, int] = self._control("GET", "counters")
+        return counters
+
+    def add_project(self, region: str, project_id: str) -> None:
+        """IAM lists this project for the region (besides DEFAULT_REGION's DEFAULT_PROJECT)."""
+        self._control("PUT", "iam/projects", {"name": region, "id": project_id})
+
+    def clear_projects(self) -> None:
+        """IAM lists no project at all."""
+        self._control("DELETE", "iam/projects")
+
+    def add_user(self, domain: str, user: str, password: str) -> None:
+        """IAM accepts this user of this account (besides DEFAULT_USER)."""
+        self._control("POST", "iam/users", {"domain": domain, "user": user, "password": password})
+
+    def revoke_tokens(self) -> None:
+        """Invalidates every token IAM issued, as IAM does after a password change."""
+        self._control("POST", "iam/revoke")
+
+    def set_token_lifetime(self, seconds: float) -> None:
+        """How long IAM's tokens live (default a day)."""
+        self._control("PUT", "identity", {"token_lifetime_s": seconds})
+
+    def set_credential_lifetime(self, seconds: float) -> None:
+        """How long the temporary keys of the metadata service and pod identity live (default an hour)."""
+        self._control("PUT", "identity", {"credential_lifetime_s": seconds})
+
+    def set_metadata_mode(self, mode: str) -> None:
+        """"normal" (session tokens), "old" (a service without them), "no-agency" (the
+        instance has no agency)."""
+        self._control("PUT", "identity", {"metadata_mode": mode})
+
+    def expire_metadata_sessions(self) -> None:
+        """The metadata service forgets the session tokens it gave."""
+        self._control("POST", "metadata/expire-sessions")
+
+    def set_pod_token(self, token: str) -> None:
+        """The token pod identity expects from now on (as when the platform rotates it)."""
+        self._control("PUT", "identity", {"pod_token": token})

@@ -26,14 +26,27 @@ OPTIONS:
   --idle-close-ms N     close keep-alive connections idle for N ms, silently
   --tls-cert FILE       serve HTTPS with this PEM certificate chain ...
   --tls-key FILE        ... and this PEM private key
+  --project NAME=ID     IAM lists project ID for region NAME (always: cn-north-4=0123456789abcdef0123456789abcdef)
+  --user D/U:PASSWORD   IAM accepts user U of account D (always: emulator-domain/emulator-user:emulator-password)
+  --token-lifetime S    IAM tokens live S seconds (default 86400)
+  --credential-lifetime S  temporary keys of the metadata service and pod identity live S seconds (default 3600)
+  --metadata-mode M     normal (session tokens), old (no session tokens) or no-agency
+  --pod-token T         what pod identity expects in Authorization (default emulator-pod-token)
   --no-log              do not record requests (benchmarks)
   --threads N           worker threads (default 2)
   -h, --help            this text
 
-CONTROL API (JSON, same port): GET/DELETE /_emulator/requests,
+IDENTITY (same port): IAM at /v3/projects and /v3/auth/tokens (give the endpoint as iam_endpoint),
+  ECS metadata at /meta-data/latest/api/token and /openstack/latest/securitykey (metadata_endpoint),
+  CCE pod identity at /pod-identity/v1/credentials (HC_CONTAINER_CREDENTIALS_FULL_URI).
+
+CONTROL API (JSON, same port): GET/DELETE /_emulator/requests, GET /_emulator/counters,
   PUT /_emulator/projects/P/certificates/C {\"bound_to\": [...]}, GET /_emulator/projects/P/certificates,
   POST/GET/DELETE /_emulator/rules, POST /_emulator/tokens {\"token\"}, POST /_emulator/keys {\"ak\",\"sk\"},
-  PUT /_emulator/clock {\"offset_s\": N}
+  PUT /_emulator/clock {\"offset_s\": N}, PUT/DELETE /_emulator/iam/projects {\"name\",\"id\"},
+  POST /_emulator/iam/users {\"domain\",\"user\",\"password\"}, POST /_emulator/iam/revoke,
+  PUT /_emulator/identity {\"token_lifetime_s\",\"credential_lifetime_s\",\"metadata_mode\",\"pod_token\"},
+  POST /_emulator/metadata/expire-sessions
 ";
 
 struct Seed {
@@ -42,6 +55,8 @@ struct Seed {
     keys: Vec<(String, String)>,
     rules: Vec<Rule>,
     clock_offset: i64,
+    /// Control requests for the identity services, applied after start: (method, path, body).
+    identity: Vec<(&'static str, &'static str, String)>,
 }
 
 fn main() -> ExitCode {
@@ -56,7 +71,7 @@ fn main() -> ExitCode {
 
 fn run() -> Result<(), String> {
     let mut options = EmulatorOptions::default();
-    let mut seed = Seed { certs: vec![], tokens: vec![], keys: vec![], rules: vec![], clock_offset: 0 };
+    let mut seed = Seed { certs: vec![], tokens: vec![], keys: vec![], rules: vec![], clock_offset: 0, identity: vec![] };
     let mut tls_cert = None;
     let mut tls_key = None;
     let mut args = std::env::args().skip(1);
@@ -121,6 +136,31 @@ fn run() -> Result<(), String> {
             }
             "--tls-cert" => tls_cert = Some(value("--tls-cert")?.into()),
             "--tls-key" => tls_key = Some(value("--tls-key")?.into()),
+            "--project" => {
+                let spec = value("--project")?;
+                let (name, id) = spec.split_once('=').ok_or("--project takes NAME=ID")?;
+                seed.identity.push(("PUT", "iam/projects", serde_json::json!({"name": name, "id": id}).to_string()));
+            }
+            "--user" => {
+                let spec = value("--user")?;
+                let (who, password) = spec.split_once(':').ok_or("--user takes DOMAIN/USER:PASSWORD")?;
+                let (domain, user) = who.split_once('/').ok_or("--user takes DOMAIN/USER:PASSWORD")?;
+                let body = serde_json::json!({"domain": domain, "user": user, "password": password});
+                seed.identity.push(("POST", "iam/users", body.to_string()));
+            }
+            flag @ ("--token-lifetime" | "--credential-lifetime") => {
+                let seconds: f64 = value(flag)?.parse().map_err(|_| format!("{flag} takes seconds"))?;
+                let key = if flag == "--token-lifetime" { "token_lifetime_s" } else { "credential_lifetime_s" };
+                seed.identity.push(("PUT", "identity", serde_json::json!({ key: seconds }).to_string()));
+            }
+            "--metadata-mode" => {
+                let mode = value("--metadata-mode")?;
+                seed.identity.push(("PUT", "identity", serde_json::json!({"metadata_mode": mode}).to_string()));
+            }
+            "--pod-token" => {
+                let token = value("--pod-token")?;
+                seed.identity.push(("PUT", "identity", serde_json::json!({"pod_token": token}).to_string()));
+            }
             "--no-log" => options.no_log = true,
             "--threads" => {
                 options.threads = Some(value("--threads")?.parse().map_err(|_| "--threads takes a number")?);
@@ -142,6 +182,9 @@ fn run() -> Result<(), String> {
     seed.keys.iter().for_each(|(ak, sk)| emulator.add_key(ak, sk));
     seed.rules.into_iter().for_each(|r| emulator.push_rule(r));
     emulator.set_clock_offset(seed.clock_offset);
+    for (method, path, body) in &seed.identity {
+        emulator.control(method, path, body).map_err(|e| format!("{path}: {e}"))?;
+    }
     let mut out = std::io::stdout();
     writeln!(out, "{}", emulator.url()).and_then(|_| out.flush()).map_err(|e| e.to_string())?;
     loop {

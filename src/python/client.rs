@@ -33,6 +33,11 @@ pub struct Settings {
     pub verify: bool,
     pub proxy: Option<String>,
     pub allow_insecure_http: bool,
+    pub iam_endpoint: Option<String>,
+    pub metadata_endpoint: Option<String>,
+    pub user_name: Option<String>,
+    pub password: Option<String>,
+    pub domain_name: Option<String>,
 }
 
 impl Settings {
@@ -54,6 +59,23 @@ impl Settings {
         if let Some(v) = self.max_retries { b = b.max_retries(v) }
         if let Some(v) = self.ca_file { b = b.ca_file(v) }
         if let Some(v) = self.proxy { b = b.proxy(v) }
+        if let Some(v) = self.iam_endpoint { b = b.iam_endpoint(v) }
+        if let Some(v) = self.metadata_endpoint { b = b.metadata_endpoint(v) }
+        match (self.user_name, self.password, self.domain_name) {
+            (Some(user), Some(password), Some(domain)) => b = b.password(user, password, domain),
+            (None, None, None) => {}
+            (user, password, domain) => {
+                let missing: Vec<&str> = [("user_name", user.is_none()), ("password", password.is_none()), ("domain_name", domain.is_none())]
+                    .iter()
+                    .filter(|(_, absent)| *absent)
+                    .map(|(name, _)| *name)
+                    .collect();
+                return Err(Error::invalid(format!(
+                    "incomplete password credentials: user_name, password and domain_name go together ({} missing)",
+                    missing.join(", ")
+                )));
+            }
+        }
         Ok(b)
     }
 }
@@ -63,7 +85,6 @@ impl Settings {
 #[pyclass(module = "pyapig", name = "Client", frozen)]
 pub struct Client {
     inner: CoreClient,
-    auth: &'static str,
 }
 
 #[pymethods]
@@ -71,7 +92,8 @@ impl Client {
     #[new]
     #[pyo3(signature = (endpoint=None, project_id=None, *, token=None, ak=None, sk=None, security_token=None,
         region=None, timeout=None, connect_timeout=None, max_retries=None, ca_file=None, verify=true,
-        proxy=None, allow_insecure_http=false, from_env=false))]
+        proxy=None, allow_insecure_http=false, from_env=false, iam_endpoint=None, metadata_endpoint=None,
+        user_name=None, password=None, domain_name=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -90,6 +112,11 @@ impl Client {
         proxy: Option<String>,
         allow_insecure_http: bool,
         from_env: bool,
+        iam_endpoint: Option<String>,
+        metadata_endpoint: Option<String>,
+        user_name: Option<String>,
+        password: Option<String>,
+        domain_name: Option<String>,
     ) -> PyResult<Client> {
         let settings = Settings {
             endpoint,
@@ -106,19 +133,22 @@ impl Client {
             verify,
             proxy,
             allow_insecure_http,
+            iam_endpoint,
+            metadata_endpoint,
+            user_name,
+            password,
+            domain_name,
         };
-        let built = settings.builder().and_then(|b| if from_env { b.from_env() } else { Ok(b) }).and_then(|b| {
-            let auth = if b.token.is_some() { "token" } else if b.security_token.is_some() { "temporary ak/sk" } else { "ak/sk" };
-            b.build().map(|c| (c, auth))
-        });
+        let built = settings.builder().and_then(|b| if from_env { b.from_env() } else { Ok(b) }).and_then(|b| b.build());
         match built {
-            Ok((inner, auth)) => Ok(Client { inner, auth }),
+            Ok(inner) => Ok(Client { inner }),
             Err(e) => Err(to_pyerr(py, &e)),
         }
     }
 
     /// A client configured from the environment (HUAWEICLOUD_SDK_AK, _SK, _SECURITY_TOKEN,
-    /// _PROJECT_ID, the credentials file); keyword arguments win over it.
+    /// _PROJECT_ID, the credentials file), else CCE pod identity or ECS metadata at the first
+    /// call; keyword arguments win over it.
     #[classmethod]
     #[pyo3(signature = (**kwargs))]
     fn from_env<'py>(
@@ -156,7 +186,7 @@ impl Client {
             "pyapig.Client(endpoint={:?}, project_id={:?}, auth={:?})",
             self.inner.endpoint(),
             self.inner.project_id().unwrap_or(""),
-            self.auth
+            self.inner.auth_kind()
         )
     }
 }

@@ -88,6 +88,12 @@ impl Emulator {
         self.with(|e| serde_json::Value::Array(e.requests().iter().map(|r| r.to_json()).collect()).to_string())
     }
 
+    /// The control API in-process (`path` without `/_emulator/`): the JSON answer as text.
+    #[pyo3(signature = (method, path, body=""))]
+    fn control(&self, method: &str, path: &str, body: &str) -> PyResult<String> {
+        self.with(|e| e.control(method, path, body))?.map(|v| v.to_string()).map_err(PyValueError::new_err)
+    }
+
     fn clear_requests(&self) -> PyResult<()> {
         self.with(|e| e.clear_requests())
     }

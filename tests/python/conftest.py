@@ -1,8 +1,14 @@
+import os
 import socket
 
 import pytest
 
 from pyapig.testing import DEFAULT_PROJECT, Emulator
+
+
+# No test may reach the real ECS metadata address (169.254.169.254): a client whose
+# from_env chain gets that far asks a closed loopback port instead (subprocesses inherit it).
+os.environ.setdefault("APIG_METADATA_ENDPOINT", "http://127.0.0.1:1")
 
 
 @pytest.fixture

@@ -18,6 +18,8 @@ def cli(*args, stdin=None, env=None, console_script=False):
     base = [shutil.which("pyapig", path=os.path.dirname(sys.executable))] if console_script else [sys.executable, "-m", "pyapig"]
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("HUAWEICLOUD_SDK_", "APIG_"))}
     full_env["HOME"] = "/nonexistent-home"
+    # Never the real metadata address: a chain that gets that far finds a closed port.
+    full_env["APIG_METADATA_ENDPOINT"] = "http://127.0.0.1:1"
     full_env.update(env or {})
     return subprocess.run(base + list(args), input=stdin, capture_output=True, text=True, env=full_env, timeout=60)
 
@@ -115,10 +117,12 @@ def test_usage_errors_exit_1(emu, args, needle):
     assert emu.requests() == []
 
 
-def test_no_credentials_is_a_usage_error(emu):
-    r = cli("delete-certificate", "--endpoint", emu.url, "--project-id", PROJECT, "c1")
-    assert r.returncode == 1
-    assert "no credentials" in r.stderr
+def test_no_credentials_is_a_usage_error_that_says_what_was_tried(emu, tmp_path):
+    r = cli("delete-certificate", "--endpoint", emu.url, "--project-id", PROJECT, "c1", env={"HOME": str(tmp_path)})
+    assert r.returncode == 1, r.stderr
+    assert "no credentials found: HUAWEICLOUD_SDK_AK not set; ~/.huaweicloud/credentials: not found; " in r.stderr
+    assert "ECS metadata http://127.0.0.1:1: connection refused" in r.stderr
+    assert emu.requests() == []
 
 
 def test_help_is_complete():
@@ -171,3 +175,58 @@ def test_progress_line_on_a_terminal_only(emu):
     assert proc.returncode == 0
     assert b"[5/5] 5 ok, 0 failed" in seen
     assert out.decode().splitlines() == [f"deleted {c}" for c in ids]  # progress never on stdout
+
+
+def iam(emu):
+    return ["--endpoint", emu.url, "--region", "cn-north-4", "--iam-endpoint", emu.url]
+
+
+def test_password_from_the_environment_and_the_project_from_iam(emu):
+    emu.add_certificate("c1")
+    r = cli("delete-certificate", *iam(emu), "--user-name", "emulator-user", "--domain-name", "emulator-domain", "c1",
+            env={"APIG_PASSWORD": "emulator-password"})
+    assert (r.returncode, r.stdout) == (0, "deleted c1\n"), r.stderr
+    assert emu.certificates() == []
+
+
+def test_password_from_standard_input(emu):
+    emu.add_certificate("c1")
+    emu.add_certificate("c2")
+    r = cli("delete-certificate", *iam(emu), "--user-name", "emulator-user", "--domain-name", "emulator-domain",
+            "--password-stdin", "c1", "c2", stdin="emulator-password\n")
+    assert r.returncode == 0, r.stderr
+    assert emu.certificates() == []
+    r = cli("delete-certificate", *iam(emu), "--user-name", "emulator-user", "--domain-name", "emulator-domain",
+            "--password-stdin", stdin="emulator-password\nc3\n")
+    assert r.returncode == 1 and "give the ids as arguments or with --from-file FILE" in r.stderr
+
+
+@pytest.mark.parametrize(
+    "args, env, needle",
+    [
+        (["--user-name", "u", "--domain-name", "d", "--password", "Flag-Secret-1"], {}, "never taken as a flag value"),
+        (["--user-name", "u", "--domain-name", "d"], {}, "set APIG_PASSWORD or pass --password-stdin"),
+        (["--user-name", "u"], {"APIG_PASSWORD": "x"}, "--user-name needs --domain-name"),
+    ],
+)
+def test_password_usage_errors(emu, args, env, needle):
+    r = cli("delete-certificate", *iam(emu), *args, "c1", env=env)
+    assert r.returncode == 1, r.stderr
+    assert needle in r.stderr
+    assert "Flag-Secret-1" not in r.stderr + r.stdout
+    assert emu.requests() == []
+
+
+def test_region_without_project_id_looks_it_up_with_keys_from_the_environment(emu):
+    emu.add_certificate("c1")
+    env = {"HUAWEICLOUD_SDK_AK": "EMULATORAK0000000001", "HUAWEICLOUD_SDK_SK": "emulator-secret-key-0000000000000001"}
+    r = cli("delete-certificate", *iam(emu), "c1", env=env)
+    assert r.returncode == 0, r.stderr
+    assert [r["path"].split("?")[0] for r in emu.requests()] == ["/v3/projects", f"/v2/{PROJECT}/apigw/certificates/c1"]
+
+
+def test_agency_credentials_from_the_metadata_service(emu):
+    emu.add_certificate("c1")
+    r = cli("delete-certificate", "--endpoint", emu.url, "--project-id", PROJECT, "--metadata-endpoint", emu.url, "c1")
+    assert r.returncode == 0, r.stderr
+    assert emu.counters()["metadata_credentials"] == 1

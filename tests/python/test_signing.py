@@ -170,3 +170,20 @@ def test_the_emulator_accepts_the_official_sdks_requests(emu, monkeypatch, tmp_p
     [request] = emu.requests()
     assert request["auth"] == "aksk"
     assert request["outcome"] == "deleted"
+
+
+@pytest.mark.parametrize("security_token", [None, "STS-TOKEN-for-iam"])
+def test_the_iam_project_lookup_is_signed_as_the_official_signer_signs_it(emu, security_token):
+    emu.add_certificate("c1")
+    options = dict(endpoint=emu.url, region="cn-north-4", iam_endpoint=emu.url, ak=DEFAULT_AK, sk=DEFAULT_SK)
+    if security_token:
+        options["security_token"] = security_token
+    pyapig.Client(**options).delete_certificate("c1")
+    [lookup] = [r for r in emu.requests() if r["path"].startswith("/v3/projects")]
+    sent = lookup["headers"]
+    headers = {"Host": sent["host"], "X-Sdk-Date": sent["x-sdk-date"]}
+    if security_token:
+        headers["X-Security-Token"] = security_token
+    theirs = official_authorization(DEFAULT_AK, DEFAULT_SK, "GET", sent["host"], "/v3/projects", headers,
+                                    query=[("name", "cn-north-4")])
+    assert sent["authorization"] == theirs
