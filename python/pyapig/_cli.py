@@ -137,14 +137,14 @@ def read_password(args: argparse.Namespace, stdin: TextIO) -> Optional[str]:
     if args.password_stdin:
         if args.from_file == "-" or (not args.ids and not args.from_file):
             raise UsageError("with --password-stdin, give the ids as arguments or with --from-file FILE")
-        password = stdin.readline().rstrip("\r\n")
-        if not password:
+        line = stdin.readline().rstrip("\r\n")
+        if not line:
             raise UsageError("--password-stdin: standard input has no password")
-        return password
-    password = os.environ.get("APIG_PASSWORD")
-    if not password:
+        return line
+    from_env = os.environ.get("APIG_PASSWORD")
+    if not from_env:
         raise UsageError("--user-name needs a password: set APIG_PASSWORD or pass --password-stdin")
-    return password
+    return from_env
 
 
 def read_ids(args: argparse.Namespace, stdin: TextIO) -> List[str]:
