@@ -279,3 +279,41 @@ def test_the_official_sdks_own_discovery_works_against_the_emulators_iam(emu, mo
     paths = [r["path"] for r in emu.requests()]
     assert paths == ["/v3/projects?name=cn-north-4", f"/v2/{PROJECT}/apigw/certificates/sdk-discovered"]
     assert emu.certificates() == []
+
+
+def test_a_metadata_service_that_holds_the_token_call_is_asked_without_a_token(emu, clean_env):
+    """An older service may accept the PUT for a session token and never answer it: after the
+    read timeout (3 s) the key is asked for without a token."""
+    import http.server
+
+    expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+    seen = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_PUT(self):  # noqa: N802 - the http.server API
+            seen.append(("PUT", self.path))
+            time.sleep(5)
+
+        def do_GET(self):  # noqa: N802
+            seen.append(("GET", self.path, self.headers.get("X-Metadata-Token")))
+            body = json.dumps({"credential": {"access": DEFAULT_AK, "secret": DEFAULT_SK,
+                                              "securitytoken": "old-service-token", "expires_at": expires}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        emu.add_certificate("c1")
+        metadata = f"http://127.0.0.1:{server.server_address[1]}"
+        pyapig.Client.from_env(endpoint=emu.url, project_id=PROJECT, metadata_endpoint=metadata).delete_certificate("c1")
+    finally:
+        server.shutdown()
+    assert seen == [("PUT", "/meta-data/latest/api/token"), ("GET", "/openstack/latest/securitykey", None)]
+    assert emu.certificates() == []
