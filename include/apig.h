@@ -213,7 +213,7 @@ apig_status apig_client_options_set_password(apig_client_options *options,
 
 /**
  * IAM's endpoint, for project id discovery and password tokens (default
- * HUAWEICLOUD_SDK_IAM_ENDPOINT, else https://iam.<region>.myhuaweicloud.com).
+ * `HUAWEICLOUD_SDK_IAM_ENDPOINT`, else `https://iam.{region}.myhuaweicloud.com`).
  */
 apig_status apig_client_options_set_iam_endpoint(apig_client_options *options, const char *value);
 

@@ -153,7 +153,7 @@ pub extern "C" fn apig_client_options_set_password(
 }
 
 /// IAM's endpoint, for project id discovery and password tokens (default
-/// HUAWEICLOUD_SDK_IAM_ENDPOINT, else https://iam.<region>.myhuaweicloud.com).
+/// `HUAWEICLOUD_SDK_IAM_ENDPOINT`, else `https://iam.{region}.myhuaweicloud.com`).
 #[unsafe(no_mangle)]
 pub extern "C" fn apig_client_options_set_iam_endpoint(options: *mut apig_client_options, value: *const c_char) -> apig_status {
     set_string(options, "iam_endpoint", value, |b, v| b.iam_endpoint(v))
