@@ -25,13 +25,14 @@ bootstrap() {
         step "creating .venv"
         python3 -m venv "$venv"
     fi
-    local stamp="$venv/.requirements-dev.txt"
-    if ! cmp -s requirements-dev.txt "$stamp"; then
-        step "installing requirements-dev.txt into .venv"
+    local stamp="$venv/.requirements"
+    if ! cat requirements-dev.txt requirements-dist.txt | cmp -s - "$stamp"; then
+        step "installing requirements-dev.txt and requirements-dist.txt into .venv"
         # The official SDK writes into the home directory when imported: give it a private one.
         HOME="$root/target/sdk-home" "$py" -m pip install --quiet --disable-pip-version-check --upgrade pip
-        HOME="$root/target/sdk-home" "$py" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-        cp requirements-dev.txt "$stamp"
+        HOME="$root/target/sdk-home" "$py" -m pip install --quiet --disable-pip-version-check \
+            -r requirements-dev.txt -r requirements-dist.txt
+        cat requirements-dev.txt requirements-dist.txt > "$stamp"
     fi
 }
 
@@ -54,3 +55,34 @@ build_wheel() {
     fi
     "$py" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps target/wheels/pyapig-*.whl
 }
+
+# The release artifacts (scripts/dist): a manylinux2014 wheel, the sdist and the C archive, built
+# once; zig (from .venv) links against glibc 2.17 so that they run on EulerOS 2, CentOS 7 and up.
+build_dist() {
+    step "building the release artifacts into dist/ (scripts/dist)"
+    local started=$SECONDS
+    export PATH="$venv/bin:$PATH"
+    rm -rf dist
+    mkdir -p dist target/dist
+    # Own target dirs: neither the test wheel (target/python) nor the C library of the tests
+    # (target/release) is overwritten.
+    if ! CARGO_TARGET_DIR="$root/target/dist-python" maturin build --release --zig \
+        --compatibility manylinux2014 -o dist -i "$py" > target/dist/maturin.log 2>&1; then
+        cat target/dist/maturin.log >&2
+        exit 1
+    fi
+    maturin sdist -o dist > target/dist/sdist.log 2>&1 || { cat target/dist/sdist.log >&2; exit 1; }
+    if ! cargo zigbuild --release --quiet --target "$dist_target.2.17" > target/dist/zigbuild.log 2>&1; then
+        cat target/dist/zigbuild.log >&2
+        exit 1
+    fi
+    local name="apig-$version-x86_64-linux-gnu"
+    rm -rf "target/dist/$name"
+    scripts/install-c "target/dist/$name" --no-build --from "target/$dist_target/release" --relocatable > /dev/null
+    cp LICENSE README.md "target/dist/$name/"
+    tar -C target/dist -czf "dist/$name.tar.gz" "$name"
+    echo "dist/ in $((SECONDS - started)) s:"
+    ls -l dist | tail -n +2
+}
+dist_target=x86_64-unknown-linux-gnu
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$root/Cargo.toml" | head -n 1)

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Checks the release artifacts in dist/ (built by scripts/dist) as users meet them: the wheel's
+# manylinux2014 tag (and auditwheel's word), the GLIBC versions both shared objects need, the C
+# archive unpacked somewhere else and used through pkg-config and CMake, the CMake package of an
+# install, the build tree linked as a C developer does first, and the wheel and the sdist installed
+# into fresh virtualenvs with no Rust on PATH. Prints "dist_<check>: N passed, N failed" lines.
+# Usage: tests/dist/run.sh   (after scripts/dist, cargo build --release, the emulator binary
+# and tests/c/run.sh's install in target/c-tests/prefix)
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+venv="$root/.venv"
+export PATH="$venv/bin:$PATH"
+out="$root/target/dist-tests"
+rm -rf "$out"
+mkdir -p "$out"
+version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+project=0123456789abcdef0123456789abcdef
+passed=0 failed=0
+pass() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+check() { local what=$1; shift; if "$@" > "$out/last.log" 2>&1; then pass; else fail "$what"; cat "$out/last.log"; fi; }
+report() { echo "dist_$1: $passed passed, $failed failed"; total_failed=$((total_failed + failed)); passed=0 failed=0; }
+total_failed=0
+
+emulator_pid=
+stop_emulator() { [ -z "$emulator_pid" ] || { kill "$emulator_pid" 2>/dev/null; wait "$emulator_pid" 2>/dev/null; }; emulator_pid=; }
+trap stop_emulator EXIT
+start_emulator() {
+    stop_emulator
+    target/debug/apig-emulator --cert "$project/c1" --cert "$project/c2=www.example.com" > "$out/emulator.out" &
+    emulator_pid=$!
+    endpoint=
+    for _ in $(seq 100); do endpoint=$(head -n 1 "$out/emulator.out" 2>/dev/null); [ -n "$endpoint" ] && return; sleep 0.05; done
+    echo "the emulator did not start" >&2; exit 1
+}
+# Runs the example program against a fresh emulator: c1 deleted, nope not found, c2 bound.
+example_works() {
+    start_emulator
+    local output
+    output=$("$1" "$endpoint" "$project" emulator-token c1 nope c2)
+    [ $? = 1 ] && grep -q "c1 *deleted" <<< "$output" && grep -q "nope *APIG_E_NOT_FOUND" <<< "$output" \
+        && grep -q "c2 *APIG_E_FORBIDDEN" <<< "$output" || { echo "$output"; return 1; }
+}
+# The highest GLIBC_x.y symbol version a shared object needs.
+glibc_ceiling() { objdump -T "$1" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -n 1; }
+at_most_2_17() { local v; v=$(glibc_ceiling "$1"); echo "$1 needs GLIBC $v"; [ "$(printf '%s\n2.17\n' "$v" | sort -V | tail -n 1)" = 2.17 ]; }
+
+# --- the wheel --------------------------------------------------------------------------
+wheel=$(ls dist/pyapig-"$version"-*.whl 2>/dev/null | head -n 1)
+check "the wheel is tagged manylinux_2_17_x86_64: $wheel" grep -q "manylinux_2_17_x86_64" <<< "$wheel"
+check "auditwheel agrees" bash -c "auditwheel show '$wheel' | tr -s ' \n' ' ' | grep -q 'consistent with the following platform tag: \"manylinux_2_17_x86_64\"'"
+mkdir -p "$out/wheel" && (cd "$out/wheel" && python -m zipfile -e "$root/$wheel" .)
+native=$(ls "$out"/wheel/pyapig/_native*.so | head -n 1)
+check "the wheel's native module needs GLIBC <= 2.17" at_most_2_17 "$native"
+report wheel
+
+# --- the C archive, unpacked somewhere else ----------------------------------------------
+archive="dist/apig-$version-x86_64-linux-gnu.tar.gz"
+mkdir -p "$out/unpacked/elsewhere"
+check "the archive unpacks" tar -C "$out/unpacked/elsewhere" -xzf "$archive"
+a="$out/unpacked/elsewhere/apig-$version-x86_64-linux-gnu"
+for f in include/apig.h lib/libapig.a "lib/libapig.so.$version" lib/libapig.so.0.1 lib/libapig.so \
+    lib/pkgconfig/apig.pc lib/pkgconfig/apig-static.pc lib/cmake/apig/apigConfig.cmake lib/cmake/apig/apigConfigVersion.cmake; do
+    check "the archive has $f" test -e "$a/$f"
+done
+check "the archive's SONAME is libapig.so.0.1" bash -c "readelf -d '$a/lib/libapig.so.$version' | grep -q 'SONAME.*\[libapig.so.0.1\]'"
+check "the archive's libapig.so needs GLIBC <= 2.17" at_most_2_17 "$a/lib/libapig.so.$version"
+export PKG_CONFIG_PATH="$a/lib/pkgconfig"
+check "pkg-config finds the unpacked version" test "$(pkg-config --modversion apig)" = "$version"
+# shellcheck disable=SC2046
+check "pkg-config: shared build" cc -std=c99 -Wall -Wextra -Werror examples/delete_certificate.c -o "$out/pc_shared" \
+    $(pkg-config --cflags --libs apig) -Wl,-rpath,"$a/lib"
+check "pkg-config: shared program deletes against the emulator" example_works "$out/pc_shared"
+# shellcheck disable=SC2046
+check "pkg-config: static build" cc -std=c99 -Wall -Wextra -Werror examples/delete_certificate.c -o "$out/pc_static" \
+    $(pkg-config --cflags --libs apig-static)
+check "pkg-config: the static program needs no libapig.so" bash -c "! readelf -d '$out/pc_static' | grep -q libapig"
+check "pkg-config: static program deletes against the emulator" example_works "$out/pc_static"
+unset PKG_CONFIG_PATH
+report archive
+
+# --- CMake, against the unpacked archive and against an install ----------------------------
+cmake_build() { # PREFIX BUILD_DIR [extra -D...]
+    local prefix=$1 dir=$2; shift 2
+    cmake -S tests/dist/cmake -B "$dir" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_RULE_MESSAGES=OFF "$@" > "$dir.configure.log" 2>&1 \
+        && cmake --build "$dir" > "$dir.build.log" 2>&1 || { cat "$dir.configure.log" "$dir.build.log" 2>/dev/null; return 1; }
+}
+check "CMake: apig::apig from the archive" cmake_build "$a" "$out/cmake_shared"
+check "CMake: the shared program deletes against the emulator" example_works "$out/cmake_shared/delete_certificate"
+check "CMake: apig::apig_static from the archive" cmake_build "$a" "$out/cmake_static" -DAPIG_STATIC=ON
+check "CMake: the static program deletes against the emulator" example_works "$out/cmake_static/delete_certificate"
+check "CMake: the static program needs no libapig.so" bash -c "! readelf -d '$out/cmake_static/delete_certificate' | grep -q libapig"
+# A version file that refuses what this ABI cannot serve, for the reason CMake states.
+refused() { # VERSION
+    ! cmake -S tests/dist/cmake -B "$out/cmake_v$1" -DCMAKE_PREFIX_PATH="$a" -DAPIG_REQUEST_VERSION="$1" > "$out/cmake_v$1.log" 2>&1 \
+        && tr -s ' \n' ' ' < "$out/cmake_v$1.log" | grep -q "compatible with requested version \"$1\"" \
+        && grep -q "apigConfig.cmake, version: $version" "$out/cmake_v$1.log"
+}
+for wrong in 0.2 1.0 0.0; do
+    check "CMake: find_package(apig $wrong) is refused" refused "$wrong"
+done
+install_prefix="$root/target/c-tests/prefix"
+check "CMake: apig::apig from a scripts/install-c install" cmake_build "$install_prefix" "$out/cmake_install"
+check "CMake: the program of the install deletes against the emulator" example_works "$out/cmake_install/delete_certificate"
+report cmake
+
+# --- the build tree, as a C developer links it first ----------------------------------------
+check "build tree: cc -Iinclude -Ltarget/release -lapig" cc -std=c99 -Wall -Wextra -Werror examples/delete_certificate.c \
+    -o "$out/build_tree" -Iinclude -Ltarget/release -Wl,-rpath,"$root/target/release" -lapig
+check "build tree: the program starts and deletes" example_works "$out/build_tree"
+report build_tree
+
+# --- the wheel and the sdist in fresh virtualenvs, no Rust on PATH ------------------------------
+no_rust_path=$(tr ':' '\n' <<< "$PATH" | grep -v -e cargo -e rustup -e "$venv" | paste -sd: -)
+fresh_venv() { # DIR PACKAGE
+    python3 -m venv "$1" && "$1/bin/python" -m pip install --quiet --disable-pip-version-check --no-index --no-deps "$2"
+}
+smoke() { (cd "$out" && env PATH="$no_rust_path" HOME="$out" "$1/bin/python" "$root/tests/dist/smoke.py"); }
+check "no cargo on the smoke tests' PATH" bash -c "! PATH='$no_rust_path' command -v cargo"
+check "the wheel installs into a fresh venv" fresh_venv "$out/venv-wheel" "$wheel"
+check "the installed wheel works" smoke "$out/venv-wheel"
+sdist=$(ls dist/pyapig-"$version".tar.gz)
+mkdir -p "$out/sdist-wheel"
+# The sdist builds a wheel as pip does it (maturin from .venv; Rust needed for this step only).
+check "the sdist builds a wheel" env CARGO_TARGET_DIR="$root/target/sdist" python -m pip wheel --quiet --disable-pip-version-check \
+    --no-deps --no-build-isolation -w "$out/sdist-wheel" "$sdist"
+check "the sdist's wheel installs into a fresh venv" fresh_venv "$out/venv-sdist" "$(ls "$out"/sdist-wheel/pyapig-*.whl | head -n 1)"
+check "the sdist's wheel works" smoke "$out/venv-sdist"
+report install
+
+[ "$total_failed" = 0 ]
