@@ -295,11 +295,7 @@ impl Client {
             }
         };
         let mut parsed = error_body::parse(&body, request_id);
-        for field in [&mut parsed.error_code, &mut parsed.error_msg, &mut parsed.request_id, &mut parsed.excerpt] {
-            if let Some(text) = field.as_mut() {
-                *text = credentials::scrub(text, &secrets);
-            }
-        }
+        parsed.scrub(&secrets);
         let mut error = if (300..400).contains(&status) {
             let to = location.map(|l| credentials::scrub(&error_body::printable(&l, 200), &secrets));
             let message = format!(

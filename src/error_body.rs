@@ -51,6 +51,17 @@ pub fn parse(body: &[u8], header_request_id: Option<String>) -> ParsedBody {
     parsed
 }
 
+impl ParsedBody {
+    /// Replaces every occurrence of a secret in what the server said (it may echo them).
+    pub(crate) fn scrub(&mut self, secrets: &[&str]) {
+        for field in [&mut self.error_code, &mut self.error_msg, &mut self.request_id, &mut self.excerpt] {
+            if let Some(text) = field.as_mut() {
+                *text = crate::credentials::scrub(text, secrets);
+            }
+        }
+    }
+}
+
 /// Takes the first key pair present in `object`; true when something was found.
 fn take_pair(object: &Value, parsed: &mut ParsedBody) -> bool {
     for (code_key, msg_key) in KEY_PAIRS {

@@ -189,12 +189,19 @@ pub fn parse_sdk_date(s: &str) -> Option<i64> {
     if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let t = s.get(r)?;
+    civil_seconds(s, [0, 4, 6, 9, 11, 13])
+}
+
+/// The Unix time of the date and time written in `s` as year (4 digits), month, day, hour,
+/// minute and second (2 digits each) starting at the byte offsets `at`; `None` unless every
+/// field is digits and in range.
+pub(crate) fn civil_seconds(s: &str, at: [usize; 6]) -> Option<i64> {
+    let num = |start: usize, len: usize| -> Option<i64> {
+        let t = s.get(start..start + len)?;
         if t.bytes().all(|c| c.is_ascii_digit()) { t.parse().ok() } else { None }
     };
-    let (y, mo, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
-    let (h, mi, se) = (num(9..11)?, num(11..13)?, num(13..15)?);
+    let (y, mo, d) = (num(at[0], 4)?, num(at[1], 2)?, num(at[2], 2)?);
+    let (h, mi, se) = (num(at[3], 2)?, num(at[4], 2)?, num(at[5], 2)?);
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
         return None;
     }
@@ -214,7 +221,7 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
-pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y.rem_euclid(400);

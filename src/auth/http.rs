@@ -3,7 +3,6 @@
 //! turned into the same error kinds as APIG's, with the service's code, message and trace id.
 
 use crate::builder::MAX_BODY_BYTES;
-use crate::credentials::scrub;
 use crate::error::{Error, ErrorKind, Result};
 use crate::error_body;
 use std::io::Read;
@@ -56,11 +55,7 @@ impl Answer {
     /// error), IAM's code and message kept, every secret of `secrets` scrubbed.
     pub fn error(&self, what: &str, secrets: &[&str]) -> Error {
         let mut parsed = error_body::parse(&self.body, self.request_id.clone());
-        for field in [&mut parsed.error_code, &mut parsed.error_msg, &mut parsed.request_id, &mut parsed.excerpt] {
-            if let Some(text) = field.as_mut() {
-                *text = scrub(text, secrets);
-            }
-        }
+        parsed.scrub(secrets);
         let kind = if (300..400).contains(&self.status) {
             ErrorKind::Protocol
         } else {

@@ -18,15 +18,7 @@ pub(crate) fn parse_timestamp(text: &str) -> Option<SystemTime> {
     if b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let t = s.get(r)?;
-        if t.bytes().all(|c| c.is_ascii_digit()) { t.parse().ok() } else { None }
-    };
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
-        return None;
-    }
+    let local = crate::signing::civil_seconds(s, [0, 5, 8, 11, 14, 17])?;
     let mut rest = &s[19..];
     let mut nanos = 0u32;
     if let Some(frac) = rest.strip_prefix('.').or_else(|| rest.strip_prefix(',')) {
@@ -54,7 +46,7 @@ pub(crate) fn parse_timestamp(text: &str) -> Option<SystemTime> {
             sign * (oh * 3600 + om * 60)
         }
     };
-    let secs = crate::signing::days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se - offset;
+    let secs = local - offset;
     let secs = u64::try_from(secs).ok()?;
     Some(UNIX_EPOCH + Duration::new(secs, nanos))
 }
