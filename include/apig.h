@@ -18,6 +18,7 @@
  *   6 APIG_E_PROTOCOL          7 APIG_E_BAD_REQUEST (400) 8 APIG_E_UNAUTHORIZED (401)
  *   9 APIG_E_FORBIDDEN (403)  10 APIG_E_NOT_FOUND (404)  11 APIG_E_CONFLICT (409)
  *  12 APIG_E_RATE_LIMITED (429) 13 APIG_E_SERVER (5xx)   14 APIG_E_HTTP_STATUS (other)
+ *  15 APIG_E_CANCELLED (apig_client_cancel)
  */
 
 #ifndef APIG_H
@@ -97,7 +98,29 @@ typedef enum {
    * Any other non-2xx HTTP status.
    */
   APIG_E_HTTP_STATUS = 14,
+  /**
+   * The call was stopped by `apig_client_cancel` while it waited.
+   */
+  APIG_E_CANCELLED = 15,
 } apig_status;
+
+/**
+ * How a successful delete ended (`apig_client_delete_certificate_outcome`).
+ */
+typedef enum {
+  /**
+   * No outcome: the call failed (see its status).
+   */
+  APIG_OUTCOME_NONE = 0,
+  /**
+   * This call deleted the certificate (the server answered 2xx).
+   */
+  APIG_OUTCOME_DELETED = 1,
+  /**
+   * The certificate did not exist (404) and `missing_ok` was set.
+   */
+  APIG_OUTCOME_ALREADY_ABSENT = 2,
+} apig_outcome;
 
 /**
  * A client: options checked once, and a pool of keep-alive connections. Opaque; created by
@@ -279,8 +302,33 @@ apig_status apig_client_new(const apig_client_options *options,
 void apig_client_free(apig_client *client);
 
 /**
+ * Stops the calls running on `client` now, from any thread: each returns `APIG_E_CANCELLED`
+ * within about 50 ms (while it waits for an answer, a retry's backoff or the next attempt; a
+ * connect under way finishes or times out first). A stopped call's connection is closed, never
+ * reused half-read. Calls started afterwards run normally. NULL is fine (nothing happens).
+ * Thread-safe; the usual way to give C programs a Ctrl-C: call it from a signal-watching thread.
+ */
+void apig_client_cancel(const apig_client *client);
+
+/**
+ * As `apig_client_delete_certificate`, and `*outcome` (when not NULL) says whether this call
+ * deleted the certificate (`APIG_OUTCOME_DELETED`) or found it already absent
+ * (`APIG_OUTCOME_ALREADY_ABSENT`, only with `missing_ok`); on failure it is `APIG_OUTCOME_NONE`
+ * and `*http_status` (when not NULL) is 0, else the status the server answered (204, 200, 202, or
+ * 404 when absent). Thread-safe.
+ */
+apig_status apig_client_delete_certificate_outcome(const apig_client *client,
+                                                   const char *project_id,
+                                                   const char *certificate_id,
+                                                   bool missing_ok,
+                                                   apig_outcome *outcome,
+                                                   int *http_status,
+                                                   apig_error **error);
+
+/**
  * Deletes a certificate. `project_id` may be NULL for the client's project. With
- * `missing_ok`, a certificate that does not exist (404) counts as success. Retries what is
+ * `missing_ok`, a certificate that does not exist (404) counts as success (use
+ * `apig_client_delete_certificate_outcome` to tell the two apart). Retries what is
  * safe to retry within the deadline. `error` may be NULL; on failure `*error` receives a new
  * error object. Thread-safe.
  */

@@ -7,13 +7,14 @@ use crate::credentials::{self, Credentials};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorKind, Result};
 use crate::error_body;
+use crate::interrupt;
 use crate::retry;
 use crate::signing;
 use crate::transport;
 use crate::validate;
 use std::io::Read;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// How a delete ended when it did not fail.
@@ -25,13 +26,39 @@ pub enum Outcome {
     AlreadyAbsent,
 }
 
+/// What a successful delete learned: how it ended and the answer that settled it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deletion {
+    pub outcome: Outcome,
+    /// The status the server answered: 2xx for [`Outcome::Deleted`] (204, or 200/202 from some
+    /// front ends), 404 for [`Outcome::AlreadyAbsent`].
+    pub http_status: u16,
+    /// The answer's request id (`X-Request-Id`, else the body's), when it had one.
+    pub request_id: Option<String>,
+    /// HTTP attempts made, retries included.
+    pub attempts: u32,
+}
+
 /// Per-call options.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Clone, Copy, Default)]
 pub struct DeleteOptions<'a> {
     /// The project, when it differs from the client's (or the client has none).
     pub project_id: Option<&'a str>,
     /// Treat 404 as success ([`Outcome::AlreadyAbsent`]).
     pub missing_ok: bool,
+    /// Asked every 50 ms at most while the call waits (for an answer, a connection or a
+    /// backoff): `true` stops it with [`ErrorKind::Cancelled`]. Python checks for Ctrl-C here.
+    pub interrupt: Option<&'a (dyn Fn() -> bool + Sync)>,
+}
+
+impl std::fmt::Debug for DeleteOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeleteOptions")
+            .field("project_id", &self.project_id)
+            .field("missing_ok", &self.missing_ok)
+            .field("interrupt", &self.interrupt.map(|_| "<fn>"))
+            .finish()
+    }
 }
 
 /// A client of APIG's delete-certificate call. Cheap to clone; `Send + Sync`: share one
@@ -53,6 +80,8 @@ struct Inner {
     agent: ureq::Agent,
     /// Seconds to add to the local clock when signing, learned from the server (APIGW.0301).
     clock_offset: AtomicI64,
+    /// How often `cancel` was called: a call stops when it changes while the call runs.
+    cancels: AtomicU64,
 }
 
 impl std::fmt::Debug for Client {
@@ -110,6 +139,7 @@ impl Client {
                 max_retries,
                 agent,
                 clock_offset: AtomicI64::new(0),
+                cancels: AtomicU64::new(0),
             }),
         }
     }
@@ -138,6 +168,28 @@ impl Client {
     /// The first call finds what the client was not given: credentials from the `from_env`
     /// chain, an IAM token for a password, the project id through IAM.
     pub fn delete_certificate_with(&self, certificate_id: &str, options: &DeleteOptions<'_>) -> Result<Outcome> {
+        self.delete_certificate_detailed(certificate_id, options).map(|d| d.outcome)
+    }
+
+    /// Stops every call of this client (and its clones) that is running now: each returns
+    /// [`ErrorKind::Cancelled`] within 50 ms or so, its connection dropped, never half-read in
+    /// the pool. Calls started afterwards are not affected. Thread-safe.
+    pub fn cancel(&self) {
+        self.inner.cancels.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// As [`Client::delete_certificate_with`], and says which status settled it, with its
+    /// request id and the number of attempts.
+    pub fn delete_certificate_detailed(&self, certificate_id: &str, options: &DeleteOptions<'_>) -> Result<Deletion> {
+        let watch = interrupt::Watch {
+            cancels: &self.inner.cancels,
+            seen: self.inner.cancels.load(Ordering::Relaxed),
+            check: options.interrupt,
+        };
+        interrupt::watching(&watch, || self.delete(certificate_id, options))
+    }
+
+    fn delete(&self, certificate_id: &str, options: &DeleteOptions<'_>) -> Result<Deletion> {
         let given = options.project_id.or(self.inner.project_id.as_deref());
         if let Some(project_id) = given {
             validate::id("project_id", project_id)?;
@@ -153,13 +205,18 @@ impl Client {
         let mut reauthenticated = false;
         let mut earlier_may_have_acted = false;
         loop {
+            if interrupt::cancelled() {
+                return Err(cancelled(attempts));
+            }
             let offset = self.inner.clock_offset.load(Ordering::Relaxed);
             let failure = match self.inner.identity.resolve(given, deadline, offset) {
                 Err(error) => Failure::from(error),
                 Ok(resolved) => {
                     attempts += 1;
                     match self.attempt(&resolved, certificate_id, deadline) {
-                        Ok(()) => return Ok(Outcome::Deleted),
+                        Ok((http_status, request_id)) => {
+                            return Ok(Deletion { outcome: Outcome::Deleted, http_status, request_id, attempts });
+                        }
                         Err(f) if f.error.kind() == ErrorKind::Unauthorized && !reauthenticated && self.inner.identity.refused(&resolved) => {
                             // IAM invalidates tokens early (password or permission changes): one new token.
                             reauthenticated = true;
@@ -172,7 +229,8 @@ impl Client {
             let error = failure.error;
             if error.kind() == ErrorKind::NotFound {
                 if options.missing_ok {
-                    return Ok(Outcome::AlreadyAbsent);
+                    let request_id = error.request_id().map(str::to_string);
+                    return Ok(Deletion { outcome: Outcome::AlreadyAbsent, http_status: 404, request_id, attempts });
                 }
                 if earlier_may_have_acted {
                     let message = format!(
@@ -213,7 +271,9 @@ impl Client {
             }
             earlier_may_have_acted |= failure.reached_apig && retry::may_have_acted(&error);
             retries += 1;
-            std::thread::sleep(wait);
+            if !interrupt::sleep(wait) {
+                return Err(cancelled(attempts));
+            }
         }
     }
 
@@ -225,8 +285,13 @@ impl Client {
         self.inner.clock_offset.store(skew_seconds(server_date), Ordering::Relaxed);
     }
 
-    /// One HTTP exchange.
-    fn attempt(&self, resolved: &Resolved, certificate_id: &str, deadline: Instant) -> std::result::Result<(), Failure> {
+    /// One HTTP exchange; a 2xx gives its status and request id.
+    fn attempt(
+        &self,
+        resolved: &Resolved,
+        certificate_id: &str,
+        deadline: Instant,
+    ) -> std::result::Result<(u16, Option<String>), Failure> {
         let project_id = resolved.project_id.as_str();
         let path_tail = format!("{project_id}/apigw/certificates/{certificate_id}");
         let url = format!("{}{}", self.inner.url_prefix, path_tail);
@@ -280,7 +345,7 @@ impl Client {
         let body = read_bounded(response.body_mut());
         if (200..300).contains(&status) {
             // The body of a success is ignored; reading it lets the connection be reused.
-            return Ok(());
+            return Ok((status, request_id));
         }
         let mut secrets = resolved.credentials.secrets();
         secrets.extend(self.inner.identity.password());
@@ -321,6 +386,10 @@ impl Client {
         }
         Err(Failure { error, retry_after, server_date, reached_apig: true, clock_skew })
     }
+}
+
+fn cancelled(attempts: u32) -> Error {
+    Error::new(ErrorKind::Cancelled, "the call was cancelled while it waited").with_attempts(attempts)
 }
 
 /// Reads at most [`MAX_BODY_BYTES`]; a larger body is cut, never buffered whole.

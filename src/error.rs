@@ -37,11 +37,14 @@ pub enum ErrorKind {
     Server,
     /// Any other non-2xx status.
     HttpStatus,
+    /// The call was stopped while it waited: `Client::cancel`, or the caller's interrupt check
+    /// (Ctrl-C in Python).
+    Cancelled,
 }
 
 impl ErrorKind {
     /// Every kind, in C status order; tests walk this list.
-    pub const ALL: [ErrorKind; 14] = [
+    pub const ALL: [ErrorKind; 15] = [
         ErrorKind::InvalidArgument,
         ErrorKind::Internal,
         ErrorKind::Connect,
@@ -56,6 +59,7 @@ impl ErrorKind {
         ErrorKind::RateLimited,
         ErrorKind::Server,
         ErrorKind::HttpStatus,
+        ErrorKind::Cancelled,
     ];
 
     /// The kind of a non-2xx HTTP status.
@@ -89,6 +93,7 @@ impl ErrorKind {
             ErrorKind::RateLimited => "rate_limited",
             ErrorKind::Server => "server",
             ErrorKind::HttpStatus => "http_status",
+            ErrorKind::Cancelled => "cancelled",
         }
     }
 }

@@ -45,6 +45,7 @@ pub mod credentials;
 pub mod endpoint;
 pub mod env;
 mod error;
+mod interrupt;
 pub mod error_body;
 pub mod retry;
 mod resolver;
@@ -62,7 +63,7 @@ pub mod emulator;
 
 pub use auth::Password;
 pub use builder::{ENV_IAM_ENDPOINT, ENV_METADATA_ENDPOINT, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, MAX_BODY_BYTES};
-pub use client::{Client, DeleteOptions, Outcome};
+pub use client::{Client, DeleteOptions, Deletion, Outcome};
 pub use credentials::Credentials;
 pub use error::{Error, ErrorKind, Result};
 pub use transport::USER_AGENT;
@@ -81,5 +82,5 @@ pub fn delete_certificate(
     missing_ok: bool,
 ) -> Result<Outcome> {
     let client = Client::builder().endpoint(endpoint).project_id(project_id).token(token).build()?;
-    client.delete_certificate_with(certificate_id, &DeleteOptions { project_id: None, missing_ok })
+    client.delete_certificate_with(certificate_id, &DeleteOptions { missing_ok, ..DeleteOptions::default() })
 }

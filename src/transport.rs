@@ -33,7 +33,7 @@ pub fn build_local_agent(options: &TransportOptions) -> Result<ureq::Agent> {
         .tls_config(tls_config(options)?)
         .proxy(None)
         .build();
-    Ok(ureq::Agent::new_with_config(config))
+    Ok(ureq::Agent::with_parts(config, connector(), ureq::unversioned::resolver::DefaultResolver::default()))
 }
 
 fn tls_config(options: &TransportOptions) -> Result<TlsConfig> {
@@ -67,11 +67,14 @@ pub fn build_agent(options: &TransportOptions) -> Result<ureq::Agent> {
         .max_idle_connections_per_host(64)
         .max_idle_connections(64)
         .build();
-    Ok(ureq::Agent::with_parts(
-        config,
-        ureq::unversioned::transport::DefaultConnector::default(),
-        crate::resolver::CachingResolver::default(),
-    ))
+    Ok(ureq::Agent::with_parts(config, connector(), crate::resolver::CachingResolver::default()))
+}
+
+/// ureq's connectors, then ours: every connection waits in slices, so that a call can be
+/// stopped (see [`crate::interrupt`]).
+fn connector() -> impl ureq::unversioned::transport::Connector {
+    use ureq::unversioned::transport::{Connector, DefaultConnector};
+    DefaultConnector::default().chain(crate::interrupt::Interruptible)
 }
 
 /// The built-in (Mozilla) roots plus the CA certificates of `path`: `ca_file` adds trust for
@@ -141,6 +144,9 @@ fn describe_timeout(t: ureq::Timeout) -> &'static str {
 }
 
 fn io_kind(e: &io::Error) -> (ErrorKind, String) {
+    if e.get_ref().is_some_and(|inner| inner.is::<crate::interrupt::Stopped>()) {
+        return (ErrorKind::Cancelled, "the call was cancelled while it waited".to_string());
+    }
     if let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
         return (ErrorKind::Tls, format!("TLS failed: {tls}"));
     }

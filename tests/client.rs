@@ -53,7 +53,7 @@ fn not_found_keeps_everything_the_server_said() {
     assert_eq!(e.request_id(), Some(emu.requests()[0].request_id.as_str()));
     assert_eq!(e.attempts(), 1);
     let outcome = client(&emu)
-        .delete_certificate_with("nope", &DeleteOptions { project_id: None, missing_ok: true })
+        .delete_certificate_with("nope", &DeleteOptions { missing_ok: true, ..Default::default() })
         .unwrap();
     assert_eq!(outcome, Outcome::AlreadyAbsent);
 }
@@ -245,7 +245,7 @@ fn not_found_after_an_ambiguous_attempt_says_so() {
     assert_eq!((e.kind(), e.attempts()), (ErrorKind::NotFound, 2));
     assert!(e.message().contains("earlier attempt"), "{}", e.message());
     emu.push_rule(rule(serde_json::json!({"times": 1, "status": 503, "headers": {"Retry-After": "0"}})));
-    let ok = fast_retries(&emu).delete_certificate_with("gone", &DeleteOptions { project_id: None, missing_ok: true });
+    let ok = fast_retries(&emu).delete_certificate_with("gone", &DeleteOptions { missing_ok: true, ..Default::default() });
     assert_eq!(ok.unwrap(), Outcome::AlreadyAbsent);
 }
 
@@ -326,7 +326,7 @@ fn invalid_input_reaches_no_server() {
         assert!(e.message().contains("certificate_id"));
         assert_eq!(e.attempts(), 0);
     }
-    let e = c.delete_certificate_with("ok", &DeleteOptions { project_id: Some("p/1"), missing_ok: false }).unwrap_err();
+    let e = c.delete_certificate_with("ok", &DeleteOptions { project_id: Some("p/1"), ..Default::default() }).unwrap_err();
     assert!(e.message().starts_with("project_id"));
     for (endpoint, token) in [("http://10.1.2.3", "t"), ("https://h?x", "t"), (emu.url().as_str(), "t\r\nX: y")] {
         let e = Client::builder().endpoint(endpoint).project_id(PROJECT).token(token).build().unwrap_err();
@@ -496,4 +496,39 @@ fn skew_messages_say_which_way_the_clock_is_off() {
         assert!(e.message().contains(&format!("local clock is 3600 s {words}")), "{}", e.message());
         assert!(e.message().contains("refused again after re-signing"), "{}", e.message());
     }
+}
+
+#[test]
+fn cancel_stops_a_waiting_call_and_its_connection_is_not_reused() {
+    let emu = Emulator::start().unwrap();
+    emu.add_certificate(PROJECT, "after", &[]);
+    emu.push_rule(rule(serde_json::json!({"certificate_id": "stalled", "action": "stall"})));
+    let client = fast_retries(&emu);
+    let started = std::time::Instant::now();
+    let e = std::thread::scope(|s| {
+        let call = s.spawn(|| client.delete_certificate("stalled"));
+        std::thread::sleep(Duration::from_millis(300));
+        client.clone().cancel(); // a clone shares the client: its calls stop too
+        call.join().unwrap().unwrap_err()
+    });
+    assert_eq!(e.kind(), ErrorKind::Cancelled, "{e:?}");
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    // A call started after the cancel runs normally, on a new connection.
+    assert_eq!(client.delete_certificate("after").unwrap(), Outcome::Deleted);
+    let log = emu.requests();
+    assert_ne!(log[0].connection, log[1].connection, "the stopped connection was dropped");
+}
+
+#[test]
+fn an_interrupt_check_stops_a_call_in_its_backoff() {
+    let emu = Emulator::start().unwrap();
+    emu.push_rule(rule(serde_json::json!({"status": 503, "headers": {"Retry-After": "10"}})));
+    let asked = std::sync::atomic::AtomicU32::new(0);
+    let check = || asked.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= 3;
+    let options = DeleteOptions { interrupt: Some(&check), ..Default::default() };
+    let started = std::time::Instant::now();
+    let e = fast_retries(&emu).delete_certificate_with("c", &options).unwrap_err();
+    assert_eq!((e.kind(), e.attempts()), (ErrorKind::Cancelled, 1));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(emu.requests().len(), 1);
 }

@@ -15,6 +15,7 @@ from ._exceptions import (
     ApigError,
     AuthenticationError,
     BadRequestError,
+    CancelledError,
     ConflictError,
     InternalError,
     InternalServerError,
@@ -45,4 +46,5 @@ __all__ = [
     "ConflictError",
     "RateLimitError",
     "InternalServerError",
+    "CancelledError",
 ]

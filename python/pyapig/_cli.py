@@ -11,26 +11,29 @@ import argparse
 import json
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterable, List, Optional, Sequence, TextIO
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from typing import Any, Dict, Iterable, List, Optional, Sequence, TextIO, Tuple
 
-from . import ApigError, Client, InvalidArgumentError, NotFoundError, __version__
+from . import ApigError, CancelledError, Client, InvalidArgumentError, __version__
 
 EXIT_INVALID_ARGUMENT = 1
+EXIT_INTERRUPTED = 130
 MAX_JOBS = 64
+DEFAULT_JOBS = 4
 
 DESCRIPTION = """\
 Delete SSL certificates from Huawei Cloud API Gateway (APIG).
 
-Credentials: --token (or the APIG_TOKEN environment variable), or --ak/--sk
-(optionally --security-token), or an IAM user: --user-name and --domain-name with the
-password from APIG_PASSWORD or --password-stdin (never as a flag value); or else the
-official SDKs' environment: HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK,
-HUAWEICLOUD_SDK_SECURITY_TOKEN, HUAWEICLOUD_SDK_PROJECT_ID and the credentials file
-(HUAWEICLOUD_SDK_CREDENTIALS_FILE or ~/.huaweicloud/credentials, section [basic]); or else
-CCE pod identity (HC_CONTAINER_CREDENTIALS_FULL_URI) or the ECS instance's agency
-(metadata service). Flags win over the environment. Without --project-id (and
-HUAWEICLOUD_SDK_PROJECT_ID), the project of --region is looked up in IAM.
+Credentials (a secret is never taken as a flag value: argv is visible to every user in ps):
+  token        APIG_TOKEN, or --token-file FILE ('-' = standard input)
+  AK/SK        --ak with HUAWEICLOUD_SDK_SK or --sk-file FILE (a security token from
+               HUAWEICLOUD_SDK_SECURITY_TOKEN or --security-token-file FILE)
+  IAM user     --user-name and --domain-name, the password from APIG_PASSWORD or --password-stdin
+  else         the official SDKs' environment (HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK,
+               HUAWEICLOUD_SDK_SECURITY_TOKEN, HUAWEICLOUD_SDK_PROJECT_ID), the credentials file
+               (HUAWEICLOUD_SDK_CREDENTIALS_FILE or ~/.huaweicloud/credentials, section [basic]),
+               CCE pod identity (HC_CONTAINER_CREDENTIALS_FULL_URI), the ECS instance's agency.
+Without --project-id (and HUAWEICLOUD_SDK_PROJECT_ID), the project of --region is looked up in IAM.
 """
 
 EPILOG = """\
@@ -41,12 +44,14 @@ exit codes (the C status numbers of apig.h):
   9 HTTP 403 (e.g. bound)   10 HTTP 404                  11 HTTP 409
  12 HTTP 429                13 HTTP 5xx                  14 other HTTP status
 With several ids, the code is that of the first id (in input order) that failed.
+130 when interrupted (Ctrl-C): the ids that finished are reported, then a summary.
 
 examples:
   pyapig delete-certificate --region cn-north-4 --project-id P c1 c2 --missing-ok
   pyapig delete-certificate --endpoint https://apig.example.com --json --from-file ids.txt
   printf 'c1\\nc2\\n' | pyapig delete-certificate --region cn-north-4
   APIG_PASSWORD=... pyapig delete-certificate --region cn-north-4 --user-name ops --domain-name acme c1
+  pyapig delete-certificate --region cn-north-4 --ak AK --sk-file ~/.apig-sk c1
   pyapig emulator --cert P/c1 --cert P/c2=www.example.com
 """
 
@@ -87,10 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--region", help="region id, e.g. cn-north-4")
     where.add_argument("--project-id", help="project id (default: HUAWEICLOUD_SDK_PROJECT_ID)")
     auth = delete.add_argument_group("credentials")
-    auth.add_argument("--token", help="IAM token (default: $APIG_TOKEN); visible to other users in ps, prefer the variable")
-    auth.add_argument("--ak", help="access key id")
-    auth.add_argument("--sk", help="secret access key (prefer HUAWEICLOUD_SDK_SK)")
-    auth.add_argument("--security-token", help="security token of temporary credentials")
+    auth.add_argument("--token-file", metavar="FILE", help="read the IAM token from FILE ('-' = stdin); default: APIG_TOKEN")
+    auth.add_argument("--ak", help="access key id (the secret key from HUAWEICLOUD_SDK_SK or --sk-file)")
+    auth.add_argument("--sk-file", metavar="FILE", help="read the secret access key from FILE ('-' = stdin)")
+    auth.add_argument("--security-token-file", metavar="FILE",
+                      help="read the security token of temporary keys from FILE ('-' = stdin)")
+    for secret in ("--token", "--sk", "--security-token"):
+        auth.add_argument(secret, dest=secret[2:].replace("-", "_") + "_flag", help=argparse.SUPPRESS)
     auth.add_argument("--user-name", help="IAM user name (password auth; the password from APIG_PASSWORD or --password-stdin)")
     auth.add_argument("--domain-name", help="account (domain) name of the IAM user")
     auth.add_argument("--password-stdin", action="store_true",
@@ -101,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     behaviour = delete.add_argument_group("behaviour")
     behaviour.add_argument("--missing-ok", action="store_true", help="treat a certificate that does not exist as deleted")
     behaviour.add_argument("--json", action="store_true", help="one JSON object per id on standard output")
-    behaviour.add_argument("--jobs", "-j", type=int, default=4, help=f"deletes in parallel (1..{MAX_JOBS}, default 4)")
+    behaviour.add_argument("--jobs", "-j", type=int, default=DEFAULT_JOBS,
+                           help=f"deletes in parallel (1..{MAX_JOBS}, default {DEFAULT_JOBS})")
     behaviour.add_argument("--timeout", type=float, help="deadline per certificate in seconds, retries included (default 60)")
     behaviour.add_argument("--connect-timeout", type=float, help="connect timeout in seconds (default 10)")
     behaviour.add_argument("--max-retries", type=int, help="retries of safe failures (default 2)")
@@ -123,33 +132,82 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def read_password(args: argparse.Namespace, stdin: TextIO) -> Optional[str]:
-    """The IAM password: never from a flag value (argv is visible to every user in ps)."""
-    if args.password_flag is not None:
-        raise UsageError("the password is never taken as a flag value (it would show in ps): "
-                         "set APIG_PASSWORD or pass --password-stdin")
-    if not args.user_name:
-        if args.password_stdin or args.domain_name:
-            raise UsageError("--password-stdin and --domain-name go with --user-name")
-        return None
-    if not args.domain_name:
-        raise UsageError("--user-name needs --domain-name (the account name)")
-    if args.password_stdin:
-        if args.from_file == "-" or (not args.ids and not args.from_file):
-            raise UsageError("with --password-stdin, give the ids as arguments or with --from-file FILE")
-        line = stdin.readline().rstrip("\r\n")
-        if not line:
-            raise UsageError("--password-stdin: standard input has no password")
-        return line
-    from_env = os.environ.get("APIG_PASSWORD")
-    if not from_env:
-        raise UsageError("--user-name needs a password: set APIG_PASSWORD or pass --password-stdin")
-    return from_env
+SECRET_FLAGS = {
+    "token_flag": ("--token", "set APIG_TOKEN or pass --token-file FILE"),
+    "sk_flag": ("--sk", "set HUAWEICLOUD_SDK_SK or pass --sk-file FILE"),
+    "security_token_flag": ("--security-token", "set HUAWEICLOUD_SDK_SECURITY_TOKEN or pass --security-token-file FILE"),
+    "password_flag": ("--password", "set APIG_PASSWORD or pass --password-stdin"),
+}
 
 
-def read_ids(args: argparse.Namespace, stdin: TextIO) -> List[str]:
+class Secrets:
+    """The secrets of a run, from the environment, files or standard input: never from argv."""
+
+    def __init__(self, args: argparse.Namespace, stdin: TextIO) -> None:
+        for dest, (flag, instead) in SECRET_FLAGS.items():
+            if getattr(args, dest) is not None:
+                raise UsageError(f"{flag} takes no value on the command line (every user of the machine sees it "
+                                 f"in ps): {instead}")
+        self._stdin = stdin
+        self._stdin_taken: Optional[str] = None
+        self.token = self._file(args.token_file, "--token-file") or (
+            None if (args.ak or args.user_name) else os.environ.get("APIG_TOKEN") or None)
+        self.sk: Optional[str] = None
+        self.security_token: Optional[str] = None
+        if args.ak:
+            self.sk = self._file(args.sk_file, "--sk-file") or os.environ.get("HUAWEICLOUD_SDK_SK") or None
+            if not self.sk:
+                raise UsageError("--ak needs a secret key: set HUAWEICLOUD_SDK_SK or pass --sk-file FILE")
+            self.security_token = self._file(args.security_token_file, "--security-token-file") or (
+                os.environ.get("HUAWEICLOUD_SDK_SECURITY_TOKEN") or None)
+        elif args.sk_file or args.security_token_file:
+            raise UsageError("--sk-file and --security-token-file go with --ak")
+        self.password = self._password(args)
+
+    def _file(self, path: Optional[str], flag: str) -> Optional[str]:
+        if path is None:
+            return None
+        if path == "-":
+            if self._stdin_taken is not None:
+                raise UsageError(f"{flag} -: standard input is already used by {self._stdin_taken}")
+            self._stdin_taken = flag
+            text = self._stdin.readline()
+        else:
+            try:
+                with open(path, encoding="utf-8") as f:
+                    text = f.readline()
+            except OSError as e:
+                raise UsageError(f"{flag} {path}: {e.strerror}") from None
+        value = text.rstrip("\r\n")
+        if not value:
+            raise UsageError(f"{flag} {path}: no value on its first line")
+        return value
+
+    def _password(self, args: argparse.Namespace) -> Optional[str]:
+        if not args.user_name:
+            if args.password_stdin or args.domain_name:
+                raise UsageError("--password-stdin and --domain-name go with --user-name")
+            return None
+        if not args.domain_name:
+            raise UsageError("--user-name needs --domain-name (the account name)")
+        if args.password_stdin:
+            return self._file("-", "--password-stdin")
+        from_env = os.environ.get("APIG_PASSWORD")
+        if not from_env:
+            raise UsageError("--user-name needs a password: set APIG_PASSWORD or pass --password-stdin")
+        return from_env
+
+    @property
+    def uses_stdin(self) -> Optional[str]:
+        return self._stdin_taken
+
+
+def read_ids(args: argparse.Namespace, stdin: TextIO, secrets: Secrets) -> List[str]:
     ids = list(args.ids)
     source: Optional[Iterable[str]] = None
+    if secrets.uses_stdin and (args.from_file == "-" or (not ids and not args.from_file)):
+        raise UsageError(f"standard input carries a secret ({secrets.uses_stdin}): "
+                         "give the ids as arguments or with --from-file FILE")
     if args.from_file == "-":
         source = stdin
     elif args.from_file:
@@ -170,18 +228,17 @@ def read_ids(args: argparse.Namespace, stdin: TextIO) -> List[str]:
     return ids
 
 
-def make_client(args: argparse.Namespace, password: Optional[str]) -> Client:
+def make_client(args: argparse.Namespace, secrets: Secrets) -> Client:
     if not 1 <= args.jobs <= MAX_JOBS:
         raise UsageError(f"--jobs must be 1..{MAX_JOBS}")
-    token = args.token or (None if (args.ak or args.sk or password) else os.environ.get("APIG_TOKEN") or None)
     options = dict(
         endpoint=args.endpoint,
         region=args.region,
         project_id=args.project_id,
-        token=token,
+        token=secrets.token,
         ak=args.ak,
-        sk=args.sk,
-        security_token=args.security_token,
+        sk=secrets.sk,
+        security_token=secrets.security_token,
         timeout=args.timeout,
         connect_timeout=args.connect_timeout,
         max_retries=args.max_retries,
@@ -192,58 +249,81 @@ def make_client(args: argparse.Namespace, password: Optional[str]) -> Client:
         iam_endpoint=args.iam_endpoint,
         metadata_endpoint=args.metadata_endpoint,
         user_name=args.user_name,
-        password=password,
+        password=secrets.password,
         domain_name=args.domain_name,
     )
     options = {k: v for k, v in options.items() if v is not None}
-    if token or (args.ak and args.sk) or password:
+    if secrets.token or secrets.sk or secrets.password:
         return Client(**options)
     return Client.from_env(**options)
 
 
-def delete_all(args: argparse.Namespace, ids: Sequence[str], password: Optional[str], out: TextIO, err: TextIO) -> int:
-    client = make_client(args, password)
+def delete_one(client: Client, cert_id: str, missing_ok: bool) -> Dict[str, Any]:
+    """One id's result row, as --json prints it."""
+    result: Dict[str, Any] = {"id": cert_id, "outcome": "deleted", "code": 0, "http_status": None,
+                              "error_code": None, "request_id": None}
+    try:
+        deleted, status, request_id = client._delete_detailed(cert_id, missing_ok=missing_ok)
+        result.update(outcome="deleted" if deleted else "absent", http_status=status, request_id=request_id)
+    except CancelledError as e:
+        result.update(outcome="interrupted", code=EXIT_INTERRUPTED, error=str(e),
+                      note="the request may have reached the server before it was stopped")
+    except ApigError as e:
+        result.update(outcome="failed", code=e.code, http_status=e.status_code, error_code=e.error_code,
+                      request_id=e.request_id, error=str(e))
+    return result
+
+
+def delete_all(args: argparse.Namespace, ids: Sequence[str], secrets: Secrets, out: TextIO, err: TextIO) -> int:
+    """Deletes every id with --jobs workers, printing each result as it comes. Ctrl-C stops the
+    calls under way (client.cancel()), drops the ones not started, and exits 130."""
+    client = make_client(args, secrets)
     progress = not args.no_progress and len(ids) > 1 and err.isatty()
+    counts = {"deleted": 0, "absent": 0, "failed": 0, "interrupted": 0}
+    first_failure: Optional[Tuple[int, int]] = None  # (input position, code)
 
-    def delete(cert_id: str) -> dict[str, Any]:
-        result = {"id": cert_id, "outcome": "deleted", "code": 0, "http_status": None, "error_code": None,
-                  "request_id": None}
-        try:
-            client.delete_certificate(cert_id, missing_ok=False)
-            result["http_status"] = 204
-        except NotFoundError as e:
-            outcome = "absent" if args.missing_ok else "failed"
-            result.update(outcome=outcome, code=0 if args.missing_ok else e.code, http_status=e.status_code,
-                          error_code=e.error_code, request_id=e.request_id, error=str(e))
-        except ApigError as e:
-            result.update(outcome="failed", code=e.code, http_status=e.status_code, error_code=e.error_code,
-                          request_id=e.request_id, error=str(e))
-        return result
+    def report(position: int, result: Dict[str, Any]) -> None:
+        nonlocal first_failure
+        counts[result["outcome"]] += 1
+        if result["outcome"] == "failed" and (first_failure is None or position < first_failure[0]):
+            first_failure = (position, result["code"])
+        if args.json:
+            out.write(json.dumps(result) + "\n")
+        elif result["outcome"] == "deleted":
+            out.write(f"deleted {result['id']}\n")
+        elif result["outcome"] == "absent":
+            out.write(f"absent  {result['id']} (already deleted)\n")
+        else:
+            err.write(f"{result['outcome']:<7} {result['id']}: {result['error']}\n")
+        out.flush()
+        if progress:
+            done = sum(counts.values())
+            err.write(f"\r[{done}/{len(ids)}] {done - counts['failed']} ok, {counts['failed']} failed")
+            err.flush()
 
-    exit_code = 0
-    done = failed = 0
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        for result in pool.map(delete, ids):
-            done += 1
-            if result["code"]:
-                failed += 1
-                if exit_code == 0:
-                    exit_code = result["code"]
-            if args.json:
-                out.write(json.dumps(result) + "\n")
-            elif result["outcome"] == "deleted":
-                out.write(f"deleted {result['id']}\n")
-            elif result["outcome"] == "absent":
-                out.write(f"absent  {result['id']} (already deleted)\n")
-            else:
-                err.write(f"failed  {result['id']}: {result['error']}\n")
-            if progress:
-                err.write(f"\r[{done}/{len(ids)}] {done - failed} ok, {failed} failed")
-                err.flush()
-            out.flush()
+    pool = ThreadPoolExecutor(max_workers=min(args.jobs, len(ids)))
+    pending = {pool.submit(delete_one, client, cert_id, args.missing_ok): i for i, cert_id in enumerate(ids)}
+    try:
+        while pending:
+            # Waits in slices: the main thread must stay free for Ctrl-C.
+            finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in finished:
+                report(pending.pop(future), future.result())
+    except KeyboardInterrupt:
+        client.cancel()
+        not_started = sum(1 for f in pending if f.cancel())
+        for future in [f for f in pending if not f.cancelled()]:
+            report(pending[future], future.result())
+        pool.shutdown(wait=True)
+        if progress:
+            err.write("\n")
+        err.write(f"pyapig: interrupted: {counts['deleted']} deleted, {counts['absent']} already absent, "
+                  f"{counts['failed']} failed, {counts['interrupted']} stopped under way, {not_started} not attempted\n")
+        return EXIT_INTERRUPTED
+    pool.shutdown(wait=True)
     if progress:
         err.write("\n")
-    return exit_code
+    return first_failure[1] if first_failure else 0
 
 
 def run_emulator(args: argparse.Namespace, out: TextIO) -> int:
@@ -292,9 +372,9 @@ def run(argv: Sequence[str], stdin: TextIO = sys.stdin, out: TextIO = sys.stdout
     try:
         if args.command == "emulator":
             return run_emulator(args, out)
-        password = read_password(args, stdin)
-        ids = read_ids(args, stdin)
-        return delete_all(args, ids, password, out, err)
+        secrets = Secrets(args, stdin)
+        ids = read_ids(args, stdin, secrets)
+        return delete_all(args, ids, secrets, out, err)
     except UsageError as e:
         err.write(f"pyapig: error: {e}\n")
         return EXIT_INVALID_ARGUMENT
@@ -304,3 +384,6 @@ def run(argv: Sequence[str], stdin: TextIO = sys.stdin, out: TextIO = sys.stdout
     except ApigError as e:
         err.write(f"pyapig: error: {e}\n")
         return e.code
+    except KeyboardInterrupt:
+        err.write("pyapig: interrupted\n")
+        return EXIT_INTERRUPTED

@@ -30,6 +30,7 @@ __all__ = [
     "ConflictError",
     "RateLimitError",
     "InternalServerError",
+    "CancelledError",
 ]
 
 
@@ -174,3 +175,10 @@ class InternalServerError(APIStatusError):
     """HTTP 5xx."""
 
     code = 13
+
+
+class CancelledError(ApigError):
+    """The call was stopped while it waited, by Client.cancel() (or an AsyncClient task's
+    cancellation). Ctrl-C raises KeyboardInterrupt instead, as everywhere in Python."""
+
+    code = 15

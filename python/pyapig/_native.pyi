@@ -3,7 +3,7 @@ from typing import Optional, Union, final
 
 from typing_extensions import Self
 
-__all__ = ["__version__", "USER_AGENT", "Client", "delete_certificate", "_sign", "_error_table", "_raise_kind", "Emulator"]
+__all__ = ["__version__", "USER_AGENT", "Client", "_CancelToken", "delete_certificate", "_sign", "_error_table", "_raise_kind", "Emulator"]
 
 __version__: str
 USER_AGENT: str
@@ -47,11 +47,28 @@ class Client:
     def from_env(cls, **kwargs: object) -> "Client": ...
     def delete_certificate(
         self, certificate_id: str, *, project_id: Optional[str] = None, missing_ok: bool = False
-    ) -> None: ...
+    ) -> bool:
+        """True when this call deleted the certificate, False when it was already absent
+        (only with missing_ok=True)."""
+    def _delete_detailed(
+        self,
+        certificate_id: str,
+        *,
+        project_id: Optional[str] = None,
+        missing_ok: bool = False,
+        _token: Optional[_CancelToken] = None,
+    ) -> tuple[bool, int, Optional[str]]: ...
+    def cancel(self) -> None:
+        """Stops every call of this client running now (each raises CancelledError)."""
     @property
     def endpoint(self) -> str: ...
     @property
     def project_id(self) -> Optional[str]: ...
+
+@final
+class _CancelToken:
+    def __new__(cls) -> Self: ...
+    def cancel(self) -> None: ...
 
 def delete_certificate(
     certificate_id: str,
@@ -61,7 +78,7 @@ def delete_certificate(
     token: str,
     timeout: Optional[float] = None,
     missing_ok: bool = False,
-) -> None: ...
+) -> bool: ...
 def _sign(
     ak: str, sk: str, method: str, path: str, query: list[tuple[str, str]], headers: list[tuple[str, str]]
 ) -> str: ...

@@ -4,7 +4,7 @@ use super::error::apig_error;
 use super::guard::{guard, optional_str, required_str};
 use super::status::apig_status;
 use crate::builder::ClientBuilder;
-use crate::client::{Client, DeleteOptions};
+use crate::client::{Client, DeleteOptions, Outcome};
 use crate::error::{Error, ErrorKind};
 use std::ffi::c_char;
 use std::time::Duration;
@@ -245,8 +245,77 @@ pub extern "C" fn apig_client_free(client: *mut apig_client) {
     }
 }
 
+/// Stops the calls running on `client` now, from any thread: each returns `APIG_E_CANCELLED`
+/// within about 50 ms (while it waits for an answer, a retry's backoff or the next attempt; a
+/// connect under way finishes or times out first). A stopped call's connection is closed, never
+/// reused half-read. Calls started afterwards run normally. NULL is fine (nothing happens).
+/// Thread-safe; the usual way to give C programs a Ctrl-C: call it from a signal-watching thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_client_cancel(client: *const apig_client) {
+    // SAFETY: NULL or a client from apig_client_new that is not being freed.
+    super::guard::guard_value((), || {
+        if let Some(client) = unsafe { client.as_ref() } {
+            client.client.cancel();
+        }
+    })
+}
+
+/// How a successful delete ended (`apig_client_delete_certificate_outcome`).
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum apig_outcome {
+    /// No outcome: the call failed (see its status).
+    APIG_OUTCOME_NONE = 0,
+    /// This call deleted the certificate (the server answered 2xx).
+    APIG_OUTCOME_DELETED = 1,
+    /// The certificate did not exist (404) and `missing_ok` was set.
+    APIG_OUTCOME_ALREADY_ABSENT = 2,
+}
+
+/// As `apig_client_delete_certificate`, and `*outcome` (when not NULL) says whether this call
+/// deleted the certificate (`APIG_OUTCOME_DELETED`) or found it already absent
+/// (`APIG_OUTCOME_ALREADY_ABSENT`, only with `missing_ok`); on failure it is `APIG_OUTCOME_NONE`
+/// and `*http_status` (when not NULL) is 0, else the status the server answered (204, 200, 202, or
+/// 404 when absent). Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn apig_client_delete_certificate_outcome(
+    client: *const apig_client,
+    project_id: *const c_char,
+    certificate_id: *const c_char,
+    missing_ok: bool,
+    outcome: *mut apig_outcome,
+    http_status: *mut std::ffi::c_int,
+    error: *mut *mut apig_error,
+) -> apig_status {
+    // SAFETY: each out-pointer is NULL or valid for a write.
+    let report = |o: apig_outcome, status: u16| unsafe {
+        if let Some(out) = outcome.as_mut() {
+            *out = o;
+        }
+        if let Some(out) = http_status.as_mut() {
+            *out = std::ffi::c_int::from(status);
+        }
+    };
+    report(apig_outcome::APIG_OUTCOME_NONE, 0);
+    guard(error, || {
+        // SAFETY: NULL or a client from apig_client_new; strings NULL or NUL-terminated.
+        let client = unsafe { client.as_ref() }.ok_or_else(|| null("client"))?;
+        let project_id = unsafe { optional_str("project_id", project_id) }?;
+        let certificate_id = unsafe { required_str("certificate_id", certificate_id) }?;
+        let done = client.client.delete_certificate_detailed(certificate_id, &DeleteOptions { project_id, missing_ok, ..DeleteOptions::default() })?;
+        let o = match done.outcome {
+            Outcome::Deleted => apig_outcome::APIG_OUTCOME_DELETED,
+            Outcome::AlreadyAbsent => apig_outcome::APIG_OUTCOME_ALREADY_ABSENT,
+        };
+        report(o, done.http_status);
+        Ok(())
+    })
+}
+
 /// Deletes a certificate. `project_id` may be NULL for the client's project. With
-/// `missing_ok`, a certificate that does not exist (404) counts as success. Retries what is
+/// `missing_ok`, a certificate that does not exist (404) counts as success (use
+/// `apig_client_delete_certificate_outcome` to tell the two apart). Retries what is
 /// safe to retry within the deadline. `error` may be NULL; on failure `*error` receives a new
 /// error object. Thread-safe.
 #[unsafe(no_mangle)]
@@ -262,7 +331,7 @@ pub extern "C" fn apig_client_delete_certificate(
         let client = unsafe { client.as_ref() }.ok_or_else(|| null("client"))?;
         let project_id = unsafe { optional_str("project_id", project_id) }?;
         let certificate_id = unsafe { required_str("certificate_id", certificate_id) }?;
-        client.client.delete_certificate_with(certificate_id, &DeleteOptions { project_id, missing_ok })?;
+        client.client.delete_certificate_with(certificate_id, &DeleteOptions { project_id, missing_ok, ..DeleteOptions::default() })?;
         Ok(())
     })
 }

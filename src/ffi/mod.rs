@@ -9,7 +9,7 @@ pub mod error;
 mod guard;
 pub mod status;
 
-pub use client::{apig_client, apig_client_options};
+pub use client::{apig_client, apig_client_options, apig_outcome};
 pub use error::apig_error;
 pub use status::apig_status;
 

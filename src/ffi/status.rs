@@ -39,6 +39,8 @@ pub enum apig_status {
     APIG_E_SERVER = 13,
     /// Any other non-2xx HTTP status.
     APIG_E_HTTP_STATUS = 14,
+    /// The call was stopped by `apig_client_cancel` while it waited.
+    APIG_E_CANCELLED = 15,
 }
 
 impl From<ErrorKind> for apig_status {
@@ -58,6 +60,7 @@ impl From<ErrorKind> for apig_status {
             ErrorKind::RateLimited => apig_status::APIG_E_RATE_LIMITED,
             ErrorKind::Server => apig_status::APIG_E_SERVER,
             ErrorKind::HttpStatus => apig_status::APIG_E_HTTP_STATUS,
+            ErrorKind::Cancelled => apig_status::APIG_E_CANCELLED,
         }
     }
 }
@@ -81,6 +84,7 @@ pub fn status_cname(status: i32) -> &'static CStr {
         12 => c"APIG_E_RATE_LIMITED",
         13 => c"APIG_E_SERVER",
         14 => c"APIG_E_HTTP_STATUS",
+        15 => c"APIG_E_CANCELLED",
         _ => c"APIG_E_UNKNOWN",
     }
 }
@@ -105,6 +109,6 @@ mod tests {
             assert!(name.starts_with("APIG_E_") && name != "APIG_E_UNKNOWN");
         }
         assert_eq!(status_name(-1), "APIG_E_UNKNOWN");
-        assert_eq!(status_name(15), "APIG_E_UNKNOWN");
+        assert_eq!(status_name(16), "APIG_E_UNKNOWN");
     }
 }

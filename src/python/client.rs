@@ -3,9 +3,12 @@
 
 use super::errors::to_pyerr;
 use crate::builder::ClientBuilder;
-use crate::client::{Client as CoreClient, DeleteOptions, Outcome};
+use super::args;
+use crate::client::{Client as CoreClient, DeleteOptions, Deletion, Outcome};
 use crate::error::Error;
 use pyo3::prelude::*;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 fn seconds(field: &str, value: Option<f64>) -> Result<Option<Duration>, Error> {
@@ -87,58 +90,62 @@ pub struct Client {
     inner: CoreClient,
 }
 
+const NEW: &str = "Client";
+const DELETE: &str = "delete_certificate";
+
 #[pymethods]
 impl Client {
     #[new]
     #[pyo3(signature = (endpoint=None, project_id=None, *, token=None, ak=None, sk=None, security_token=None,
-        region=None, timeout=None, connect_timeout=None, max_retries=None, ca_file=None, verify=true,
-        proxy=None, allow_insecure_http=false, from_env=false, iam_endpoint=None, metadata_endpoint=None,
+        region=None, timeout=None, connect_timeout=None, max_retries=None, ca_file=None, verify=None,
+        proxy=None, allow_insecure_http=None, from_env=None, iam_endpoint=None, metadata_endpoint=None,
         user_name=None, password=None, domain_name=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
-        endpoint: Option<String>,
-        project_id: Option<String>,
-        token: Option<String>,
-        ak: Option<String>,
-        sk: Option<String>,
-        security_token: Option<String>,
-        region: Option<String>,
-        timeout: Option<f64>,
-        connect_timeout: Option<f64>,
-        max_retries: Option<u32>,
-        ca_file: Option<std::path::PathBuf>,
-        verify: bool,
-        proxy: Option<String>,
-        allow_insecure_http: bool,
-        from_env: bool,
-        iam_endpoint: Option<String>,
-        metadata_endpoint: Option<String>,
-        user_name: Option<String>,
-        password: Option<String>,
-        domain_name: Option<String>,
+        endpoint: Option<&Bound<'_, PyAny>>,
+        project_id: Option<&Bound<'_, PyAny>>,
+        token: Option<&Bound<'_, PyAny>>,
+        ak: Option<&Bound<'_, PyAny>>,
+        sk: Option<&Bound<'_, PyAny>>,
+        security_token: Option<&Bound<'_, PyAny>>,
+        region: Option<&Bound<'_, PyAny>>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        connect_timeout: Option<&Bound<'_, PyAny>>,
+        max_retries: Option<&Bound<'_, PyAny>>,
+        ca_file: Option<&Bound<'_, PyAny>>,
+        verify: Option<&Bound<'_, PyAny>>,
+        proxy: Option<&Bound<'_, PyAny>>,
+        allow_insecure_http: Option<&Bound<'_, PyAny>>,
+        from_env: Option<&Bound<'_, PyAny>>,
+        iam_endpoint: Option<&Bound<'_, PyAny>>,
+        metadata_endpoint: Option<&Bound<'_, PyAny>>,
+        user_name: Option<&Bound<'_, PyAny>>,
+        password: Option<&Bound<'_, PyAny>>,
+        domain_name: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Client> {
         let settings = Settings {
-            endpoint,
-            region,
-            project_id,
-            token,
-            ak,
-            sk,
-            security_token,
-            timeout,
-            connect_timeout,
-            max_retries,
-            ca_file: ca_file.map(|p| p.to_string_lossy().into_owned()),
-            verify,
-            proxy,
-            allow_insecure_http,
-            iam_endpoint,
-            metadata_endpoint,
-            user_name,
-            password,
-            domain_name,
+            endpoint: args::opt_text(NEW, "endpoint", endpoint)?,
+            region: args::opt_text(NEW, "region", region)?,
+            project_id: args::opt_text(NEW, "project_id", project_id)?,
+            token: args::opt_text(NEW, "token", token)?,
+            ak: args::opt_text(NEW, "ak", ak)?,
+            sk: args::opt_text(NEW, "sk", sk)?,
+            security_token: args::opt_text(NEW, "security_token", security_token)?,
+            timeout: args::seconds(NEW, "timeout", timeout)?,
+            connect_timeout: args::seconds(NEW, "connect_timeout", connect_timeout)?,
+            max_retries: args::count(NEW, "max_retries", max_retries)?,
+            ca_file: args::path(NEW, "ca_file", ca_file)?.map(|p| p.to_string_lossy().into_owned()),
+            verify: args::flag(NEW, "verify", verify, true)?,
+            proxy: args::opt_text(NEW, "proxy", proxy)?,
+            allow_insecure_http: args::flag(NEW, "allow_insecure_http", allow_insecure_http, false)?,
+            iam_endpoint: args::opt_text(NEW, "iam_endpoint", iam_endpoint)?,
+            metadata_endpoint: args::opt_text(NEW, "metadata_endpoint", metadata_endpoint)?,
+            user_name: args::opt_text(NEW, "user_name", user_name)?,
+            password: args::opt_text(NEW, "password", password)?,
+            domain_name: args::opt_text(NEW, "domain_name", domain_name)?,
         };
+        let from_env = args::flag(NEW, "from_env", from_env, false)?;
         let built = settings.builder().and_then(|b| if from_env { b.from_env() } else { Ok(b) }).and_then(|b| b.build());
         match built {
             Ok(inner) => Ok(Client { inner }),
@@ -163,12 +170,39 @@ impl Client {
         cls.call((), Some(&kwargs))
     }
 
-    /// Deletes a certificate. Returns None; raises a `pyapig.ApigError` subclass on failure.
-    #[pyo3(signature = (certificate_id, *, project_id=None, missing_ok=false))]
-    fn delete_certificate(&self, py: Python<'_>, certificate_id: &str, project_id: Option<&str>, missing_ok: bool) -> PyResult<()> {
-        let client = &self.inner;
-        let result = py.detach(|| client.delete_certificate_with(certificate_id, &DeleteOptions { project_id, missing_ok }));
-        result.map(|_: Outcome| ()).map_err(|e| to_pyerr(py, &e))
+    /// Deletes a certificate: True when this call deleted it, False when it was already
+    /// absent (only with missing_ok=True). Raises a `pyapig.ApigError` subclass on failure,
+    /// KeyboardInterrupt at once on Ctrl-C.
+    #[pyo3(signature = (certificate_id, *, project_id=None, missing_ok=None))]
+    fn delete_certificate(
+        &self,
+        py: Python<'_>,
+        certificate_id: &Bound<'_, PyAny>,
+        project_id: Option<&Bound<'_, PyAny>>,
+        missing_ok: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        self.detailed(py, certificate_id, project_id, missing_ok, None).map(|d| d.outcome == Outcome::Deleted)
+    }
+
+    /// As delete_certificate, with what settled it: (deleted, http_status, request_id); `_token`
+    /// stops it. For tools that report the server's answer (the CLI) and for AsyncClient.
+    #[pyo3(signature = (certificate_id, *, project_id=None, missing_ok=None, _token=None))]
+    fn _delete_detailed(
+        &self,
+        py: Python<'_>,
+        certificate_id: &Bound<'_, PyAny>,
+        project_id: Option<&Bound<'_, PyAny>>,
+        missing_ok: Option<&Bound<'_, PyAny>>,
+        _token: Option<&Bound<'_, CancelToken>>,
+    ) -> PyResult<(bool, u16, Option<String>)> {
+        self.detailed(py, certificate_id, project_id, missing_ok, _token)
+            .map(|d| (d.outcome == Outcome::Deleted, d.http_status, d.request_id))
+    }
+
+    /// Stops every call of this client running now, from any thread: each raises
+    /// `pyapig.CancelledError` within about 50 ms. Calls started afterwards run normally.
+    fn cancel(&self) {
+        self.inner.cancel();
     }
 
     #[getter]
@@ -191,24 +225,105 @@ impl Client {
     }
 }
 
-/// Deletes one certificate with a token, through a process-wide connection pool.
+impl Client {
+    fn detailed(
+        &self,
+        py: Python<'_>,
+        certificate_id: &Bound<'_, PyAny>,
+        project_id: Option<&Bound<'_, PyAny>>,
+        missing_ok: Option<&Bound<'_, PyAny>>,
+        token: Option<&Bound<'_, CancelToken>>,
+    ) -> PyResult<Deletion> {
+        let certificate_id = args::text(DELETE, "certificate_id", certificate_id)?;
+        let project_id = args::opt_text(DELETE, "project_id", project_id)?;
+        let missing_ok = args::flag(DELETE, "missing_ok", missing_ok, false)?;
+        let client = &self.inner;
+        let token = token.map(|t| t.get());
+        interruptible(py, token, |interrupt| {
+            let options = DeleteOptions { project_id: project_id.as_deref(), missing_ok, interrupt: Some(interrupt) };
+            client.delete_certificate_detailed(&certificate_id, &options)
+        })
+    }
+}
+
+/// A flag that stops one call (`AsyncClient` sets it when the awaiting task is cancelled).
+#[pyclass(module = "pyapig._native", name = "_CancelToken", frozen)]
+#[derive(Default)]
+pub struct CancelToken(AtomicBool);
+
+#[pymethods]
+impl CancelToken {
+    #[new]
+    fn new() -> CancelToken {
+        CancelToken::default()
+    }
+
+    /// Stops the call this token was given to, within about 50 ms.
+    fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Runs `call` with the GIL released, interruptible: every 50 ms that the call waits it looks
+/// at `token` and runs Python's signal handlers, so Ctrl-C raises KeyboardInterrupt at once
+/// (the handlers' exception is raised, not a `CancelledError`).
+fn interruptible<T>(
+    py: Python<'_>,
+    token: Option<&CancelToken>,
+    call: impl FnOnce(&(dyn Fn() -> bool + Sync)) -> Result<T, Error> + Send,
+) -> PyResult<T>
+where
+    T: Send,
+{
+    let raised: Mutex<Option<PyErr>> = Mutex::new(None);
+    let check = || {
+        if token.is_some_and(|t| t.0.load(Ordering::Relaxed)) {
+            return true;
+        }
+        Python::attach(|py| match py.check_signals() {
+            Ok(()) => false,
+            Err(e) => {
+                *raised.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                true
+            }
+        })
+    };
+    let result = py.detach(|| call(&check));
+    result.map_err(|e| match raised.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        Some(signal) => signal,
+        None => to_pyerr(py, &e),
+    })
+}
+
+/// Deletes one certificate with a token, through a process-wide connection pool: True when
+/// this call deleted it, False when it was already absent (only with missing_ok=True).
 #[pyfunction]
-#[pyo3(signature = (certificate_id, *, project_id, endpoint, token, timeout=None, missing_ok=false))]
+#[pyo3(signature = (certificate_id, *, project_id, endpoint, token, timeout=None, missing_ok=None))]
 pub fn delete_certificate(
     py: Python<'_>,
-    certificate_id: &str,
-    project_id: String,
-    endpoint: String,
-    token: String,
-    timeout: Option<f64>,
-    missing_ok: bool,
-) -> PyResult<()> {
-    let settings = Settings { endpoint: Some(endpoint), project_id: Some(project_id), token: Some(token), timeout, verify: true, ..Settings::default() };
-    let result = py.detach(|| {
+    certificate_id: &Bound<'_, PyAny>,
+    project_id: &Bound<'_, PyAny>,
+    endpoint: &Bound<'_, PyAny>,
+    token: &Bound<'_, PyAny>,
+    timeout: Option<&Bound<'_, PyAny>>,
+    missing_ok: Option<&Bound<'_, PyAny>>,
+) -> PyResult<bool> {
+    let certificate_id = args::text(DELETE, "certificate_id", certificate_id)?;
+    let settings = Settings {
+        project_id: Some(args::text(DELETE, "project_id", project_id)?),
+        endpoint: Some(args::text(DELETE, "endpoint", endpoint)?),
+        token: Some(args::text(DELETE, "token", token)?),
+        timeout: args::seconds(DELETE, "timeout", timeout)?,
+        verify: true,
+        ..Settings::default()
+    };
+    let missing_ok = args::flag(DELETE, "missing_ok", missing_ok, false)?;
+    let outcome = interruptible(py, None, |interrupt| {
         let client = settings.builder()?.build()?;
-        client.delete_certificate_with(certificate_id, &DeleteOptions { project_id: None, missing_ok })
-    });
-    result.map(|_| ()).map_err(|e| to_pyerr(py, &e))
+        let options = DeleteOptions { missing_ok, interrupt: Some(interrupt), ..DeleteOptions::default() };
+        client.delete_certificate_with(&certificate_id, &options)
+    })?;
+    Ok(outcome == Outcome::Deleted)
 }
 
 /// The `Authorization` header for a request (for the cross-check against the official signer).

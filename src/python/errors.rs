@@ -24,6 +24,7 @@ pub fn class_name(kind: ErrorKind) -> &'static str {
         ErrorKind::RateLimited => "RateLimitError",
         ErrorKind::Server => "InternalServerError",
         ErrorKind::HttpStatus => "APIStatusError",
+        ErrorKind::Cancelled => "CancelledError",
     }
 }
 

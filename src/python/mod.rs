@@ -1,6 +1,7 @@
 //! The PyO3 surface (`pyapig._native`): thin over the core. The public Python API is
 //! `python/pyapig/__init__.py`.
 
+mod args;
 mod client;
 mod errors;
 #[cfg(feature = "emulator")]
@@ -13,6 +14,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", crate::VERSION)?;
     m.add("USER_AGENT", crate::USER_AGENT)?;
     m.add_class::<client::Client>()?;
+    m.add_class::<client::CancelToken>()?;
     m.add_function(wrap_pyfunction!(client::delete_certificate, m)?)?;
     m.add_function(wrap_pyfunction!(client::_sign, m)?)?;
     m.add_function(wrap_pyfunction!(errors::_error_table, m)?)?;

@@ -30,6 +30,7 @@ rpath=(-Wl,-rpath,"$prefix/lib")
 
 "$cc" "${cflags[@]}" "$root/tests/c/test_apig.c" -o "$out/test_apig" "${shared[@]}" "${rpath[@]}"
 "$cc" "${cflags[@]}" "$root/tests/c/test_apig.c" -o "$out/test_apig_static" "${static[@]}"
+"$cc" "${cflags[@]}" "$root/tests/c/test_cancel.c" -o "$out/test_cancel" "${shared[@]}" -lpthread "${rpath[@]}"
 "$cc" "${cflags[@]}" "$root/tests/c/test_identity.c" -o "$out/test_identity" "${shared[@]}" "${rpath[@]}"
 "$cc" "${cflags[@]}" "$root/tests/c/test_threads.c" -o "$out/test_threads" "${shared[@]}" -lpthread "${rpath[@]}"
 "$cxx" -std=c++11 -Wall -Wextra -Werror -pedantic "$root/tests/c/test_cpp.cpp" -o "$out/test_cpp" "${shared[@]}" "${rpath[@]}"
@@ -49,7 +50,7 @@ start_emulator() {
     local seeds=(--cert "$project/c-bound=www.example.com" --rules "$root/tests/c/rules.json")
     for i in 1 2 3 4 5; do seeds+=(--cert "$project/c-ok-$i"); done
     for i in setter password discovered metadata-1 metadata-2 pod; do seeds+=(--cert "$project/id-$i"); done
-    seeds+=(--cert "$project/c-env")
+    seeds+=(--cert "$project/c-env" --cert "$project/c-outcome" --cert "$project/c-after")
     for t in 0 1 2 3 4 5 6 7; do seeds+=(--cert-range "$project/t$t-/$per_thread"); done
     "$emulator" "${seeds[@]}" > "$out/emulator.out" &
     emulator_pid=$!
@@ -122,6 +123,7 @@ packaging() {
 
 start_emulator; run "$out/test_apig" "$endpoint" "$project"
 start_emulator; run "$out/test_apig_static" "$endpoint" "$project"
+start_emulator; run "$out/test_cancel" "$endpoint" "$project"
 start_emulator; run "$out/test_identity" "$endpoint" "$project"
 run identity_counts '{"iam_projects": 1, "iam_tokens": 2, "metadata_session_tokens": 1, "metadata_credentials": 1, "pod_credentials": 1, "expired_uses": 0}'
 start_emulator; run "$out/test_threads" "$endpoint" "$project" "$per_thread"

@@ -16,7 +16,8 @@ static void test_version_and_status_names(void) {
     CHECK(str_eq(apig_status_str(APIG_OK), "APIG_OK"));
     CHECK(str_eq(apig_status_str(APIG_E_NOT_FOUND), "APIG_E_NOT_FOUND"));
     CHECK(str_eq(apig_status_str(APIG_E_HTTP_STATUS), "APIG_E_HTTP_STATUS"));
-    CHECK(str_eq(apig_status_str(15), "APIG_E_UNKNOWN"));
+    CHECK(str_eq(apig_status_str(APIG_E_CANCELLED), "APIG_E_CANCELLED"));
+    CHECK(str_eq(apig_status_str(16), "APIG_E_UNKNOWN"));
     CHECK(str_eq(apig_status_str(-1), "APIG_E_UNKNOWN"));
     CHECK(str_eq(apig_status_str(INT_MAX), "APIG_E_UNKNOWN"));
     CHECK(str_eq(apig_status_str(INT_MIN), "APIG_E_UNKNOWN"));
@@ -248,6 +249,31 @@ static void test_client_from_env(void) {
     apig_client_options_free(opts);
 }
 
+static void test_outcomes(void) {
+    apig_client_options *opts = apig_client_options_new();
+    apig_client *client = NULL;
+    apig_error *err = NULL;
+    apig_outcome outcome = APIG_OUTCOME_DELETED;
+    int http_status = -1;
+    apig_client_options_set_endpoint(opts, endpoint);
+    apig_client_options_set_project_id(opts, project);
+    apig_client_options_set_token(opts, token);
+    CHECK_STATUS(apig_client_new(opts, &client, &err), APIG_OK);
+    CHECK_STATUS(apig_client_delete_certificate_outcome(client, NULL, "c-outcome", true, &outcome, &http_status, &err), APIG_OK);
+    CHECK(outcome == APIG_OUTCOME_DELETED && http_status == 204);
+    CHECK_STATUS(apig_client_delete_certificate_outcome(client, NULL, "c-outcome", true, &outcome, &http_status, &err), APIG_OK);
+    CHECK(outcome == APIG_OUTCOME_ALREADY_ABSENT && http_status == 404);
+    CHECK_STATUS(apig_client_delete_certificate_outcome(client, NULL, "c-outcome", false, &outcome, &http_status, &err), APIG_E_NOT_FOUND);
+    CHECK(outcome == APIG_OUTCOME_NONE && http_status == 0);
+    apig_error_free(err);
+    /* Both out-pointers may be NULL. */
+    CHECK_STATUS(apig_client_delete_certificate_outcome(client, NULL, "c-outcome", true, NULL, NULL, NULL), APIG_OK);
+    CHECK_STATUS(apig_client_delete_certificate_outcome(NULL, NULL, "c", true, &outcome, NULL, NULL), APIG_E_INVALID_ARGUMENT);
+    CHECK(outcome == APIG_OUTCOME_NONE);
+    apig_client_free(client);
+    apig_client_options_free(opts);
+}
+
 static void test_connect_refused(void) {
     apig_error *err = NULL;
     CHECK_STATUS(apig_delete_certificate("http://127.0.0.1:1", project, "c", token, &err), APIG_E_CONNECT);
@@ -281,6 +307,7 @@ int main(int argc, char **argv) {
     test_client_null_and_bad_options();
     test_client_aksk();
     test_client_from_env();
+    test_outcomes();
     test_connect_refused();
     test_secret_echo_is_scrubbed();
     return finish("test_apig");
