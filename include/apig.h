@@ -123,6 +123,38 @@ typedef enum {
 } apig_outcome;
 
 /**
+ * How much to log, and the level of each record given to the callback.
+ */
+typedef enum {
+  /**
+   * Nothing.
+   */
+  APIG_LOG_OFF = 0,
+  /**
+   * A call failed in a way worth an operator's attention.
+   */
+  APIG_LOG_ERROR = 1,
+  /**
+   * A retry, a re-sign with the server's clock, a new IAM token after a refusal, a source of
+   * credentials that failed.
+   */
+  APIG_LOG_WARN = 2,
+  /**
+   * One line per HTTP attempt (method, path, status, time, attempt, request id); credentials
+   * and project ids found.
+   */
+  APIG_LOG_INFO = 3,
+  /**
+   * Details.
+   */
+  APIG_LOG_DEBUG = 4,
+  /**
+   * Everything.
+   */
+  APIG_LOG_TRACE = 5,
+} apig_log_level;
+
+/**
  * A client: options checked once, and a pool of keep-alive connections. Opaque; created by
  * `apig_client_new`, freed by `apig_client_free`. Thread-safe: one client may be used by
  * any number of threads at once (free it only after they are done).
@@ -142,6 +174,14 @@ typedef struct apig_client_options apig_client_options;
  * at once, and is freed once.
  */
 typedef struct apig_error apig_error;
+
+/**
+ * Receives one record: its level, the message (NUL-terminated UTF-8, valid only during the
+ * call; it never holds a token, key, password or `Authorization` value) and the `user_data`
+ * given to `apig_set_log_callback`. Called from the thread that runs the call being logged,
+ * possibly several at once: it must be thread-safe, and must not call back into apig.
+ */
+typedef void (*apig_log_callback)(apig_log_level level, const char *message, void *user_data);
 
 #ifdef __cplusplus
 extern "C" {
@@ -381,6 +421,14 @@ uint32_t apig_error_attempts(const apig_error *error);
  * Frees an error object. NULL is fine. Each error is freed once.
  */
 void apig_error_free(apig_error *error);
+
+/**
+ * Sends the library's log records up to `max_level` to `callback` (with `user_data`), for the
+ * whole process; NULL (or `APIG_LOG_OFF`) stops logging. Replaces any earlier callback. Returns
+ * `APIG_E_INVALID_ARGUMENT` if `max_level` is not a level. The default is no logging at all.
+ * Not to be called while another thread is in this function.
+ */
+apig_status apig_set_log_callback(apig_log_callback callback, void *user_data, int max_level);
 
 #ifdef __cplusplus
 }  // extern "C"

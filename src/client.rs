@@ -213,12 +213,16 @@ impl Client {
                 Err(error) => Failure::from(error),
                 Ok(resolved) => {
                     attempts += 1;
-                    match self.attempt(&resolved, certificate_id, deadline) {
+                    let sent = Instant::now();
+                    let result = self.attempt(&resolved, certificate_id, deadline);
+                    log_attempt(&resolved, certificate_id, attempts, sent.elapsed(), &result);
+                    match result {
                         Ok((http_status, request_id)) => {
                             return Ok(Deletion { outcome: Outcome::Deleted, http_status, request_id, attempts });
                         }
                         Err(f) if f.error.kind() == ErrorKind::Unauthorized && !reauthenticated && self.inner.identity.refused(&resolved) => {
                             // IAM invalidates tokens early (password or permission changes): one new token.
+                            log::warn!(target: LOG_TARGET, "APIG refused the IAM token; getting a new one from IAM");
                             reauthenticated = true;
                             continue;
                         }
@@ -250,6 +254,11 @@ impl Client {
             // with the server's clock. (When the clocks agree, the keys are wrong: no retry.)
             if !resigned && failure.clock_skew {
                 if let Some(server_date) = failure.server_date.filter(|d| skew_seconds(*d).abs() >= SKEW_WORTH_RESIGNING) {
+                    log::warn!(
+                        target: LOG_TARGET,
+                        "the signature was refused and the server's clock is {} s from ours: signing again with its clock",
+                        skew_seconds(server_date)
+                    );
                     resigned = true;
                     self.learn_clock(server_date);
                     continue;
@@ -271,6 +280,14 @@ impl Client {
             }
             earlier_may_have_acted |= failure.reached_apig && retry::may_have_acted(&error);
             retries += 1;
+            log::warn!(
+                target: LOG_TARGET,
+                "retrying certificate {certificate_id} in {:.3} s (retry {retries} of {}{}): {}",
+                wait.as_secs_f64(),
+                self.inner.max_retries,
+                if failure.retry_after.is_some() { ", as Retry-After asks" } else { "" },
+                error.message()
+            );
             if !interrupt::sleep(wait) {
                 return Err(cancelled(attempts));
             }
@@ -385,6 +402,40 @@ impl Client {
             error = error.with_message(message);
         }
         Err(Failure { error, retry_after, server_date, reached_apig: true, clock_skew })
+    }
+}
+
+/// The `log` target of every record of this library (`RUST_LOG=apig=info`; in Python the
+/// records go to the logger `pyapig`).
+pub const LOG_TARGET: &str = "apig";
+
+/// One line per attempt: what was asked, what came back, how long it took. Nothing secret:
+/// the path holds ids, messages are scrubbed, request ids are the server's.
+fn log_attempt(
+    resolved: &Resolved,
+    certificate_id: &str,
+    attempt: u32,
+    took: Duration,
+    result: &std::result::Result<(u16, Option<String>), Failure>,
+) {
+    if !log::log_enabled!(target: LOG_TARGET, log::Level::Info) {
+        return;
+    }
+    let path = format!("/v2/{}/apigw/certificates/{certificate_id}", resolved.project_id);
+    let ms = took.as_secs_f64() * 1000.0;
+    match result {
+        Ok((status, request_id)) => log::info!(
+            target: LOG_TARGET,
+            "DELETE {path} -> {status} in {ms:.1} ms (attempt {attempt}, request id {})",
+            request_id.as_deref().unwrap_or("-")
+        ),
+        Err(f) => log::info!(
+            target: LOG_TARGET,
+            "DELETE {path} -> {} in {ms:.1} ms (attempt {attempt}, request id {}): {}",
+            f.error.http_status().map_or_else(|| f.error.kind().name().to_string(), |s| s.to_string()),
+            f.error.request_id().unwrap_or("-"),
+            f.error.message()
+        ),
     }
 }
 

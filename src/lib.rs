@@ -63,7 +63,7 @@ pub mod emulator;
 
 pub use auth::Password;
 pub use builder::{ENV_IAM_ENDPOINT, ENV_METADATA_ENDPOINT, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, MAX_BODY_BYTES};
-pub use client::{Client, DeleteOptions, Deletion, Outcome};
+pub use client::{Client, DeleteOptions, Deletion, LOG_TARGET, Outcome};
 pub use credentials::Credentials;
 pub use error::{Error, ErrorKind, Result};
 pub use transport::USER_AGENT;

@@ -29,9 +29,20 @@ pub(crate) struct Chain {
 
 impl Temporary {
     fn get(&self) -> Result<Arc<Credentials>> {
-        self.cache.get(|| match &self.source {
-            Source::Pod(pod) => pod.fetch(),
-            Source::Metadata(metadata) => metadata.fetch(),
+        self.cache.get(|| {
+            let (name, fetched) = match &self.source {
+                Source::Pod(pod) => ("CCE pod identity", pod.fetch()),
+                Source::Metadata(metadata) => ("ECS metadata", metadata.fetch()),
+            };
+            match &fetched {
+                Ok(f) => log::info!(
+                    target: crate::client::LOG_TARGET,
+                    "temporary credentials from {name}, valid until {}",
+                    super::wire::format_timestamp(f.expires_at)
+                ),
+                Err(e) => log::warn!(target: crate::client::LOG_TARGET, "no temporary credentials from {name}: {}", e.message()),
+            }
+            fetched
         })
     }
 }

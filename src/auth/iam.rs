@@ -107,6 +107,7 @@ impl Iam {
             [id] => {
                 crate::validate::id("the project id IAM gave", id).map_err(|e| answer.unusable(&what, e.message()))?;
                 discovered().lock().unwrap_or_else(|p| p.into_inner()).insert(key, id.clone());
+                log::info!(target: crate::client::LOG_TARGET, "project id of region {region} from {}: {id}", self.what());
                 Ok(id.clone())
             }
             [] => Err(Error::invalid(format!(
@@ -140,7 +141,14 @@ impl Iam {
         if !(200..300).contains(&answer.status) {
             return Err(answer.error(&what, &secrets));
         }
-        token_from(&answer, &what)
+        let token = token_from(&answer, &what)?;
+        log::info!(
+            target: crate::client::LOG_TARGET,
+            "{what}: a token for project {}, valid until {}",
+            token.value.project_id.as_deref().unwrap_or("?"),
+            wire::format_timestamp(token.expires_at)
+        );
+        Ok(token)
     }
 }
 

@@ -7,10 +7,12 @@
 pub mod client;
 pub mod error;
 mod guard;
+pub mod log;
 pub mod status;
 
 pub use client::{apig_client, apig_client_options, apig_outcome};
 pub use error::apig_error;
+pub use log::{apig_log_callback, apig_log_level};
 pub use status::apig_status;
 
 use guard::{guard, guard_value, required_str};

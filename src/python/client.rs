@@ -99,7 +99,12 @@ impl Client {
     #[pyo3(signature = (endpoint=None, project_id=None, *, token=None, ak=None, sk=None, security_token=None,
         region=None, timeout=None, connect_timeout=None, max_retries=None, ca_file=None, verify=None,
         proxy=None, allow_insecure_http=None, from_env=None, iam_endpoint=None, metadata_endpoint=None,
-        user_name=None, password=None, domain_name=None))]
+        user_name=None, password=None, domain_name=None),
+        // The flags take None for their default; the signature shows the defaults themselves.
+        text_signature = "(endpoint=None, project_id=None, *, token=None, ak=None, sk=None, security_token=None, \
+            region=None, timeout=None, connect_timeout=None, max_retries=None, ca_file=None, verify=True, proxy=None, \
+            allow_insecure_http=False, from_env=False, iam_endpoint=None, metadata_endpoint=None, user_name=None, \
+            password=None, domain_name=None)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -173,7 +178,8 @@ impl Client {
     /// Deletes a certificate: True when this call deleted it, False when it was already
     /// absent (only with missing_ok=True). Raises a `pyapig.ApigError` subclass on failure,
     /// KeyboardInterrupt at once on Ctrl-C.
-    #[pyo3(signature = (certificate_id, *, project_id=None, missing_ok=None))]
+    #[pyo3(signature = (certificate_id, *, project_id=None, missing_ok=None),
+        text_signature = "($self, certificate_id, *, project_id=None, missing_ok=False)")]
     fn delete_certificate(
         &self,
         py: Python<'_>,
@@ -186,7 +192,8 @@ impl Client {
 
     /// As delete_certificate, with what settled it: (deleted, http_status, request_id); `_token`
     /// stops it. For tools that report the server's answer (the CLI) and for AsyncClient.
-    #[pyo3(signature = (certificate_id, *, project_id=None, missing_ok=None, _token=None))]
+    #[pyo3(signature = (certificate_id, *, project_id=None, missing_ok=None, _token=None),
+        text_signature = "($self, certificate_id, *, project_id=None, missing_ok=False, _token=None)")]
     fn _delete_detailed(
         &self,
         py: Python<'_>,
@@ -237,6 +244,7 @@ impl Client {
         let certificate_id = args::text(DELETE, "certificate_id", certificate_id)?;
         let project_id = args::opt_text(DELETE, "project_id", project_id)?;
         let missing_ok = args::flag(DELETE, "missing_ok", missing_ok, false)?;
+        super::logging::refresh(py);
         let client = &self.inner;
         let token = token.map(|t| t.get());
         interruptible(py, token, |interrupt| {
@@ -298,7 +306,8 @@ where
 /// Deletes one certificate with a token, through a process-wide connection pool: True when
 /// this call deleted it, False when it was already absent (only with missing_ok=True).
 #[pyfunction]
-#[pyo3(signature = (certificate_id, *, project_id, endpoint, token, timeout=None, missing_ok=None))]
+#[pyo3(signature = (certificate_id, *, project_id, endpoint, token, timeout=None, missing_ok=None),
+    text_signature = "(certificate_id, *, project_id, endpoint, token, timeout=None, missing_ok=False)")]
 pub fn delete_certificate(
     py: Python<'_>,
     certificate_id: &Bound<'_, PyAny>,
@@ -318,6 +327,7 @@ pub fn delete_certificate(
         ..Settings::default()
     };
     let missing_ok = args::flag(DELETE, "missing_ok", missing_ok, false)?;
+    super::logging::refresh(py);
     let outcome = interruptible(py, None, |interrupt| {
         let client = settings.builder()?.build()?;
         let options = DeleteOptions { missing_ok, interrupt: Some(interrupt), ..DeleteOptions::default() };

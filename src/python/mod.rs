@@ -4,6 +4,7 @@
 mod args;
 mod client;
 mod errors;
+mod logging;
 #[cfg(feature = "emulator")]
 mod emulator;
 
@@ -12,6 +13,7 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", crate::VERSION)?;
+    logging::install();
     m.add("USER_AGENT", crate::USER_AGENT)?;
     m.add_class::<client::Client>()?;
     m.add_class::<client::CancelToken>()?;

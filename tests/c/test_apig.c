@@ -166,6 +166,50 @@ static void test_client_retries(void) {
     apig_client_free(client);
 }
 
+/* The log callback collects records here (the test is single-threaded). */
+struct records {
+    char text[8192];
+    int count, warnings;
+    apig_log_level worst;
+};
+
+static void collect(apig_log_level level, const char *message, void *user_data) {
+    struct records *r = user_data;
+    size_t used = strlen(r->text);
+    r->count++;
+    if (level == APIG_LOG_WARN) r->warnings++;
+    if (used + strlen(message) + 2 < sizeof r->text) {
+        strcat(r->text, message);
+        strcat(r->text, "\n");
+    }
+}
+
+static void test_log_callback(void) {
+    struct records records;
+    apig_client *client = make_client(20000, 2);
+    apig_error *err = NULL;
+    memset(&records, 0, sizeof records);
+    CHECK_STATUS(apig_set_log_callback(collect, &records, 99), APIG_E_INVALID_ARGUMENT);
+    CHECK_STATUS(apig_set_log_callback(collect, &records, APIG_LOG_INFO), APIG_OK);
+    CHECK_STATUS(apig_client_delete_certificate(client, NULL, "e429", false, &err), APIG_E_RATE_LIMITED);
+    apig_error_free(err);
+    CHECK_STATUS(apig_client_delete_certificate(client, NULL, "no-such-cert-log", false, &err), APIG_E_NOT_FOUND);
+    apig_error_free(err);
+    /* 3 attempts of e429 (2 retries, each a warning), 1 of the 404. */
+    CHECK(records.count == 6);
+    CHECK(records.warnings == 2);
+    CHECK(str_has(records.text, "/apigw/certificates/e429 -> 429 in "));
+    CHECK(str_has(records.text, "(attempt 3, request id emu-"));
+    CHECK(str_has(records.text, "retrying certificate e429 in "));
+    CHECK(str_has(records.text, "/apigw/certificates/no-such-cert-log -> 404 in "));
+    CHECK(!str_has(records.text, token));
+    /* Off again: nothing more arrives. */
+    CHECK_STATUS(apig_set_log_callback(NULL, NULL, APIG_LOG_TRACE), APIG_OK);
+    CHECK_STATUS(apig_client_delete_certificate(client, NULL, "no-such-cert-log", false, NULL), APIG_E_NOT_FOUND);
+    CHECK(records.count == 6);
+    apig_client_free(client);
+}
+
 static void test_client_null_and_bad_options(void) {
     apig_client_options *opts = apig_client_options_new();
     apig_client *client = (apig_client *)1;
@@ -304,6 +348,7 @@ int main(int argc, char **argv) {
     test_invalid_arguments();
     test_client_every_error_row();
     test_client_retries();
+    test_log_callback();
     test_client_null_and_bad_options();
     test_client_aksk();
     test_client_from_env();

@@ -17,12 +17,12 @@ def test_version():
 
 def test_delete_then_not_found_then_missing_ok(emu, client):
     emu.add_certificate("c1")
-    assert client.delete_certificate("c1") is None
+    assert client.delete_certificate("c1") is True  # this call deleted it
     assert emu.certificates() == []
     with pytest.raises(pyapig.NotFoundError) as info:
         client.delete_certificate("c1")
     assert info.value.error_code == "APIG.3021"
-    assert client.delete_certificate("c1", missing_ok=True) is None
+    assert client.delete_certificate("c1", missing_ok=True) is False  # it was already absent
     [first, *_] = emu.requests()
     assert first["method"] == "DELETE"
     assert first["path"] == f"/v2/{PROJECT}/apigw/certificates/c1"
@@ -32,7 +32,8 @@ def test_delete_then_not_found_then_missing_ok(emu, client):
 def test_one_shot_function(emu):
     emu.add_certificate("c1")
     kwargs = dict(project_id=PROJECT, endpoint=emu.url, token=DEFAULT_TOKEN)
-    assert pyapig.delete_certificate("c1", **kwargs) is None
+    assert pyapig.delete_certificate("c1", **kwargs) is True
+    assert pyapig.delete_certificate("c1", missing_ok=True, **kwargs) is False
     with pytest.raises(pyapig.NotFoundError):
         pyapig.delete_certificate("c1", **kwargs)
     pyapig.delete_certificate("c1", missing_ok=True, timeout=5, **kwargs)
@@ -184,3 +185,42 @@ def test_one_client_shared_by_eight_threads(emu):
     assert len(log) == 8 * per_thread
     assert {r["status"] for r in log} == {204}
     assert len({r["certificate_id"] for r in log}) == 8 * per_thread
+
+
+NAMED = [
+    (lambda e: pyapig.delete_certificate("c", project_id=None, endpoint=e, token="t"),
+     "delete_certificate() argument 'project_id' must be str, not None"),
+    (lambda e: pyapig.delete_certificate(None, project_id="p", endpoint=e, token="t"),
+     "delete_certificate() argument 'certificate_id' must be str, not None"),
+    (lambda e: pyapig.delete_certificate("c", project_id="p", endpoint=5, token="t"),
+     "delete_certificate() argument 'endpoint' must be str, not int"),
+    (lambda e: pyapig.delete_certificate("c", project_id="p", endpoint=e, token=b"t"),
+     "delete_certificate() argument 'token' must be str, not bytes"),
+    (lambda e: pyapig.delete_certificate("c", project_id="p", endpoint=e, token="t", timeout="5"),
+     "delete_certificate() argument 'timeout' must be int or float, not str"),
+    (lambda e: pyapig.delete_certificate("c", project_id="p", endpoint=e, token="t", missing_ok="yes"),
+     "delete_certificate() argument 'missing_ok' must be bool, not str"),
+    (lambda e: pyapig.Client(endpoint=e, token="t").delete_certificate(3),
+     "delete_certificate() argument 'certificate_id' must be str, not int"),
+    (lambda e: pyapig.Client(endpoint=e, token="t").delete_certificate("c", project_id=7),
+     "delete_certificate() argument 'project_id' must be str or None, not int"),
+    (lambda e: pyapig.Client(endpoint=e, token=1), "Client() argument 'token' must be str or None, not int"),
+    (lambda e: pyapig.Client(endpoint=e, token="t", verify="no"), "Client() argument 'verify' must be bool, not str"),
+    (lambda e: pyapig.Client(endpoint=e, token="t", timeout=True), "Client() argument 'timeout' must be int or float, not bool"),
+    (lambda e: pyapig.Client(endpoint=e, token="t", max_retries=2.5), "Client() argument 'max_retries' must be int, not float"),
+    (lambda e: pyapig.Client(endpoint=e, token="t", ca_file=3), "Client() argument 'ca_file' must be str or os.PathLike, not int"),
+    (lambda e: pyapig.Client.from_env(endpoint=e, password=["x"]), "Client() argument 'password' must be str or None, not list"),
+]
+
+
+@pytest.mark.parametrize("call, message", NAMED, ids=[m.split("'")[1] + "-" + m.split("(")[0] for _, m in NAMED])
+def test_a_wrong_type_names_the_argument(emu, call, message):
+    with pytest.raises(TypeError) as info:
+        call(emu.url)
+    assert str(info.value) == message
+    assert emu.requests() == []
+
+
+def test_a_negative_count_names_the_argument(emu):
+    with pytest.raises(ValueError, match="Client\\(\\) argument 'max_retries' must be a non-negative int, not -1"):
+        pyapig.Client(endpoint=emu.url, token="t", max_retries=-1)

@@ -232,7 +232,10 @@ def test_eight_threads_renew_expiring_keys_once_each_time(emu, clean_env):
     assert emu.counters()["expired_uses"] == 0
 
 
-def test_no_secret_in_any_error_repr_or_log(emu, clean_env, tmp_path, closed_port):
+def test_no_secret_in_any_error_repr_or_log(emu, clean_env, tmp_path, closed_port, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="pyapig")
     seen = []
     emu.set_credential_lifetime(2)
     emu.add_certificate("c1")
@@ -250,8 +253,13 @@ def test_no_secret_in_any_error_repr_or_log(emu, clean_env, tmp_path, closed_por
             except pyapig.ApigError as e:
                 seen += [str(e), repr(e), repr(e.args), str(e.error_msg)]
     seen.append(json.dumps(emu.requests()))
+    log = [r.getMessage() for r in caplog.records]
+    seen += log
     text = "\n".join(seen)
     assert "Incorrect token" in text and "The username or password is wrong" in text
+    assert any("temporary credentials from ECS metadata" in m for m in log), log
+    assert any("a token for project" in m for m in log), log
+    assert not any("Authorization" in m or "SDK-HMAC-SHA256" in m for m in log)
     for secret in ISSUED_SECRETS:
         assert secret not in text, secret
 
