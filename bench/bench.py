@@ -26,6 +26,8 @@ ENV = dict(os.environ, HOME=os.path.join(ROOT, "target", "sdk-home"))
 # name, kind, calls per run (slow peers get fewer calls; per-call time is what is compared)
 CLIENTS = [
     ("pyapig.Client", "py:pyapig-client", 20000),
+    ("pyapig.Client, logging imported", "py:pyapig-client-log-imported", 20000),
+    ("pyapig.Client, logging at INFO", "py:pyapig-client-log-info", 20000),
     ("pyapig.delete_certificate", "py:pyapig-oneshot", 20000),
     ("apig C client handle", "c:c_apig", 20000),
     ("libcurl easy handle (C)", "c:c_curl", 20000),

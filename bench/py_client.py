@@ -3,7 +3,8 @@
     py_client.py MODE ENDPOINT CALLS THREADS      -> {"us_per_call": ..., "maxrss_kib": ...}
     py_client.py MODE ENDPOINT cold               -> import + client + one delete, then exit
 
-MODE: pyapig-client, pyapig-oneshot, sdk, requests, http.client. Imports happen inside the
+MODE: pyapig-client, pyapig-client-log-imported, pyapig-client-log-info, pyapig-oneshot, sdk,
+requests, http.client. Imports happen inside the
 modes so that `cold` measures them.
 """
 
@@ -25,6 +26,17 @@ def factory(mode, endpoint):
     if mode == "pyapig-client":
         import pyapig
 
+        client = pyapig.Client(endpoint=endpoint, project_id=PROJECT, token=TOKEN)
+        return lambda: (lambda: client.delete_certificate(CERT))
+    if mode in ("pyapig-client-log-imported", "pyapig-client-log-info"):
+        # Logging imported but not configured (its records cost nothing), or configured at INFO
+        # (one record per call formatted and handed to Python's logging, to a NullHandler).
+        import logging
+
+        import pyapig
+
+        if mode == "pyapig-client-log-info":
+            logging.basicConfig(level=logging.INFO, handlers=[logging.NullHandler()])
         client = pyapig.Client(endpoint=endpoint, project_id=PROJECT, token=TOKEN)
         return lambda: (lambda: client.delete_certificate(CERT))
     if mode == "pyapig-oneshot":
