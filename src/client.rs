@@ -213,6 +213,13 @@ impl Client {
                 Err(error) => Failure::from(error),
                 Ok(resolved) => {
                     attempts += 1;
+                    log::debug!(
+                        target: LOG_TARGET,
+                        "certificate {certificate_id} of project {}: attempt {attempts} with {}, {:.3} s left of the deadline",
+                        resolved.project_id,
+                        auth_name(&resolved.credentials),
+                        deadline.saturating_duration_since(Instant::now()).as_secs_f64()
+                    );
                     let sent = Instant::now();
                     let result = self.attempt(&resolved, certificate_id, deadline);
                     log_attempt(&resolved, certificate_id, attempts, sent.elapsed(), &result);
@@ -436,6 +443,14 @@ fn log_attempt(
             f.error.request_id().unwrap_or("-"),
             f.error.message()
         ),
+    }
+}
+
+fn auth_name(credentials: &Credentials) -> &'static str {
+    match credentials {
+        Credentials::Token(_) => "a token",
+        Credentials::AkSk { security_token: Some(_), .. } => "temporary AK/SK",
+        Credentials::AkSk { .. } => "AK/SK",
     }
 }
 

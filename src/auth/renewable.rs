@@ -94,6 +94,11 @@ impl<T> Renewable<T> {
                 }
             }
         }
+        log::debug!(
+            target: crate::client::LOG_TARGET,
+            "{} temporary credentials or token",
+            if usable.is_some() { "renewing the" } else { "fetching" }
+        );
         match fetch() {
             Ok(fetched) => {
                 let value = Arc::new(fetched.value);

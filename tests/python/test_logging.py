@@ -42,8 +42,10 @@ def test_a_failure_is_logged_with_its_status_and_the_level_is_read_at_each_call(
     caplog.set_level(logging.DEBUG, logger="pyapig")
     with pytest.raises(pyapig.NotFoundError):
         client.delete_certificate("missing")
-    [(_, level, message)] = messages(caplog)
-    assert level == "INFO" and " -> 404 in " in message and "APIG.3021" in message
+    [(_, debug, detail), (_, info, message)] = messages(caplog)
+    assert (debug, info) == ("DEBUG", "INFO")
+    assert detail.startswith(f"certificate missing of project {PROJECT}: attempt 1 with a token, ")
+    assert " -> 404 in " in message and "APIG.3021" in message
 
 
 def test_nothing_is_printed_unless_logging_is_configured(emu):
