@@ -192,6 +192,10 @@ extern "C" {
  * so calling it in a loop is cheap. Defaults: 10 s connect timeout, 60 s deadline, 2 retries.
  * `error` may be NULL; on failure `*error` receives a new error object (free it with
  * `apig_error_free`), and is set to NULL on success. Thread-safe.
+ *
+ * # Safety
+ * `error` is NULL or valid for writing an `apig_error *`; every string argument is NULL or a NUL-
+ * terminated string that stays valid during the call.
  */
 apig_status apig_delete_certificate(const char *endpoint,
                                     const char *project_id,
@@ -217,47 +221,91 @@ apig_client_options *apig_client_options_new(void);
 
 /**
  * Frees an options object. NULL is fine.
+ *
+ * # Safety
+ * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+ * used by another thread during the call; the object is freed once and not used afterwards.
  */
 void apig_client_options_free(apig_client_options *options);
 
 /**
  * The base URL, e.g. `https://apig.cn-north-4.myhuaweicloud.com`. Wins over the region.
+ *
+ * # Safety
+ * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+ * used by another thread during the call; every string argument is NULL or a NUL-terminated string
+ * that stays valid during the call.
  */
 apig_status apig_client_options_set_endpoint(apig_client_options *options, const char *value);
 
 /**
  * A region id such as "cn-north-4" (any well-formed id); `HUAWEICLOUD_SDK_REGION_APIG_<REGION>` overrides.
+ *
+ * # Safety
+ * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+ * used by another thread during the call; every string argument is NULL or a NUL-terminated string
+ * that stays valid during the call.
  */
 apig_status apig_client_options_set_region(apig_client_options *options,
                                            const char *value);
 
 /**
  * The default project of the client's calls.
+ *
+ * # Safety
+ * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+ * used by another thread during the call; every string argument is NULL or a NUL-terminated string
+ * that stays valid during the call.
  */
 apig_status apig_client_options_set_project_id(apig_client_options *options, const char *value);
 
 /**
  * Authenticate with an IAM token (X-Auth-Token). The string is copied.
+ *
+ * # Safety
+ * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+ * used by another thread during the call; every string argument is NULL or a NUL-terminated string
+ * that stays valid during the call.
  */
 apig_status apig_client_options_set_token(apig_client_options *options, const char *value);
 
 /**
  * The security token of temporary AK/SK credentials. The string is copied.
+ *
+ * # Safety
+ * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+ * used by another thread during the call; every string argument is NULL or a NUL-terminated string
+ * that stays valid during the call.
  */
 apig_status apig_client_options_set_security_token(apig_client_options *options, const char *value);
 
 /**
  * Also trust the CA certificates of this PEM file (added to the built-in Mozilla roots).
+ *
+ * # Safety
+ * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+ * used by another thread during the call; every string argument is NULL or a NUL-terminated string
+ * that stays valid during the call.
  */
 apig_status apig_client_options_set_ca_file(apig_client_options *options, const char *value);
 
 /**
  * An explicit proxy URL (default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment).
+ *
+ * # Safety
+ * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+ * used by another thread during the call; every string argument is NULL or a NUL-terminated string
+ * that stays valid during the call.
  */
 apig_status apig_client_options_set_proxy(apig_client_options *options, const char *value);
 
 /**
  * Authenticate by signing with an access key pair (SDK-HMAC-SHA256). Strings are copied.
+ *
+ * # Safety
+ * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+ * used by another thread during the call; every string argument is NULL or a NUL-terminated string
+ * that stays valid during the call.
  */
 apig_status apig_client_options_set_ak_sk(apig_client_options *options,
                                           const char *ak,
@@ -268,6 +316,11 @@ apig_status apig_client_options_set_ak_sk(apig_client_options *options,
  * (and the project id from it, when none is set), kept until shortly before it expires, and
  * obtained anew once when APIG refuses it. `domain_name` is the account name. Strings are copied;
  * the password is never shown in any message.
+ *
+ * # Safety
+ * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+ * used by another thread during the call; every string argument is NULL or a NUL-terminated string
+ * that stays valid during the call.
  */
 apig_status apig_client_options_set_password(apig_client_options *options,
                                              const char *user_name,
@@ -277,39 +330,69 @@ apig_status apig_client_options_set_password(apig_client_options *options,
 /**
  * IAM's endpoint, for project id discovery and password tokens (default
  * `HUAWEICLOUD_SDK_IAM_ENDPOINT`, else `https://iam.{region}.myhuaweicloud.com`).
+ *
+ * # Safety
+ * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+ * used by another thread during the call; every string argument is NULL or a NUL-terminated string
+ * that stays valid during the call.
  */
 apig_status apig_client_options_set_iam_endpoint(apig_client_options *options, const char *value);
 
 /**
  * The ECS metadata service, used by the `apig_client_options_load_env` chain (default
  * APIG_METADATA_ENDPOINT, else http://169.254.169.254). Never reached through a proxy.
+ *
+ * # Safety
+ * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+ * used by another thread during the call; every string argument is NULL or a NUL-terminated string
+ * that stays valid during the call.
  */
 apig_status apig_client_options_set_metadata_endpoint(apig_client_options *options,
                                                       const char *value);
 
 /**
  * Connect timeout in milliseconds (default 10000).
+ *
+ * # Safety
+ * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+ * used by another thread during the call.
  */
 apig_status apig_client_options_set_connect_timeout_ms(apig_client_options *options, uint32_t ms);
 
 /**
  * Deadline of a whole call, retries included, in milliseconds (default 60000).
+ *
+ * # Safety
+ * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+ * used by another thread during the call.
  */
 apig_status apig_client_options_set_timeout_ms(apig_client_options *options, uint32_t ms);
 
 /**
  * Retries after the first attempt (default 2; 0 disables).
+ *
+ * # Safety
+ * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+ * used by another thread during the call.
  */
 apig_status apig_client_options_set_max_retries(apig_client_options *options, uint32_t retries);
 
 /**
  * Whether to verify TLS certificates (default true). false is for tests only.
+ *
+ * # Safety
+ * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+ * used by another thread during the call.
  */
 apig_status apig_client_options_set_verify_tls(apig_client_options *options, bool verify);
 
 /**
  * Allow plain http:// to a host that is not loopback (default false: the token would
  * travel in clear text).
+ *
+ * # Safety
+ * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+ * used by another thread during the call.
  */
 apig_status apig_client_options_set_allow_insecure_http(apig_client_options *options, bool allow);
 
@@ -323,6 +406,10 @@ apig_status apig_client_options_set_allow_insecure_http(apig_client_options *opt
  * Reads only; writes nothing; no network I/O here. A credentials file named by
  * HUAWEICLOUD_SDK_CREDENTIALS_FILE that cannot be read is an error. `error` may be NULL; on
  * failure `*error` receives a new error object, and the options are left as they were.
+ *
+ * # Safety
+ * `error` is NULL or valid for writing an `apig_error *`; `options` is NULL or an options object
+ * from `apig_client_options_new`, not yet freed and not used by another thread during the call.
  */
 apig_status apig_client_options_load_env(apig_client_options *options,
                                          apig_error **error);
@@ -331,6 +418,11 @@ apig_status apig_client_options_load_env(apig_client_options *options,
  * Checks the options and creates a client in `*client_out` (free it with `apig_client_free`).
  * The options object is not consumed and may be reused or freed. `error` may be NULL; on
  * failure `*error` receives a new error object (free it with `apig_error_free`).
+ *
+ * # Safety
+ * `error` is NULL or valid for writing an `apig_error *`; `client_out` is NULL or valid for
+ * writing an `apig_client *`; `options` is NULL or an options object from
+ * `apig_client_options_new`, not yet freed and not used by another thread during the call.
  */
 apig_status apig_client_new(const apig_client_options *options,
                             apig_client **client_out,
@@ -338,6 +430,10 @@ apig_status apig_client_new(const apig_client_options *options,
 
 /**
  * Frees a client. NULL is fine. No other thread may be using it.
+ *
+ * # Safety
+ * `client` is NULL or a client from `apig_client_new`, not yet freed; the object is freed once and
+ * not used afterwards.
  */
 void apig_client_free(apig_client *client);
 
@@ -347,6 +443,9 @@ void apig_client_free(apig_client *client);
  * connect under way finishes or times out first). A stopped call's connection is closed, never
  * reused half-read. Calls started afterwards run normally. NULL is fine (nothing happens).
  * Thread-safe; the usual way to give C programs a Ctrl-C: call it from a signal-watching thread.
+ *
+ * # Safety
+ * `client` is NULL or a client from `apig_client_new`, not yet freed.
  */
 void apig_client_cancel(const apig_client *client);
 
@@ -356,6 +455,11 @@ void apig_client_cancel(const apig_client *client);
  * (`APIG_OUTCOME_ALREADY_ABSENT`, only with `missing_ok`); on failure it is `APIG_OUTCOME_NONE`
  * and `*http_status` (when not NULL) is 0, else the status the server answered (204, 200, 202, or
  * 404 when absent). Thread-safe.
+ *
+ * # Safety
+ * `error` is NULL or valid for writing an `apig_error *`; `client` is NULL or a client from
+ * `apig_client_new`, not yet freed; every string argument is NULL or a NUL-terminated string that
+ * stays valid during the call; `outcome` and `http_status` are NULL or valid for writing.
  */
 apig_status apig_client_delete_certificate_outcome(const apig_client *client,
                                                    const char *project_id,
@@ -371,6 +475,11 @@ apig_status apig_client_delete_certificate_outcome(const apig_client *client,
  * `apig_client_delete_certificate_outcome` to tell the two apart). Retries what is
  * safe to retry within the deadline. `error` may be NULL; on failure `*error` receives a new
  * error object. Thread-safe.
+ *
+ * # Safety
+ * `error` is NULL or valid for writing an `apig_error *`; `client` is NULL or a client from
+ * `apig_client_new`, not yet freed; every string argument is NULL or a NUL-terminated string that
+ * stays valid during the call.
  */
 apig_status apig_client_delete_certificate(const apig_client *client,
                                            const char *project_id,
@@ -380,45 +489,70 @@ apig_status apig_client_delete_certificate(const apig_client *client,
 
 /**
  * The status of the failed call; `APIG_E_INVALID_ARGUMENT` when `error` is NULL.
+ *
+ * # Safety
+ * `error` is NULL or an `apig_error` returned by this library and not yet freed.
  */
 apig_status apig_error_status(const apig_error *error);
 
 /**
  * The HTTP status of the answer, or 0 when there was no answer (or `error` is NULL).
+ *
+ * # Safety
+ * `error` is NULL or an `apig_error` returned by this library and not yet freed.
  */
 int apig_error_http_status(const apig_error *error);
 
 /**
  * The APIG error code such as "APIG.3021", or NULL when the answer had none.
  * Valid until `apig_error_free(error)`.
+ *
+ * # Safety
+ * `error` is NULL or an `apig_error` returned by this library and not yet freed.
  */
 const char *apig_error_code(const apig_error *error);
 
 /**
  * A human-readable message; never NULL (a static text when `error` is NULL). It never
  * contains a token or key. Valid until `apig_error_free(error)`.
+ *
+ * # Safety
+ * `error` is NULL or an `apig_error` returned by this library and not yet freed.
  */
 const char *apig_error_message(const apig_error *error);
 
 /**
  * The request id (header X-Request-Id, else the body's request_id), or NULL.
  * Valid until `apig_error_free(error)`.
+ *
+ * # Safety
+ * `error` is NULL or an `apig_error` returned by this library and not yet freed.
  */
 const char *apig_error_request_id(const apig_error *error);
 
 /**
  * A bounded (at most 512 characters), printable excerpt of the answer's body, or NULL.
  * Valid until `apig_error_free(error)`.
+ *
+ * # Safety
+ * `error` is NULL or an `apig_error` returned by this library and not yet freed.
  */
 const char *apig_error_body(const apig_error *error);
 
 /**
  * How many HTTP attempts the call made (0 when it failed before any I/O).
+ *
+ * # Safety
+ * `error` is NULL or an `apig_error` returned by this library and not yet freed.
  */
 uint32_t apig_error_attempts(const apig_error *error);
 
 /**
  * Frees an error object. NULL is fine. Each error is freed once.
+ *
+ * # Safety
+ * `error` is NULL or an `apig_error` returned by this library and not yet freed; the object is
+ * freed once and not used afterwards.
  */
 void apig_error_free(apig_error *error);
 
@@ -427,6 +561,10 @@ void apig_error_free(apig_error *error);
  * whole process; NULL (or `APIG_LOG_OFF`) stops logging. Replaces any earlier callback. Returns
  * `APIG_E_INVALID_ARGUMENT` if `max_level` is not a level. The default is no logging at all.
  * Not to be called while another thread is in this function.
+ *
+ * # Safety
+ * `callback` is NULL or a function that may be called from any thread, with `user_data`, until it
+ * is replaced.
  */
 apig_status apig_set_log_callback(apig_log_callback callback, void *user_data, int max_level);
 

@@ -181,6 +181,23 @@ impl ClientBuilder {
         crate::env::fill(self, &|name| std::env::var(name).ok())
     }
 
+    /// As [`ClientBuilder::from_env`], with the variables from `lookup` instead of the
+    /// process environment (tests, or a configuration held elsewhere).
+    ///
+    /// ```
+    /// let vars = [("HUAWEICLOUD_SDK_AK", "AK0000000000000000001"), ("HUAWEICLOUD_SDK_SK", "secret"),
+    ///             ("HUAWEICLOUD_SDK_PROJECT_ID", "0123456789abcdef0123456789abcdef")];
+    /// let client = apig::Client::builder()
+    ///     .region("cn-north-4")
+    ///     .from_env_with(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()))?
+    ///     .build()?;
+    /// assert_eq!((client.auth_kind(), client.project_id()), ("ak/sk", Some("0123456789abcdef0123456789abcdef")));
+    /// # Ok::<(), apig::Error>(())
+    /// ```
+    pub fn from_env_with(self, lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        crate::env::fill(self, &lookup)
+    }
+
     /// Checks every option and builds the client. No I/O except reading `ca_file`.
     ///
     /// ```

@@ -29,6 +29,7 @@ pub enum Outcome {
 /// What a successful delete learned: how it ended and the answer that settled it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deletion {
+    /// Deleted by this call, or already absent (with `missing_ok`).
     pub outcome: Outcome,
     /// The status the server answered: 2xx for [`Outcome::Deleted`] (204, or 200/202 from some
     /// front ends), 404 for [`Outcome::AlreadyAbsent`].
@@ -114,6 +115,7 @@ impl From<Error> for Failure {
 }
 
 impl Client {
+    /// The options of a new client, all unset (see [`ClientBuilder`]).
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }

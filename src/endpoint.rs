@@ -80,6 +80,7 @@ impl Endpoint {
         Endpoint::parse(&format!("https://{service}.{region}.{domain}"), false)
     }
 
+    #[cfg_attr(not(feature = "internals"), allow(dead_code))]
     pub fn is_https(&self) -> bool {
         self.https
     }

@@ -4,6 +4,7 @@
 //! [`ErrorKind`] (see `ffi::status` and `python::errors`); each is one `match`.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// What went wrong, in the categories callers act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -101,9 +102,13 @@ impl ErrorKind {
 /// An error from any call of this library.
 ///
 /// It never contains a secret: messages are built from validated, non-secret
-/// inputs and from what the server answered (with our own secrets scrubbed).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Error {
+/// inputs and from what the server answered (with our own secrets scrubbed). Boxed: a
+/// `Result<_, Error>` stays one pointer wide.
+#[derive(Clone)]
+pub struct Error(Box<Inner>);
+
+#[derive(Clone)]
+struct Inner {
     kind: ErrorKind,
     message: String,
     http_status: Option<u16>,
@@ -112,12 +117,28 @@ pub struct Error {
     request_id: Option<String>,
     body_excerpt: Option<String>,
     attempts: u32,
+    /// What failed underneath (an I/O error, a TLS error), for `source()`.
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    /// A transport failure of a type this library does not know: never retried, since
+    /// nobody can say whether repeating the DELETE is safe.
+    unclassified: bool,
 }
+
+impl PartialEq for Error {
+    /// Equal when everything but the underlying cause is equal.
+    fn eq(&self, other: &Error) -> bool {
+        let (a, b) = (&self.0, &other.0);
+        (a.kind, &a.message, a.http_status, &a.error_code, &a.error_msg, &a.request_id, &a.body_excerpt, a.attempts)
+            == (b.kind, &b.message, b.http_status, &b.error_code, &b.error_msg, &b.request_id, &b.body_excerpt, b.attempts)
+    }
+}
+
+impl Eq for Error {}
 
 impl Error {
     /// A new error without an HTTP answer.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error {
+        Error(Box::new(Inner {
             kind,
             message: message.into(),
             http_status: None,
@@ -126,7 +147,9 @@ impl Error {
             request_id: None,
             body_excerpt: None,
             attempts: 0,
-        }
+            source: None,
+            unclassified: false,
+        }))
     }
 
     pub(crate) fn invalid(message: impl Into<String>) -> Error {
@@ -136,59 +159,72 @@ impl Error {
     /// An error built from an HTTP answer.
     pub(crate) fn from_answer(kind: ErrorKind, status: u16, parsed: crate::error_body::ParsedBody) -> Error {
         let message = describe_answer(status, &parsed);
-        Error {
-            kind,
-            message,
-            http_status: Some(status),
-            error_code: parsed.error_code,
-            error_msg: parsed.error_msg,
-            request_id: parsed.request_id,
-            body_excerpt: parsed.excerpt,
-            attempts: 0,
-        }
+        let mut error = Error::new(kind, message);
+        let inner = &mut error.0;
+        inner.http_status = Some(status);
+        inner.error_code = parsed.error_code;
+        inner.error_msg = parsed.error_msg;
+        inner.request_id = parsed.request_id;
+        inner.body_excerpt = parsed.excerpt;
+        error
     }
 
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Error {
-        self.attempts = attempts;
+        self.0.attempts = attempts;
         self
     }
 
     pub(crate) fn with_message(mut self, message: String) -> Error {
-        self.message = message;
+        self.0.message = message;
         self
+    }
+
+    pub(crate) fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Error {
+        self.0.source = Some(Arc::new(source));
+        self
+    }
+
+    pub(crate) fn unclassified(mut self) -> Error {
+        self.0.unclassified = true;
+        self
+    }
+
+    /// Whether this is a transport failure of a type the library does not recognize.
+    pub(crate) fn is_unclassified(&self) -> bool {
+        self.0.unclassified
     }
 
     /// The category of the error.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
     /// A human-readable description (never contains a secret).
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
     /// The HTTP status of the answer, when there was one.
     pub fn http_status(&self) -> Option<u16> {
-        self.http_status
+        self.0.http_status
     }
     /// The APIG error code (`"APIG.3021"`), when the body had one.
     pub fn error_code(&self) -> Option<&str> {
-        self.error_code.as_deref()
+        self.0.error_code.as_deref()
     }
     /// The server's error message, when the body had one.
     pub fn error_msg(&self) -> Option<&str> {
-        self.error_msg.as_deref()
+        self.0.error_msg.as_deref()
     }
     /// The request id (header `X-Request-Id`, else the body's `request_id`).
     pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+        self.0.request_id.as_deref()
     }
     /// A bounded, printable excerpt of the answer's body.
     pub fn body_excerpt(&self) -> Option<&str> {
-        self.body_excerpt.as_deref()
+        self.0.body_excerpt.as_deref()
     }
     /// How many HTTP attempts were made (0 when the call failed before any I/O).
     pub fn attempts(&self) -> u32 {
-        self.attempts
+        self.0.attempts
     }
 }
 
@@ -211,26 +247,33 @@ fn describe_answer(status: u16, parsed: &crate::error_body::ParsedBody) -> Strin
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.0.message)
     }
 }
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Every field is non-secret by construction, so a derived-looking Debug is safe.
+        let e = &self.0;
         f.debug_struct("Error")
-            .field("kind", &self.kind)
-            .field("message", &self.message)
-            .field("http_status", &self.http_status)
-            .field("error_code", &self.error_code)
-            .field("error_msg", &self.error_msg)
-            .field("request_id", &self.request_id)
-            .field("attempts", &self.attempts)
+            .field("kind", &e.kind)
+            .field("message", &e.message)
+            .field("http_status", &e.http_status)
+            .field("error_code", &e.error_code)
+            .field("error_msg", &e.error_msg)
+            .field("request_id", &e.request_id)
+            .field("attempts", &e.attempts)
+            .field("source", &e.source.as_ref().map(|s| s.to_string()))
             .finish()
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    /// What failed underneath: the I/O or TLS error of a transport failure.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source.as_deref().map(|s| s as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// The result type of this library.
 pub type Result<T> = std::result::Result<T, Error>;

@@ -1,8 +1,8 @@
 //! `apig` deletes SSL certificates from Huawei Cloud API Gateway (APIG):
 //! `DELETE /v2/{project_id}/apigw/certificates/{certificate_id}`.
 //!
-//! One blocking core (ureq) serves Rust directly, C through [`ffi`] (`include/apig.h`),
-//! and Python through the `pyapig` module (feature `python`).
+//! One blocking core (ureq) serves Rust directly, C through the C ABI of the `cdylib` and
+//! `staticlib` (`include/apig.h`), and Python through the `pyapig` module (feature `python`).
 //!
 //! Against the local emulator (feature `emulator`), the way your tests can:
 //!
@@ -38,22 +38,32 @@
 //! # Ok::<(), apig::Error>(())
 //! ```
 
+#![warn(missing_docs)]
+
 mod auth;
 mod builder;
 mod client;
-pub mod credentials;
-pub mod endpoint;
-pub mod env;
 mod error;
 mod interrupt;
-pub mod error_body;
-pub mod retry;
 mod resolver;
-pub mod signing;
 mod transport;
-pub mod validate;
 
-pub mod ffi;
+/// Modules that are internal, but public (and hidden) with the feature `internals`: for this
+/// crate's integration tests, property tests and fuzz targets, never for users.
+macro_rules! internal_modules {
+    ($($(#[$meta:meta])* $name:ident),* $(,)?) => {$(
+        $(#[$meta])*
+        #[cfg(feature = "internals")]
+        #[doc(hidden)]
+        #[allow(missing_docs)]
+        pub mod $name;
+        $(#[$meta])*
+        #[cfg(not(feature = "internals"))]
+        mod $name;
+    )*};
+}
+
+internal_modules!(credentials, endpoint, env, error_body, retry, signing, validate, ffi);
 
 #[cfg(feature = "python")]
 mod python;
@@ -61,10 +71,8 @@ mod python;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 
-pub use auth::Password;
 pub use builder::{ENV_IAM_ENDPOINT, ENV_METADATA_ENDPOINT, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, MAX_BODY_BYTES};
 pub use client::{Client, DeleteOptions, Deletion, LOG_TARGET, Outcome};
-pub use credentials::Credentials;
 pub use error::{Error, ErrorKind, Result};
 pub use transport::USER_AGENT;
 

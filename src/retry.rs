@@ -13,6 +13,8 @@ pub const BACKOFF_CAP: Duration = Duration::from_secs(8);
 /// may help: connection failures, timeouts, 429, 502/503/504 and 500 `APIG.9999`.
 pub fn is_retryable(error: &Error) -> bool {
     match error.kind() {
+        // A transport failure of a type we do not know: nobody can say a second DELETE is safe.
+        ErrorKind::Connect | ErrorKind::Timeout if error.is_unclassified() => false,
         ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::RateLimited => true,
         ErrorKind::Server => match error.http_status() {
             Some(502..=504) => true,
@@ -85,5 +87,38 @@ mod tests {
         let earlier = httpdate::fmt_http_date(now - Duration::from_secs(7));
         assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon", now), None);
+    }
+}
+
+#[cfg(test)]
+mod classification_tests {
+    use super::*;
+    use std::io;
+
+    fn io_failure(kind: io::ErrorKind) -> Error {
+        crate::transport::map_error(ureq::Error::Io(io::Error::new(kind, "boom")))
+    }
+
+    #[test]
+    fn known_transport_failures_are_retried_unknown_ones_never() {
+        let reset = io_failure(io::ErrorKind::ConnectionReset);
+        assert!(is_retryable(&reset));
+        assert_eq!(reset.kind(), ErrorKind::Connect);
+        // An I/O failure of a kind nobody expects on a socket: reported, never retried.
+        let odd = io_failure(io::ErrorKind::PermissionDenied);
+        assert_eq!(odd.kind(), ErrorKind::Connect);
+        assert!(!is_retryable(&odd), "{odd:?}");
+        // The cause is kept.
+        let source = std::error::Error::source(&odd).expect("a source");
+        assert!(source.to_string().contains("boom"), "{source}");
+    }
+
+    #[test]
+    fn tls_is_recognized_by_type_not_by_text() {
+        let tls = io::Error::new(io::ErrorKind::InvalidData, rustls::Error::DecryptError);
+        assert_eq!(crate::transport::map_error(ureq::Error::Io(tls)).kind(), ErrorKind::Tls);
+        // The letters "tls" in an unrelated message make nothing a TLS failure.
+        let text = io::Error::new(io::ErrorKind::InvalidData, "tls-like words in a proxy's complaint");
+        assert_eq!(crate::transport::map_error(ureq::Error::Io(text)).kind(), ErrorKind::Connect);
     }
 }

@@ -44,6 +44,7 @@ fn tls_config(options: &TransportOptions) -> Result<TlsConfig> {
     Ok(tls.build())
 }
 
+/// The `User-Agent` of every request: `apig/<version>`.
 pub const USER_AGENT: &str = concat!("apig/", env!("CARGO_PKG_VERSION"));
 
 pub fn build_agent(options: &TransportOptions) -> Result<ureq::Agent> {
@@ -99,14 +100,21 @@ fn load_ca_file(path: &Path) -> Result<RootCerts> {
     Ok(RootCerts::Specific(Arc::new(certs)))
 }
 
-/// Maps a ureq failure to our kinds. The message never contains a secret: ureq's
-/// errors describe transport events, not our headers.
+/// Maps a ureq failure to our kinds, by type (never by searching its text), keeping it as
+/// the error's `source()`. The message never contains a secret: ureq's errors describe
+/// transport events, not our headers. A failure of a type not known here is reported as a
+/// connection failure that is never retried.
 pub fn map_error(err: ureq::Error) -> Error {
+    let mut unclassified = false;
     let (kind, what) = match &err {
         ureq::Error::Timeout(t) => (ErrorKind::Timeout, describe_timeout(*t).to_string()),
         ureq::Error::HostNotFound => (ErrorKind::Connect, "host not found (DNS)".to_string()),
         ureq::Error::ConnectionFailed => (ErrorKind::Connect, "connection failed".to_string()),
-        ureq::Error::Io(e) => io_kind(e),
+        ureq::Error::Io(e) => {
+            let (kind, what, known) = io_kind(e);
+            unclassified = !known;
+            (kind, what)
+        }
         ureq::Error::Rustls(e) => (ErrorKind::Tls, format!("TLS failed: {e}")),
         ureq::Error::Tls(e) => (ErrorKind::Tls, format!("TLS failed: {e}")),
         ureq::Error::Pem(_) => (ErrorKind::Tls, "TLS failed: bad PEM".to_string()),
@@ -123,10 +131,14 @@ pub fn map_error(err: ureq::Error) -> Error {
         }
         ureq::Error::Protocol(e) => (ErrorKind::Protocol, format!("malformed answer: {e}")),
         ureq::Error::BadUri(_) | ureq::Error::Http(_) => (ErrorKind::Internal, format!("request could not be built: {err}")),
-        // ureq::Error is non-exhaustive: anything new is reported, never hidden.
-        other => (ErrorKind::Connect, format!("transport error: {other}")),
+        // ureq::Error is non-exhaustive: anything new is reported, never hidden, never retried.
+        other => {
+            unclassified = true;
+            (ErrorKind::Connect, format!("transport error: {other}"))
+        }
     };
-    Error::new(kind, what)
+    let error = Error::new(kind, what).with_source(err);
+    if unclassified { error.unclassified() } else { error }
 }
 
 fn describe_timeout(t: ureq::Timeout) -> &'static str {
@@ -143,26 +155,41 @@ fn describe_timeout(t: ureq::Timeout) -> &'static str {
     }
 }
 
-fn io_kind(e: &io::Error) -> (ErrorKind, String) {
-    if e.get_ref().is_some_and(|inner| inner.is::<crate::interrupt::Stopped>()) {
-        return (ErrorKind::Cancelled, "the call was cancelled while it waited".to_string());
+/// The first error of type `T` in the chain that starts at `e`.
+fn find_in_chain<'a, T: std::error::Error + 'static>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a T> {
+    let mut current = Some(e);
+    while let Some(error) = current {
+        if let Some(found) = error.downcast_ref::<T>() {
+            return Some(found);
+        }
+        current = error.source();
     }
-    if let Some(tls) = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
-        return (ErrorKind::Tls, format!("TLS failed: {tls}"));
+    None
+}
+
+/// The kind of an I/O failure, its description, and whether its type is known (a failure
+/// of an unknown type is never retried).
+fn io_kind(e: &io::Error) -> (ErrorKind, String, bool) {
+    let inner = e.get_ref().map(|inner| inner as &(dyn std::error::Error + 'static));
+    if inner.is_some_and(|inner| find_in_chain::<crate::interrupt::Stopped>(inner).is_some()) {
+        return (ErrorKind::Cancelled, "the call was cancelled while it waited".to_string(), true);
     }
-    let kind = match e.kind() {
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => ErrorKind::Timeout,
-        io::ErrorKind::InvalidData if e.to_string().contains("tls") || e.to_string().contains("TLS") => ErrorKind::Tls,
-        _ => ErrorKind::Connect,
-    };
-    let what = match e.kind() {
-        io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
-        io::ErrorKind::ConnectionReset => "connection reset by peer".to_string(),
-        io::ErrorKind::UnexpectedEof => "connection closed before a complete answer".to_string(),
-        io::ErrorKind::BrokenPipe => "connection closed while sending".to_string(),
-        _ => format!("I/O error: {e}"),
-    };
-    (kind, what)
+    if let Some(tls) = inner.and_then(find_in_chain::<rustls::Error>) {
+        return (ErrorKind::Tls, format!("TLS failed: {tls}"), true);
+    }
+    use io::ErrorKind as K;
+    match e.kind() {
+        K::TimedOut | K::WouldBlock => (ErrorKind::Timeout, format!("I/O timed out: {e}"), true),
+        K::ConnectionRefused => (ErrorKind::Connect, "connection refused".to_string(), true),
+        K::ConnectionReset => (ErrorKind::Connect, "connection reset by peer".to_string(), true),
+        K::ConnectionAborted => (ErrorKind::Connect, "connection aborted".to_string(), true),
+        K::UnexpectedEof => (ErrorKind::Connect, "connection closed before a complete answer".to_string(), true),
+        K::BrokenPipe => (ErrorKind::Connect, "connection closed while sending".to_string(), true),
+        K::NotConnected | K::HostUnreachable | K::NetworkUnreachable | K::NetworkDown | K::AddrNotAvailable => {
+            (ErrorKind::Connect, format!("I/O error: {e}"), true)
+        }
+        _ => (ErrorKind::Connect, format!("I/O error: {e}"), false),
+    }
 }
 
 #[cfg(test)]

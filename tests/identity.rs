@@ -32,7 +32,7 @@ fn password(emu: &Emulator) -> Client {
 fn from_env(builder: ClientBuilder, vars: &[(&str, String)]) -> Client {
     let mut env: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
     env.entry("HOME".into()).or_insert_with(|| "/nonexistent-home".into());
-    apig::env::fill(builder, &|name| env.get(name).cloned()).unwrap().build().unwrap()
+    builder.from_env_with(|name| env.get(name).cloned()).unwrap().build().unwrap()
 }
 
 fn seed(emu: &Emulator, prefix: &str, n: usize) {

@@ -95,11 +95,13 @@ proptest! {
         let c = |v: Vec<u8>| CString::new(v).unwrap();
         let (e, p, ce, t) = (c(endpoint), c(project), c(cert), c(token));
         let mut error = std::ptr::null_mut();
-        let status = apig::ffi::apig_delete_certificate(e.as_ptr(), p.as_ptr(), ce.as_ptr(), t.as_ptr(), &mut error);
+        // SAFETY: NUL-terminated strings that outlive the calls; the error is freed once.
+        let status = unsafe { apig::ffi::apig_delete_certificate(e.as_ptr(), p.as_ptr(), ce.as_ptr(), t.as_ptr(), &mut error) };
         prop_assert!(matches!(status, apig_status::APIG_E_INVALID_ARGUMENT | apig_status::APIG_E_CONNECT), "{:?}", status);
         prop_assert!(!error.is_null());
-        prop_assert_eq!(apig::ffi::error::apig_error_status(error), status);
-        prop_assert!(!apig::ffi::error::apig_error_message(error).is_null());
-        apig::ffi::error::apig_error_free(error);
+        prop_assert_eq!(unsafe { apig::ffi::error::apig_error_status(error) }, status);
+        let message = unsafe { apig::ffi::error::apig_error_message(error) };
+        prop_assert!(!message.is_null());
+        unsafe { apig::ffi::error::apig_error_free(error) };
     }
 }

@@ -13,19 +13,25 @@ fn strings(data: &[u8]) -> Vec<CString> {
     data.split(|&b| b == 0).map(|part| CString::new(part).unwrap()).chain(std::iter::repeat_with(|| CString::new("").unwrap())).take(6).collect()
 }
 
-fn check(status: apig_status, error: *mut apig_error) {
+/// # Safety
+/// `error` is NULL or an error object the library returned, freed here.
+unsafe fn check(status: apig_status, error: *mut apig_error) {
     if status == apig_status::APIG_OK {
         assert!(error.is_null());
         return;
     }
     assert!(!error.is_null());
-    assert_eq!(apig_error_status(error), status);
-    assert!(!apig_error_message(error).is_null());
-    let _ = (apig_error_http_status(error), apig_error_code(error), apig_error_request_id(error), apig_error_body(error));
-    apig_error_free(error);
+    unsafe {
+        assert_eq!(apig_error_status(error), status);
+        assert!(!apig_error_message(error).is_null());
+        let _ = (apig_error_http_status(error), apig_error_code(error), apig_error_request_id(error), apig_error_body(error));
+        apig_error_free(error);
+    }
 }
 
-fuzz_target!(|data: &[u8]| {
+// SAFETY (the whole target): every string is a live CString, every object is used before it
+// is freed and freed once, as the C contract asks.
+fuzz_target!(|data: &[u8]| unsafe {
     let s = strings(data);
     let mut endpoint = b"http://127.0.0.1:1".to_vec();
     endpoint.extend(s[0].as_bytes().iter().take(8));

@@ -12,7 +12,7 @@ mod renewable;
 pub(crate) mod wire;
 
 pub(crate) use chain::{Chain, Source};
-pub use iam::Password;
+pub(crate) use iam::Password;
 
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};

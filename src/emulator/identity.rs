@@ -15,12 +15,15 @@ use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, UNIX_EPOCH};
 
-/// The region and project IAM knows unless told otherwise.
+/// The region whose project IAM knows unless told otherwise...
 pub const DEFAULT_REGION: &str = "cn-north-4";
+/// ...and that project's id.
 pub const DEFAULT_PROJECT_ID: &str = "0123456789abcdef0123456789abcdef";
-/// The IAM user IAM knows unless told otherwise.
+/// The IAM user IAM knows unless told otherwise: the account (domain) name...
 pub const DEFAULT_DOMAIN: &str = "emulator-domain";
+/// ...the user name...
 pub const DEFAULT_USER: &str = "emulator-user";
+/// ...and the password.
 pub const DEFAULT_PASSWORD: &str = "emulator-password";
 /// What pod identity expects in `Authorization` unless told otherwise.
 pub const DEFAULT_POD_TOKEN: &str = "emulator-pod-token";
@@ -40,6 +43,7 @@ pub enum MetadataMode {
 }
 
 impl MetadataMode {
+    /// `normal`, `old` (or `old-service`), `no-agency` (or `no_agency`).
     pub fn parse(text: &str) -> Option<MetadataMode> {
         match text {
             "normal" => Some(MetadataMode::Normal),

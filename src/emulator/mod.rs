@@ -4,10 +4,10 @@
 
 mod body;
 mod conn;
-pub mod identity;
-pub mod rules;
+mod identity;
+mod rules;
 mod server;
-pub mod state;
+mod state;
 
 pub use identity::{
     DEFAULT_DOMAIN, DEFAULT_PASSWORD, DEFAULT_POD_TOKEN, DEFAULT_PROJECT_ID, DEFAULT_REGION, DEFAULT_USER, MetadataMode,
@@ -51,6 +51,7 @@ impl Emulator {
         Emulator::start_with(EmulatorOptions::default())
     }
 
+    /// Starts an emulator with options (address, TLS, idle close, threads, no request log).
     pub fn start_with(options: EmulatorOptions) -> io::Result<Emulator> {
         let tls = match &options.tls {
             Some((cert, key)) => Some(tls_acceptor(cert, key)?),
@@ -81,6 +82,7 @@ impl Emulator {
         format!("{scheme}://{}", self.addr)
     }
 
+    /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -110,6 +112,7 @@ impl Emulator {
         self.state.push_rule(rule);
     }
 
+    /// Removes every fault rule.
     pub fn clear_rules(&self) {
         self.state.clear_rules();
     }
@@ -149,6 +152,7 @@ impl Emulator {
         self.identity().credential_lifetime = lifetime;
     }
 
+    /// How the metadata service behaves (default [`MetadataMode::Normal`]).
     pub fn set_metadata_mode(&self, mode: MetadataMode) {
         self.identity().metadata_mode = mode;
     }
@@ -192,6 +196,7 @@ impl Emulator {
         self.state.requests()
     }
 
+    /// Forgets the requests recorded so far.
     pub fn clear_requests(&self) {
         self.state.clear_requests();
     }

@@ -28,17 +28,27 @@ pub enum Action {
 /// `times` limits how many requests it applies to (absent = all).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
+    /// Match only this project (None: any).
     pub project_id: Option<String>,
+    /// Match only this certificate (None: any).
     pub certificate_id: Option<String>,
+    /// Apply to this many requests, then expire (None: forever).
     pub times: Option<u64>,
+    /// What to do.
     pub action: Action,
+    /// Wait this long before acting (for `Stall`: how long to hold the connection).
     pub delay: Duration,
+    /// The status to answer with (`Respond`, `Redirect`, `Drip`, `Huge`).
     pub status: u16,
     /// The body to answer with (`body` as text, or `body_hex` for any bytes).
     pub body: Vec<u8>,
+    /// Headers to add to the answer.
     pub headers: Vec<(String, String)>,
+    /// How many bytes `Huge` streams.
     pub body_bytes: u64,
+    /// The interval between the bytes of `Drip`.
     pub drip: Duration,
+    /// Where `Redirect` points.
     pub location: String,
 }
 
@@ -61,6 +71,7 @@ impl Default for Rule {
 }
 
 impl Rule {
+    /// Whether this rule applies to a request for `certificate_id` in `project_id`.
     pub fn matches(&self, project_id: &str, certificate_id: &str) -> bool {
         self.project_id.as_deref().is_none_or(|p| p == project_id)
             && self.certificate_id.as_deref().is_none_or(|c| c == certificate_id)
@@ -123,6 +134,7 @@ impl Rule {
         Ok(rule)
     }
 
+    /// The JSON form (as `GET /_emulator/rules` shows it).
     pub fn to_json(&self) -> Value {
         let headers: Map<String, Value> =
             self.headers.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();

@@ -9,8 +9,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The token the emulator accepts unless told otherwise.
 pub const DEFAULT_TOKEN: &str = "emulator-token";
-/// The access key pair the emulator accepts unless told otherwise.
+/// The access key pair the emulator accepts unless told otherwise: the access key id...
 pub const DEFAULT_AK: &str = "EMULATORAK0000000001";
+/// ...and its secret key.
 pub const DEFAULT_SK: &str = "emulator-secret-key-0000000000000001";
 /// The error code the emulator answers (with 403) for a certificate still bound to a domain.
 /// APIG documents no code for it; related "still bound" refusals are APIG.34xx with 403.
@@ -19,22 +20,32 @@ pub const BOUND_ERROR_CODE: &str = "APIG.3474";
 /// One request as the emulator saw it. Secret header values are never recorded.
 #[derive(Debug, Clone)]
 pub struct RecordedRequest {
+    /// The order in which requests arrived (from 1).
     pub seq: u64,
+    /// The connection it came on (from 1): tells a reused connection from a new one.
     pub connection: u64,
+    /// The HTTP method.
     pub method: String,
+    /// The path (with the query, for the identity services).
     pub path: String,
+    /// The project of an APIG path.
     pub project_id: Option<String>,
+    /// The certificate of an APIG path.
     pub certificate_id: Option<String>,
     /// "token", "aksk" or "none".
     pub auth: &'static str,
     /// Names of the headers received (lower case), with non-secret values.
     pub headers: Vec<(String, String)>,
+    /// The status answered (0 when the emulator answered nothing, on purpose).
     pub status: u16,
+    /// What the emulator made of it: "deleted", "not_found", "bound", "unauthorized", "fault:…", …
     pub outcome: String,
+    /// The `X-Request-Id` (also `X-IAM-Trace-Id`) it answered with.
     pub request_id: String,
 }
 
 impl RecordedRequest {
+    /// The JSON form (as `GET /_emulator/requests` shows it).
     pub fn to_json(&self) -> Value {
         let headers: serde_json::Map<String, Value> =
             self.headers.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();

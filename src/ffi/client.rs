@@ -30,24 +30,23 @@ fn null(field: &str) -> Error {
     Error::new(ErrorKind::InvalidArgument, format!("{field} is NULL"))
 }
 
-/// Applies `f` to the options behind `options` (checked for NULL).
+/// Applies `f` to the options (NULL: an error naming them). `f` works on a copy: a failed
+/// setter leaves the options exactly as they were.
 fn with_options(
-    options: *mut apig_client_options,
+    options: Option<&mut apig_client_options>,
     f: impl FnOnce(ClientBuilder) -> Result<ClientBuilder, Error>,
 ) -> apig_status {
-    with_options_reporting(options, std::ptr::null_mut(), f)
+    with_options_reporting(options, None, f)
 }
 
 /// As [`with_options`], with the error (if any) stored in `*error`.
 fn with_options_reporting(
-    options: *mut apig_client_options,
-    error: *mut *mut apig_error,
+    options: Option<&mut apig_client_options>,
+    error: Option<&mut *mut apig_error>,
     f: impl FnOnce(ClientBuilder) -> Result<ClientBuilder, Error>,
 ) -> apig_status {
     guard(error, || {
-        // SAFETY: NULL or a pointer from apig_client_options_new, used by one thread at a time.
-        let options = unsafe { options.as_mut() }.ok_or_else(|| null("options"))?;
-        // On a copy: a failed setter leaves the options exactly as they were.
+        let options = options.ok_or_else(|| null("options"))?;
         options.builder = f(options.builder.clone())?;
         Ok(())
     })
@@ -60,8 +59,12 @@ pub extern "C" fn apig_client_options_new() -> *mut apig_client_options {
 }
 
 /// Frees an options object. NULL is fine.
+///
+/// # Safety
+/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+/// used by another thread during the call; the object is freed once and not used afterwards.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_client_options_free(options: *mut apig_client_options) {
+pub unsafe extern "C" fn apig_client_options_free(options: *mut apig_client_options) {
     if !options.is_null() {
         // SAFETY: from apig_client_options_new, freed once.
         super::guard::guard_value((), || drop(unsafe { Box::from_raw(options) }));
@@ -69,81 +72,138 @@ pub extern "C" fn apig_client_options_free(options: *mut apig_client_options) {
 }
 
 /// Stores a string option (checked for NULL and UTF-8 now, for meaning at `apig_client_new`).
-fn set_string(
+///
+/// # Safety
+/// `options` is NULL or an options object not used by another thread; `value` is NULL or a
+/// NUL-terminated string valid during the call.
+unsafe fn set_string(
     options: *mut apig_client_options,
     field: &str,
     value: *const c_char,
     apply: impl FnOnce(ClientBuilder, &str) -> ClientBuilder,
 ) -> apig_status {
-    // SAFETY: `value` is NULL or a NUL-terminated string.
-    with_options(options, |b| Ok(apply(b, unsafe { required_str(field, value) }?)))
+    // SAFETY: as this function's contract.
+    let value = unsafe { required_str(field, value) };
+    with_options(unsafe { options.as_mut() }, |b| Ok(apply(b, value?)))
 }
 
 /// The base URL, e.g. `https://apig.cn-north-4.myhuaweicloud.com`. Wins over the region.
+///
+/// # Safety
+/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+/// used by another thread during the call; every string argument is NULL or a NUL-terminated string
+/// that stays valid during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_client_options_set_endpoint(options: *mut apig_client_options, value: *const c_char) -> apig_status {
-    set_string(options, "endpoint", value, |b, v| b.endpoint(v))
+pub unsafe extern "C" fn apig_client_options_set_endpoint(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+    // SAFETY: the caller's contract (see # Safety).
+    unsafe { set_string(options, "endpoint", value, |b, v| b.endpoint(v)) }
 }
 
 /// A region id such as "cn-north-4" (any well-formed id); `HUAWEICLOUD_SDK_REGION_APIG_<REGION>` overrides.
+///
+/// # Safety
+/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+/// used by another thread during the call; every string argument is NULL or a NUL-terminated string
+/// that stays valid during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_client_options_set_region(options: *mut apig_client_options, value: *const c_char) -> apig_status {
-    set_string(options, "region", value, |b, v| b.region(v))
+pub unsafe extern "C" fn apig_client_options_set_region(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+    // SAFETY: the caller's contract (see # Safety).
+    unsafe { set_string(options, "region", value, |b, v| b.region(v)) }
 }
 
 /// The default project of the client's calls.
+///
+/// # Safety
+/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+/// used by another thread during the call; every string argument is NULL or a NUL-terminated string
+/// that stays valid during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_client_options_set_project_id(options: *mut apig_client_options, value: *const c_char) -> apig_status {
-    set_string(options, "project_id", value, |b, v| b.project_id(v))
+pub unsafe extern "C" fn apig_client_options_set_project_id(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+    // SAFETY: the caller's contract (see # Safety).
+    unsafe { set_string(options, "project_id", value, |b, v| b.project_id(v)) }
 }
 
 /// Authenticate with an IAM token (X-Auth-Token). The string is copied.
+///
+/// # Safety
+/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+/// used by another thread during the call; every string argument is NULL or a NUL-terminated string
+/// that stays valid during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_client_options_set_token(options: *mut apig_client_options, value: *const c_char) -> apig_status {
-    set_string(options, "token", value, |b, v| b.token(v))
+pub unsafe extern "C" fn apig_client_options_set_token(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+    // SAFETY: the caller's contract (see # Safety).
+    unsafe { set_string(options, "token", value, |b, v| b.token(v)) }
 }
 
 /// The security token of temporary AK/SK credentials. The string is copied.
+///
+/// # Safety
+/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+/// used by another thread during the call; every string argument is NULL or a NUL-terminated string
+/// that stays valid during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_client_options_set_security_token(options: *mut apig_client_options, value: *const c_char) -> apig_status {
-    set_string(options, "security_token", value, |b, v| b.security_token(v))
+pub unsafe extern "C" fn apig_client_options_set_security_token(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+    // SAFETY: the caller's contract (see # Safety).
+    unsafe { set_string(options, "security_token", value, |b, v| b.security_token(v)) }
 }
 
 /// Also trust the CA certificates of this PEM file (added to the built-in Mozilla roots).
+///
+/// # Safety
+/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+/// used by another thread during the call; every string argument is NULL or a NUL-terminated string
+/// that stays valid during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_client_options_set_ca_file(options: *mut apig_client_options, value: *const c_char) -> apig_status {
-    set_string(options, "ca_file", value, |b, v| b.ca_file(v))
+pub unsafe extern "C" fn apig_client_options_set_ca_file(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+    // SAFETY: the caller's contract (see # Safety).
+    unsafe { set_string(options, "ca_file", value, |b, v| b.ca_file(v)) }
 }
 
 /// An explicit proxy URL (default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment).
+///
+/// # Safety
+/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+/// used by another thread during the call; every string argument is NULL or a NUL-terminated string
+/// that stays valid during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_client_options_set_proxy(options: *mut apig_client_options, value: *const c_char) -> apig_status {
-    set_string(options, "proxy", value, |b, v| b.proxy(v))
+pub unsafe extern "C" fn apig_client_options_set_proxy(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+    // SAFETY: the caller's contract (see # Safety).
+    unsafe { set_string(options, "proxy", value, |b, v| b.proxy(v)) }
 }
 
 /// Authenticate by signing with an access key pair (SDK-HMAC-SHA256). Strings are copied.
+///
+/// # Safety
+/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+/// used by another thread during the call; every string argument is NULL or a NUL-terminated string
+/// that stays valid during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_client_options_set_ak_sk(
+pub unsafe extern "C" fn apig_client_options_set_ak_sk(
     options: *mut apig_client_options,
     ak: *const c_char,
     sk: *const c_char,
 ) -> apig_status {
     // SAFETY: NULL or NUL-terminated strings.
-    with_options(options, |b| Ok(b.ak_sk(unsafe { required_str("ak", ak) }?, unsafe { required_str("sk", sk) }?)))
+    with_options(unsafe { options.as_mut() }, |b| Ok(b.ak_sk(unsafe { required_str("ak", ak) }?, unsafe { required_str("sk", sk) }?)))
 }
 
 /// Authenticate as an IAM user: a project-scoped token is obtained from IAM at the first call
 /// (and the project id from it, when none is set), kept until shortly before it expires, and
 /// obtained anew once when APIG refuses it. `domain_name` is the account name. Strings are copied;
 /// the password is never shown in any message.
+///
+/// # Safety
+/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+/// used by another thread during the call; every string argument is NULL or a NUL-terminated string
+/// that stays valid during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_client_options_set_password(
+pub unsafe extern "C" fn apig_client_options_set_password(
     options: *mut apig_client_options,
     user_name: *const c_char,
     password: *const c_char,
     domain_name: *const c_char,
 ) -> apig_status {
-    with_options(options, |b| {
+    with_options(unsafe { options.as_mut() }, |b| {
         // SAFETY: NULL or NUL-terminated strings.
         let user_name = unsafe { required_str("user_name", user_name) }?;
         let password = unsafe { required_str("password", password) }?;
@@ -154,47 +214,79 @@ pub extern "C" fn apig_client_options_set_password(
 
 /// IAM's endpoint, for project id discovery and password tokens (default
 /// `HUAWEICLOUD_SDK_IAM_ENDPOINT`, else `https://iam.{region}.myhuaweicloud.com`).
+///
+/// # Safety
+/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+/// used by another thread during the call; every string argument is NULL or a NUL-terminated string
+/// that stays valid during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_client_options_set_iam_endpoint(options: *mut apig_client_options, value: *const c_char) -> apig_status {
-    set_string(options, "iam_endpoint", value, |b, v| b.iam_endpoint(v))
+pub unsafe extern "C" fn apig_client_options_set_iam_endpoint(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+    // SAFETY: the caller's contract (see # Safety).
+    unsafe { set_string(options, "iam_endpoint", value, |b, v| b.iam_endpoint(v)) }
 }
 
 /// The ECS metadata service, used by the `apig_client_options_load_env` chain (default
 /// APIG_METADATA_ENDPOINT, else http://169.254.169.254). Never reached through a proxy.
+///
+/// # Safety
+/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+/// used by another thread during the call; every string argument is NULL or a NUL-terminated string
+/// that stays valid during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_client_options_set_metadata_endpoint(options: *mut apig_client_options, value: *const c_char) -> apig_status {
-    set_string(options, "metadata_endpoint", value, |b, v| b.metadata_endpoint(v))
+pub unsafe extern "C" fn apig_client_options_set_metadata_endpoint(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+    // SAFETY: the caller's contract (see # Safety).
+    unsafe { set_string(options, "metadata_endpoint", value, |b, v| b.metadata_endpoint(v)) }
 }
 
 /// Connect timeout in milliseconds (default 10000).
+///
+/// # Safety
+/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+/// used by another thread during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_client_options_set_connect_timeout_ms(options: *mut apig_client_options, ms: u32) -> apig_status {
-    with_options(options, |b| Ok(b.connect_timeout(Duration::from_millis(ms.into()))))
+pub unsafe extern "C" fn apig_client_options_set_connect_timeout_ms(options: *mut apig_client_options, ms: u32) -> apig_status {
+    with_options(unsafe { options.as_mut() }, |b| Ok(b.connect_timeout(Duration::from_millis(ms.into()))))
 }
 
 /// Deadline of a whole call, retries included, in milliseconds (default 60000).
+///
+/// # Safety
+/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+/// used by another thread during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_client_options_set_timeout_ms(options: *mut apig_client_options, ms: u32) -> apig_status {
-    with_options(options, |b| Ok(b.timeout(Duration::from_millis(ms.into()))))
+pub unsafe extern "C" fn apig_client_options_set_timeout_ms(options: *mut apig_client_options, ms: u32) -> apig_status {
+    with_options(unsafe { options.as_mut() }, |b| Ok(b.timeout(Duration::from_millis(ms.into()))))
 }
 
 /// Retries after the first attempt (default 2; 0 disables).
+///
+/// # Safety
+/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+/// used by another thread during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_client_options_set_max_retries(options: *mut apig_client_options, retries: u32) -> apig_status {
-    with_options(options, |b| Ok(b.max_retries(retries)))
+pub unsafe extern "C" fn apig_client_options_set_max_retries(options: *mut apig_client_options, retries: u32) -> apig_status {
+    with_options(unsafe { options.as_mut() }, |b| Ok(b.max_retries(retries)))
 }
 
 /// Whether to verify TLS certificates (default true). false is for tests only.
+///
+/// # Safety
+/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+/// used by another thread during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_client_options_set_verify_tls(options: *mut apig_client_options, verify: bool) -> apig_status {
-    with_options(options, |b| Ok(b.verify(verify)))
+pub unsafe extern "C" fn apig_client_options_set_verify_tls(options: *mut apig_client_options, verify: bool) -> apig_status {
+    with_options(unsafe { options.as_mut() }, |b| Ok(b.verify(verify)))
 }
 
 /// Allow plain http:// to a host that is not loopback (default false: the token would
 /// travel in clear text).
+///
+/// # Safety
+/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+/// used by another thread during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_client_options_set_allow_insecure_http(options: *mut apig_client_options, allow: bool) -> apig_status {
-    with_options(options, |b| Ok(b.allow_insecure_http(allow)))
+pub unsafe extern "C" fn apig_client_options_set_allow_insecure_http(options: *mut apig_client_options, allow: bool) -> apig_status {
+    with_options(unsafe { options.as_mut() }, |b| Ok(b.allow_insecure_http(allow)))
 }
 
 /// Fills what is still unset from HUAWEICLOUD_SDK_AK, _SK, _SECURITY_TOKEN, _PROJECT_ID and the
@@ -206,24 +298,35 @@ pub extern "C" fn apig_client_options_set_allow_insecure_http(options: *mut apig
 /// Reads only; writes nothing; no network I/O here. A credentials file named by
 /// HUAWEICLOUD_SDK_CREDENTIALS_FILE that cannot be read is an error. `error` may be NULL; on
 /// failure `*error` receives a new error object, and the options are left as they were.
+///
+/// # Safety
+/// `error` is NULL or valid for writing an `apig_error *`; `options` is NULL or an options object
+/// from `apig_client_options_new`, not yet freed and not used by another thread during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_client_options_load_env(
+pub unsafe extern "C" fn apig_client_options_load_env(
     options: *mut apig_client_options,
     error: *mut *mut apig_error,
 ) -> apig_status {
-    with_options_reporting(options, error, ClientBuilder::from_env)
+    // SAFETY: the caller's contract (see # Safety).
+    with_options_reporting(unsafe { options.as_mut() }, unsafe { error.as_mut() }, ClientBuilder::from_env)
 }
 
 /// Checks the options and creates a client in `*client_out` (free it with `apig_client_free`).
 /// The options object is not consumed and may be reused or freed. `error` may be NULL; on
 /// failure `*error` receives a new error object (free it with `apig_error_free`).
+///
+/// # Safety
+/// `error` is NULL or valid for writing an `apig_error *`; `client_out` is NULL or valid for
+/// writing an `apig_client *`; `options` is NULL or an options object from
+/// `apig_client_options_new`, not yet freed and not used by another thread during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_client_new(
+pub unsafe extern "C" fn apig_client_new(
     options: *const apig_client_options,
     client_out: *mut *mut apig_client,
     error: *mut *mut apig_error,
 ) -> apig_status {
-    guard(error, || {
+    // SAFETY: the caller's contract (see # Safety).
+    guard(unsafe { error.as_mut() }, || {
         if client_out.is_null() {
             return Err(null("client_out"));
         }
@@ -237,8 +340,12 @@ pub extern "C" fn apig_client_new(
 }
 
 /// Frees a client. NULL is fine. No other thread may be using it.
+///
+/// # Safety
+/// `client` is NULL or a client from `apig_client_new`, not yet freed; the object is freed once and
+/// not used afterwards.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_client_free(client: *mut apig_client) {
+pub unsafe extern "C" fn apig_client_free(client: *mut apig_client) {
     if !client.is_null() {
         // SAFETY: from apig_client_new, freed once.
         super::guard::guard_value((), || drop(unsafe { Box::from_raw(client) }));
@@ -250,8 +357,11 @@ pub extern "C" fn apig_client_free(client: *mut apig_client) {
 /// connect under way finishes or times out first). A stopped call's connection is closed, never
 /// reused half-read. Calls started afterwards run normally. NULL is fine (nothing happens).
 /// Thread-safe; the usual way to give C programs a Ctrl-C: call it from a signal-watching thread.
+///
+/// # Safety
+/// `client` is NULL or a client from `apig_client_new`, not yet freed.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_client_cancel(client: *const apig_client) {
+pub unsafe extern "C" fn apig_client_cancel(client: *const apig_client) {
     // SAFETY: NULL or a client from apig_client_new that is not being freed.
     super::guard::guard_value((), || {
         if let Some(client) = unsafe { client.as_ref() } {
@@ -278,8 +388,13 @@ pub enum apig_outcome {
 /// (`APIG_OUTCOME_ALREADY_ABSENT`, only with `missing_ok`); on failure it is `APIG_OUTCOME_NONE`
 /// and `*http_status` (when not NULL) is 0, else the status the server answered (204, 200, 202, or
 /// 404 when absent). Thread-safe.
+///
+/// # Safety
+/// `error` is NULL or valid for writing an `apig_error *`; `client` is NULL or a client from
+/// `apig_client_new`, not yet freed; every string argument is NULL or a NUL-terminated string that
+/// stays valid during the call; `outcome` and `http_status` are NULL or valid for writing.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_client_delete_certificate_outcome(
+pub unsafe extern "C" fn apig_client_delete_certificate_outcome(
     client: *const apig_client,
     project_id: *const c_char,
     certificate_id: *const c_char,
@@ -298,7 +413,8 @@ pub extern "C" fn apig_client_delete_certificate_outcome(
         }
     };
     report(apig_outcome::APIG_OUTCOME_NONE, 0);
-    guard(error, || {
+    // SAFETY: the caller's contract (see # Safety).
+    guard(unsafe { error.as_mut() }, || {
         // SAFETY: NULL or a client from apig_client_new; strings NULL or NUL-terminated.
         let client = unsafe { client.as_ref() }.ok_or_else(|| null("client"))?;
         let project_id = unsafe { optional_str("project_id", project_id) }?;
@@ -318,15 +434,21 @@ pub extern "C" fn apig_client_delete_certificate_outcome(
 /// `apig_client_delete_certificate_outcome` to tell the two apart). Retries what is
 /// safe to retry within the deadline. `error` may be NULL; on failure `*error` receives a new
 /// error object. Thread-safe.
+///
+/// # Safety
+/// `error` is NULL or valid for writing an `apig_error *`; `client` is NULL or a client from
+/// `apig_client_new`, not yet freed; every string argument is NULL or a NUL-terminated string that
+/// stays valid during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_client_delete_certificate(
+pub unsafe extern "C" fn apig_client_delete_certificate(
     client: *const apig_client,
     project_id: *const c_char,
     certificate_id: *const c_char,
     missing_ok: bool,
     error: *mut *mut apig_error,
 ) -> apig_status {
-    guard(error, || {
+    // SAFETY: the caller's contract (see # Safety).
+    guard(unsafe { error.as_mut() }, || {
         // SAFETY: NULL or a client from apig_client_new; strings NULL or NUL-terminated.
         let client = unsafe { client.as_ref() }.ok_or_else(|| null("client"))?;
         let project_id = unsafe { optional_str("project_id", project_id) }?;

@@ -44,8 +44,11 @@ fn opt_ptr(s: &Option<CString>) -> *const c_char {
 }
 
 /// The status of the failed call; `APIG_E_INVALID_ARGUMENT` when `error` is NULL.
+///
+/// # Safety
+/// `error` is NULL or an `apig_error` returned by this library and not yet freed.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_error_status(error: *const apig_error) -> apig_status {
+pub unsafe extern "C" fn apig_error_status(error: *const apig_error) -> apig_status {
     // SAFETY (all accessors): `error` is NULL or an error object this library returned and not yet freed.
     guard_value(apig_status::APIG_E_INTERNAL, || match unsafe { error.as_ref() } {
         Some(e) => e.status,
@@ -54,22 +57,31 @@ pub extern "C" fn apig_error_status(error: *const apig_error) -> apig_status {
 }
 
 /// The HTTP status of the answer, or 0 when there was no answer (or `error` is NULL).
+///
+/// # Safety
+/// `error` is NULL or an `apig_error` returned by this library and not yet freed.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_error_http_status(error: *const apig_error) -> std::ffi::c_int {
+pub unsafe extern "C" fn apig_error_http_status(error: *const apig_error) -> std::ffi::c_int {
     guard_value(0, || unsafe { error.as_ref() }.map_or(0, |e| e.http_status))
 }
 
 /// The APIG error code such as "APIG.3021", or NULL when the answer had none.
 /// Valid until `apig_error_free(error)`.
+///
+/// # Safety
+/// `error` is NULL or an `apig_error` returned by this library and not yet freed.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_error_code(error: *const apig_error) -> *const c_char {
+pub unsafe extern "C" fn apig_error_code(error: *const apig_error) -> *const c_char {
     guard_value(ptr::null(), || unsafe { error.as_ref() }.map_or(ptr::null(), |e| opt_ptr(&e.code)))
 }
 
 /// A human-readable message; never NULL (a static text when `error` is NULL). It never
 /// contains a token or key. Valid until `apig_error_free(error)`.
+///
+/// # Safety
+/// `error` is NULL or an `apig_error` returned by this library and not yet freed.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_error_message(error: *const apig_error) -> *const c_char {
+pub unsafe extern "C" fn apig_error_message(error: *const apig_error) -> *const c_char {
     const NULL_ERROR: &std::ffi::CStr = c"no error object (NULL)";
     guard_value(NULL_ERROR.as_ptr(), || {
         unsafe { error.as_ref() }.map_or(NULL_ERROR.as_ptr(), |e| e.message.as_ptr())
@@ -78,27 +90,40 @@ pub extern "C" fn apig_error_message(error: *const apig_error) -> *const c_char 
 
 /// The request id (header X-Request-Id, else the body's request_id), or NULL.
 /// Valid until `apig_error_free(error)`.
+///
+/// # Safety
+/// `error` is NULL or an `apig_error` returned by this library and not yet freed.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_error_request_id(error: *const apig_error) -> *const c_char {
+pub unsafe extern "C" fn apig_error_request_id(error: *const apig_error) -> *const c_char {
     guard_value(ptr::null(), || unsafe { error.as_ref() }.map_or(ptr::null(), |e| opt_ptr(&e.request_id)))
 }
 
 /// A bounded (at most 512 characters), printable excerpt of the answer's body, or NULL.
 /// Valid until `apig_error_free(error)`.
+///
+/// # Safety
+/// `error` is NULL or an `apig_error` returned by this library and not yet freed.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_error_body(error: *const apig_error) -> *const c_char {
+pub unsafe extern "C" fn apig_error_body(error: *const apig_error) -> *const c_char {
     guard_value(ptr::null(), || unsafe { error.as_ref() }.map_or(ptr::null(), |e| opt_ptr(&e.body)))
 }
 
 /// How many HTTP attempts the call made (0 when it failed before any I/O).
+///
+/// # Safety
+/// `error` is NULL or an `apig_error` returned by this library and not yet freed.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_error_attempts(error: *const apig_error) -> u32 {
+pub unsafe extern "C" fn apig_error_attempts(error: *const apig_error) -> u32 {
     guard_value(0, || unsafe { error.as_ref() }.map_or(0, |e| e.attempts))
 }
 
 /// Frees an error object. NULL is fine. Each error is freed once.
+///
+/// # Safety
+/// `error` is NULL or an `apig_error` returned by this library and not yet freed; the object is
+/// freed once and not used afterwards.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_error_free(error: *mut apig_error) {
+pub unsafe extern "C" fn apig_error_free(error: *mut apig_error) {
     if !error.is_null() {
         // SAFETY: `error` came from Box::into_raw in this library and is freed once.
         guard_value((), || drop(unsafe { Box::from_raw(error) }));

@@ -7,11 +7,13 @@ use std::ffi::{CStr, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Runs `body`; a panic becomes `APIG_E_INTERNAL` and never unwinds into C.
-/// On failure, `*error_out` (when not NULL) receives a new error object.
-pub(crate) fn guard(error_out: *mut *mut apig_error, body: impl FnOnce() -> Result<(), Error>) -> apig_status {
-    if !error_out.is_null() {
-        // SAFETY: the caller passes NULL or a valid `apig_error **`.
-        unsafe { *error_out = std::ptr::null_mut() };
+/// On failure, `*error_out` (when given) receives a new error object; on success, NULL.
+/// (The caller turns its `apig_error **` into the reference: the pointer's validity is the
+/// caller's contract, stated in its `# Safety`.)
+pub(crate) fn guard(error_out: Option<&mut *mut apig_error>, body: impl FnOnce() -> Result<(), Error>) -> apig_status {
+    let mut error_out = error_out;
+    if let Some(out) = error_out.as_deref_mut() {
+        *out = std::ptr::null_mut();
     }
     let error = match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(())) => return apig_status::APIG_OK,
@@ -20,10 +22,9 @@ pub(crate) fn guard(error_out: *mut *mut apig_error, body: impl FnOnce() -> Resu
         Err(_) => Error::new(ErrorKind::Internal, "internal error (a panic was caught at the C boundary); please report it"),
     };
     let status = apig_status::from(error.kind());
-    if !error_out.is_null() {
+    if let Some(out) = error_out {
         let boxed = catch_unwind(AssertUnwindSafe(|| Box::into_raw(Box::new(apig_error::from(&error)))));
-        // SAFETY: as above.
-        unsafe { *error_out = boxed.unwrap_or(std::ptr::null_mut()) };
+        *out = boxed.unwrap_or(std::ptr::null_mut());
     }
     status
 }

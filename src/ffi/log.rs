@@ -87,8 +87,12 @@ fn filter(level: apig_log_level) -> log::LevelFilter {
 /// whole process; NULL (or `APIG_LOG_OFF`) stops logging. Replaces any earlier callback. Returns
 /// `APIG_E_INVALID_ARGUMENT` if `max_level` is not a level. The default is no logging at all.
 /// Not to be called while another thread is in this function.
+///
+/// # Safety
+/// `callback` is NULL or a function that may be called from any thread, with `user_data`, until it
+/// is replaced.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_set_log_callback(
+pub unsafe extern "C" fn apig_set_log_callback(
     callback: apig_log_callback,
     user_data: *mut c_void,
     max_level: std::ffi::c_int,

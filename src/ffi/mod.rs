@@ -10,9 +10,7 @@ mod guard;
 pub mod log;
 pub mod status;
 
-pub use client::{apig_client, apig_client_options, apig_outcome};
 pub use error::apig_error;
-pub use log::{apig_log_callback, apig_log_level};
 pub use status::apig_status;
 
 use guard::{guard, guard_value, required_str};
@@ -22,15 +20,20 @@ use std::ffi::c_char;
 /// so calling it in a loop is cheap. Defaults: 10 s connect timeout, 60 s deadline, 2 retries.
 /// `error` may be NULL; on failure `*error` receives a new error object (free it with
 /// `apig_error_free`), and is set to NULL on success. Thread-safe.
+///
+/// # Safety
+/// `error` is NULL or valid for writing an `apig_error *`; every string argument is NULL or a NUL-
+/// terminated string that stays valid during the call.
 #[unsafe(no_mangle)]
-pub extern "C" fn apig_delete_certificate(
+pub unsafe extern "C" fn apig_delete_certificate(
     endpoint: *const c_char,
     project_id: *const c_char,
     certificate_id: *const c_char,
     auth_token: *const c_char,
     error: *mut *mut apig_error,
 ) -> apig_status {
-    guard(error, || {
+    // SAFETY: the caller's contract (see # Safety).
+    guard(unsafe { error.as_mut() }, || {
         // SAFETY: each is NULL or a NUL-terminated string.
         let endpoint = unsafe { required_str("endpoint", endpoint) }?;
         let project_id = unsafe { required_str("project_id", project_id) }?;

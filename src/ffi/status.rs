@@ -90,6 +90,7 @@ pub fn status_cname(status: i32) -> &'static CStr {
 }
 
 /// [`status_cname`] as a `&str`.
+#[cfg(test)]
 pub fn status_name(status: i32) -> &'static str {
     status_cname(status).to_str().unwrap_or("APIG_E_UNKNOWN")
 }
