@@ -43,26 +43,54 @@ pub enum ErrorKind {
     Cancelled,
 }
 
-impl ErrorKind {
-    /// Every kind, in C status order; tests walk this list.
-    pub const ALL: [ErrorKind; 15] = [
-        ErrorKind::InvalidArgument,
-        ErrorKind::Internal,
-        ErrorKind::Connect,
-        ErrorKind::Timeout,
-        ErrorKind::Tls,
-        ErrorKind::Protocol,
-        ErrorKind::BadRequest,
-        ErrorKind::Unauthorized,
-        ErrorKind::Forbidden,
-        ErrorKind::NotFound,
-        ErrorKind::Conflict,
-        ErrorKind::RateLimited,
-        ErrorKind::Server,
-        ErrorKind::HttpStatus,
-        ErrorKind::Cancelled,
-    ];
+/// One row of the error table: everything every surface says about a kind. The C status
+/// enum (`ffi::status`), the Python classes (`python::errors`, `pyapig/_exceptions.py`), the
+/// README's table and the header's list are derived from it or checked against it by tests.
+pub(crate) struct KindInfo {
+    pub kind: ErrorKind,
+    /// The C status number (`apig_status`), also Python's `code`.
+    pub number: i32,
+    /// A short stable name, used in messages and by the CLI's JSON output.
+    pub name: &'static str,
+    /// The C name of the status.
+    pub c_name: &'static std::ffi::CStr,
+    /// The Python class (module `pyapig`).
+    pub python_class: &'static str,
+}
 
+macro_rules! table {
+    ($(($kind:ident, $number:literal, $name:literal, $c_name:literal, $class:literal)),* $(,)?) => {
+        /// The error table, in C status order.
+        pub(crate) const TABLE: &[KindInfo] = &[
+            $(KindInfo { kind: ErrorKind::$kind, number: $number, name: $name, c_name: $c_name, python_class: $class }),*
+        ];
+
+        impl ErrorKind {
+            /// Every kind, in C status order; tests walk this list.
+            pub const ALL: &'static [ErrorKind] = &[$(ErrorKind::$kind),*];
+        }
+    };
+}
+
+table![
+    (InvalidArgument, 1, "invalid_argument", c"APIG_E_INVALID_ARGUMENT", "InvalidArgumentError"),
+    (Internal, 2, "internal", c"APIG_E_INTERNAL", "InternalError"),
+    (Connect, 3, "connect", c"APIG_E_CONNECT", "APIConnectionError"),
+    (Timeout, 4, "timeout", c"APIG_E_TIMEOUT", "APITimeoutError"),
+    (Tls, 5, "tls", c"APIG_E_TLS", "TLSError"),
+    (Protocol, 6, "protocol", c"APIG_E_PROTOCOL", "APIResponseError"),
+    (BadRequest, 7, "bad_request", c"APIG_E_BAD_REQUEST", "BadRequestError"),
+    (Unauthorized, 8, "unauthorized", c"APIG_E_UNAUTHORIZED", "AuthenticationError"),
+    (Forbidden, 9, "forbidden", c"APIG_E_FORBIDDEN", "PermissionDeniedError"),
+    (NotFound, 10, "not_found", c"APIG_E_NOT_FOUND", "NotFoundError"),
+    (Conflict, 11, "conflict", c"APIG_E_CONFLICT", "ConflictError"),
+    (RateLimited, 12, "rate_limited", c"APIG_E_RATE_LIMITED", "RateLimitError"),
+    (Server, 13, "server", c"APIG_E_SERVER", "InternalServerError"),
+    (HttpStatus, 14, "http_status", c"APIG_E_HTTP_STATUS", "APIStatusError"),
+    (Cancelled, 15, "cancelled", c"APIG_E_CANCELLED", "CancelledError"),
+];
+
+impl ErrorKind {
     /// The kind of a non-2xx HTTP status.
     pub fn from_http_status(status: u16) -> ErrorKind {
         match status {
@@ -77,25 +105,20 @@ impl ErrorKind {
         }
     }
 
+    /// This kind's row of the error table.
+    pub(crate) fn info(self) -> &'static KindInfo {
+        // Every kind has its row (a unit test checks it), so the fallback is never taken.
+        TABLE.iter().find(|row| row.kind == self).unwrap_or(&TABLE[1])
+    }
+
     /// A short stable name, used in messages and by the CLI's JSON output.
     pub fn name(self) -> &'static str {
-        match self {
-            ErrorKind::InvalidArgument => "invalid_argument",
-            ErrorKind::Internal => "internal",
-            ErrorKind::Connect => "connect",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::Tls => "tls",
-            ErrorKind::Protocol => "protocol",
-            ErrorKind::BadRequest => "bad_request",
-            ErrorKind::Unauthorized => "unauthorized",
-            ErrorKind::Forbidden => "forbidden",
-            ErrorKind::NotFound => "not_found",
-            ErrorKind::Conflict => "conflict",
-            ErrorKind::RateLimited => "rate_limited",
-            ErrorKind::Server => "server",
-            ErrorKind::HttpStatus => "http_status",
-            ErrorKind::Cancelled => "cancelled",
-        }
+        self.info().name
+    }
+
+    /// The C status number of this kind (`apig_status` in `apig.h`; Python's `code`).
+    pub fn code(self) -> i32 {
+        self.info().number
     }
 }
 
@@ -277,3 +300,50 @@ impl std::error::Error for Error {
 
 /// The result type of this library.
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod table_tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_one_row_and_numbers_follow_each_other() {
+        for (i, row) in TABLE.iter().enumerate() {
+            assert_eq!(row.number, i as i32 + 1);
+            assert_eq!(ErrorKind::ALL[i], row.kind);
+            assert_eq!(row.kind.info().number, row.number);
+            assert!(row.c_name.to_str().unwrap().starts_with("APIG_E_"));
+        }
+    }
+
+    /// The README's error table says what the core table says, row for row.
+    #[test]
+    fn the_readme_table_is_the_core_table() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        let rows: Vec<(String, i32, String)> = readme
+            .lines()
+            .filter(|l| l.starts_with('|') && l.contains("`APIG_E_"))
+            .map(|l| {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                let (c_name, number) = cells[2].split_once(" = ").unwrap();
+                let class = cells[3].split('`').nth(1).unwrap_or("").to_string();
+                (c_name.trim_matches('`').to_string(), number.parse().unwrap(), class)
+            })
+            .collect();
+        let expected: Vec<(String, i32, String)> = TABLE
+            .iter()
+            .map(|r| (r.c_name.to_str().unwrap().to_string(), r.number, r.python_class.to_string()))
+            .collect();
+        assert_eq!(rows, expected);
+    }
+
+    /// `pyapig/_exceptions.py` defines each class with its number.
+    #[test]
+    fn the_python_classes_carry_the_table_numbers() {
+        let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/python/pyapig/_exceptions.py")).unwrap();
+        for row in TABLE {
+            let class = source.split(&format!("\nclass {}(", row.python_class)).nth(1).unwrap_or_else(|| panic!("{}", row.python_class));
+            let code = class.split("code = ").nth(1).unwrap().split_whitespace().next().unwrap();
+            assert_eq!(code, row.number.to_string(), "{}", row.python_class);
+        }
+    }
+}

@@ -60,3 +60,22 @@ fn header_declares_the_contract() {
     }
     assert!(header.contains(&format!("#define APIG_VERSION_STRING \"{}\"", env!("CARGO_PKG_VERSION"))));
 }
+
+/// The status list in the header's opening comment (written by hand in cbindgen.toml) names
+/// every status of the generated enum with its number.
+#[test]
+fn the_header_comment_lists_every_status() {
+    let header = generate();
+    let (comment, body) = header.split_once("*/").expect("an opening comment");
+    let mut seen = 0;
+    for line in body.lines() {
+        let line = line.trim().trim_end_matches(',');
+        if let Some((name, number)) = line.split_once(" = ") {
+            if name.starts_with("APIG_E_") {
+                seen += 1;
+                assert!(comment.contains(&format!("{number} {name}")), "the header's comment lacks {number} {name}");
+            }
+        }
+    }
+    assert_eq!(seen, 15);
+}

@@ -2,30 +2,13 @@
 //! in Python (`pyapig/_exceptions.py`: several builtin bases, attributes, pickling).
 
 use crate::error::{Error, ErrorKind};
-use crate::ffi::status::apig_status;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyModule};
 
-/// The class each kind raises.
+/// The class each kind raises (the error table's `python_class`).
 pub fn class_name(kind: ErrorKind) -> &'static str {
-    match kind {
-        ErrorKind::InvalidArgument => "InvalidArgumentError",
-        ErrorKind::Internal => "InternalError",
-        ErrorKind::Connect => "APIConnectionError",
-        ErrorKind::Timeout => "APITimeoutError",
-        ErrorKind::Tls => "TLSError",
-        ErrorKind::Protocol => "APIResponseError",
-        ErrorKind::BadRequest => "BadRequestError",
-        ErrorKind::Unauthorized => "AuthenticationError",
-        ErrorKind::Forbidden => "PermissionDeniedError",
-        ErrorKind::NotFound => "NotFoundError",
-        ErrorKind::Conflict => "ConflictError",
-        ErrorKind::RateLimited => "RateLimitError",
-        ErrorKind::Server => "InternalServerError",
-        ErrorKind::HttpStatus => "APIStatusError",
-        ErrorKind::Cancelled => "CancelledError",
-    }
+    kind.info().python_class
 }
 
 static EXCEPTIONS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
@@ -43,7 +26,7 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
     let module = EXCEPTIONS.get_or_try_init(py, || py.import("pyapig._exceptions").map(Bound::unbind))?.bind(py);
     let class = module.getattr(class_name(error.kind()))?;
     let kwargs = PyDict::new(py);
-    kwargs.set_item("code", apig_status::from(error.kind()) as i32)?;
+    kwargs.set_item("code", error.kind().code())?;
     kwargs.set_item("status_code", error.http_status())?;
     kwargs.set_item("error_code", error.error_code())?;
     kwargs.set_item("error_msg", error.error_msg())?;
@@ -57,7 +40,7 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
 /// Every kind with its class and C status, for the tests that walk the table.
 #[pyfunction]
 pub fn _error_table() -> Vec<(&'static str, &'static str, i32)> {
-    ErrorKind::ALL.iter().map(|k| (k.name(), class_name(*k), apig_status::from(*k) as i32)).collect()
+    ErrorKind::ALL.iter().map(|k| (k.name(), class_name(*k), k.code())).collect()
 }
 
 /// Raises the exception of `kind` (a name from `_error_table`), for tests of the projection.
@@ -65,7 +48,8 @@ pub fn _error_table() -> Vec<(&'static str, &'static str, i32)> {
 #[pyo3(signature = (kind, message, status_code=None))]
 pub fn _raise_kind(py: Python<'_>, kind: &str, message: &str, status_code: Option<u16>) -> PyResult<()> {
     let kind = ErrorKind::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .find(|k| k.name() == kind)
         .ok_or_else(|| pyo3::exceptions::PyValueError::new_err(format!("unknown kind {kind:?}")))?;
     let mut error = Error::new(kind, message);
