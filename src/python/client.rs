@@ -4,6 +4,7 @@
 use super::errors::to_pyerr;
 use crate::builder::ClientBuilder;
 use super::args;
+use super::guard::guarded;
 use crate::client::{Client as CoreClient, DeleteOptions, Deletion, Outcome};
 use crate::error::Error;
 use pyo3::prelude::*;
@@ -129,6 +130,7 @@ impl Client {
         password: Option<&Bound<'_, PyAny>>,
         domain_name: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Client> {
+        guarded(py, "Client", || {
         let settings = Settings {
             endpoint: args::opt_text(NEW, "endpoint", endpoint)?,
             region: args::opt_text(NEW, "region", region)?,
@@ -156,6 +158,7 @@ impl Client {
             Ok(inner) => Ok(Client { inner }),
             Err(e) => Err(to_pyerr(py, &e)),
         }
+        })
     }
 
     /// A client configured from the environment (HUAWEICLOUD_SDK_AK, _SK, _SECURITY_TOKEN,
@@ -187,7 +190,9 @@ impl Client {
         project_id: Option<&Bound<'_, PyAny>>,
         missing_ok: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<bool> {
-        self.detailed(py, certificate_id, project_id, missing_ok, None).map(|d| d.outcome == Outcome::Deleted)
+        guarded(py, "Client.delete_certificate", || {
+            self.detailed(py, certificate_id, project_id, missing_ok, None).map(|d| d.outcome == Outcome::Deleted)
+        })
     }
 
     /// As delete_certificate, with what settled it: (deleted, http_status, request_id); `_token`
@@ -202,33 +207,40 @@ impl Client {
         missing_ok: Option<&Bound<'_, PyAny>>,
         _token: Option<&Bound<'_, CancelToken>>,
     ) -> PyResult<(bool, u16, Option<String>)> {
-        self.detailed(py, certificate_id, project_id, missing_ok, _token)
-            .map(|d| (d.outcome == Outcome::Deleted, d.http_status, d.request_id))
+        guarded(py, "Client._delete_detailed", || {
+            self.detailed(py, certificate_id, project_id, missing_ok, _token)
+                .map(|d| (d.outcome == Outcome::Deleted, d.http_status, d.request_id))
+        })
     }
 
     /// Stops every call of this client running now, from any thread: each raises
     /// `pyapig.CancelledError` within about 50 ms. Calls started afterwards run normally.
-    fn cancel(&self) {
-        self.inner.cancel();
+    fn cancel(&self, py: Python<'_>) -> PyResult<()> {
+        guarded(py, "Client.cancel", || {
+            self.inner.cancel();
+            Ok(())
+        })
     }
 
     #[getter]
-    fn endpoint(&self) -> String {
-        self.inner.endpoint()
+    fn endpoint(&self, py: Python<'_>) -> PyResult<String> {
+        guarded(py, "Client.endpoint", || Ok(self.inner.endpoint()))
     }
 
     #[getter]
-    fn project_id(&self) -> Option<&str> {
-        self.inner.project_id()
+    fn project_id(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        guarded(py, "Client.project_id", || Ok(self.inner.project_id().map(str::to_string)))
     }
 
-    fn __repr__(&self) -> String {
-        format!(
-            "pyapig.Client(endpoint={:?}, project_id={:?}, auth={:?})",
-            self.inner.endpoint(),
-            self.inner.project_id().unwrap_or(""),
-            self.inner.auth_kind()
-        )
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        guarded(py, "Client.__repr__", || {
+            Ok(format!(
+                "pyapig.Client(endpoint={:?}, project_id={:?}, auth={:?})",
+                self.inner.endpoint(),
+                self.inner.project_id().unwrap_or(""),
+                self.inner.auth_kind()
+            ))
+        })
     }
 }
 
@@ -267,8 +279,11 @@ impl CancelToken {
     }
 
     /// Stops the call this token was given to, within about 50 ms.
-    fn cancel(&self) {
-        self.0.store(true, Ordering::Relaxed);
+    fn cancel(&self, py: Python<'_>) -> PyResult<()> {
+        guarded(py, "_CancelToken.cancel", || {
+            self.0.store(true, Ordering::Relaxed);
+            Ok(())
+        })
     }
 }
 
@@ -309,6 +324,18 @@ where
 #[pyo3(signature = (certificate_id, *, project_id, endpoint, token, timeout=None, missing_ok=None),
     text_signature = "(certificate_id, *, project_id, endpoint, token, timeout=None, missing_ok=False)")]
 pub fn delete_certificate(
+    py: Python<'_>,
+    certificate_id: &Bound<'_, PyAny>,
+    project_id: &Bound<'_, PyAny>,
+    endpoint: &Bound<'_, PyAny>,
+    token: &Bound<'_, PyAny>,
+    timeout: Option<&Bound<'_, PyAny>>,
+    missing_ok: Option<&Bound<'_, PyAny>>,
+) -> PyResult<bool> {
+    guarded(py, "delete_certificate", || one_shot(py, certificate_id, project_id, endpoint, token, timeout, missing_ok))
+}
+
+fn one_shot(
     py: Python<'_>,
     certificate_id: &Bound<'_, PyAny>,
     project_id: &Bound<'_, PyAny>,

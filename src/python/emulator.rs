@@ -2,6 +2,9 @@
 
 use crate::emulator::{Emulator as CoreEmulator, EmulatorOptions, Rule};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use super::errors::to_pyerr;
+use super::guard::guarded;
+use crate::error::Error;
 use pyo3::prelude::*;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -23,83 +26,100 @@ impl Emulator {
     #[new]
     #[pyo3(signature = (*, idle_close=None, tls_cert=None, tls_key=None, record=true, threads=None))]
     fn new(
+        py: Python<'_>,
         idle_close: Option<f64>,
         tls_cert: Option<std::path::PathBuf>,
         tls_key: Option<std::path::PathBuf>,
         record: bool,
         threads: Option<usize>,
     ) -> PyResult<Emulator> {
-        let tls = match (tls_cert, tls_key) {
-            (Some(c), Some(k)) => Some((c, k)),
-            (None, None) => None,
-            _ => return Err(PyValueError::new_err("tls_cert and tls_key go together")),
-        };
-        let options = EmulatorOptions {
-            idle_close: idle_close.map(Duration::from_secs_f64),
-            tls,
-            no_log: !record,
-            threads,
-            ..EmulatorOptions::default()
-        };
-        let inner = CoreEmulator::start_with(options).map_err(|e| PyRuntimeError::new_err(format!("emulator: {e}")))?;
-        Ok(Emulator { inner: Mutex::new(Some(inner)) })
+        guarded(py, "Emulator", || {
+            let invalid = |message: &str| to_pyerr(py, &Error::invalid(message.to_string()));
+            let idle_close = match idle_close {
+                None => None,
+                Some(s) if s.is_finite() && s > 0.0 && s <= 86_400.0 => Some(Duration::from_secs_f64(s)),
+                Some(_) => return Err(invalid("Emulator() argument 'idle_close' must be seconds, more than 0 and at most 86400")),
+            };
+            if threads.is_some_and(|t| !(1..=64).contains(&t)) {
+                return Err(invalid("Emulator() argument 'threads' must be 1..64"));
+            }
+            let tls = match (tls_cert, tls_key) {
+                (Some(c), Some(k)) => Some((c, k)),
+                (None, None) => None,
+                _ => return Err(invalid("Emulator() arguments 'tls_cert' and 'tls_key' go together")),
+            };
+            let options = EmulatorOptions { idle_close, tls, no_log: !record, threads, ..EmulatorOptions::default() };
+            let inner = CoreEmulator::start_with(options).map_err(|e| PyRuntimeError::new_err(format!("emulator: {e}")))?;
+            Ok(Emulator { inner: Mutex::new(Some(inner)) })
+        })
     }
 
     #[getter]
-    fn url(&self) -> PyResult<String> {
-        self.with(|e| e.url())
+    fn url(&self, py: Python<'_>) -> PyResult<String> {
+        guarded(py, "Emulator.url", || self.with(|e| e.url()))
     }
 
     #[pyo3(signature = (project_id, certificate_id, bound_to=Vec::new()))]
-    fn add_certificate(&self, project_id: &str, certificate_id: &str, bound_to: Vec<String>) -> PyResult<()> {
-        let domains: Vec<&str> = bound_to.iter().map(String::as_str).collect();
-        self.with(|e| e.add_certificate(project_id, certificate_id, &domains))
+    fn add_certificate(&self, py: Python<'_>, project_id: &str, certificate_id: &str, bound_to: Vec<String>) -> PyResult<()> {
+        guarded(py, "Emulator.add_certificate", || {
+            let domains: Vec<&str> = bound_to.iter().map(String::as_str).collect();
+            self.with(|e| e.add_certificate(project_id, certificate_id, &domains))
+        })
     }
 
-    fn certificates(&self, project_id: &str) -> PyResult<Vec<String>> {
-        self.with(|e| e.certificates(project_id))
+    fn certificates(&self, py: Python<'_>, project_id: &str) -> PyResult<Vec<String>> {
+        guarded(py, "Emulator.certificates", || self.with(|e| e.certificates(project_id)))
     }
 
-    fn add_token(&self, token: &str) -> PyResult<()> {
-        self.with(|e| e.add_token(token))
+    fn add_token(&self, py: Python<'_>, token: &str) -> PyResult<()> {
+        guarded(py, "Emulator.add_token", || self.with(|e| e.add_token(token)))
     }
 
-    fn add_key(&self, ak: &str, sk: &str) -> PyResult<()> {
-        self.with(|e| e.add_key(ak, sk))
+    fn add_key(&self, py: Python<'_>, ak: &str, sk: &str) -> PyResult<()> {
+        guarded(py, "Emulator.add_key", || self.with(|e| e.add_key(ak, sk)))
     }
 
     /// Adds a fault rule given as JSON (the README's rule format).
-    fn add_rule_json(&self, rule: &str) -> PyResult<()> {
-        let value: serde_json::Value = serde_json::from_str(rule).map_err(|e| PyValueError::new_err(e.to_string()))?;
-        let rule = Rule::from_json(&value).map_err(PyValueError::new_err)?;
-        self.with(|e| e.push_rule(rule))
+    fn add_rule_json(&self, py: Python<'_>, rule: &str) -> PyResult<()> {
+        guarded(py, "Emulator.add_rule_json", || {
+            let value: serde_json::Value = serde_json::from_str(rule).map_err(|e| PyValueError::new_err(e.to_string()))?;
+            let rule = Rule::from_json(&value).map_err(PyValueError::new_err)?;
+            self.with(|e| e.push_rule(rule))
+        })
     }
 
-    fn clear_rules(&self) -> PyResult<()> {
-        self.with(|e| e.clear_rules())
+    fn clear_rules(&self, py: Python<'_>) -> PyResult<()> {
+        guarded(py, "Emulator.clear_rules", || self.with(|e| e.clear_rules()))
     }
 
-    fn set_clock_offset(&self, seconds: i64) -> PyResult<()> {
-        self.with(|e| e.set_clock_offset(seconds))
+    fn set_clock_offset(&self, py: Python<'_>, seconds: i64) -> PyResult<()> {
+        guarded(py, "Emulator.set_clock_offset", || self.with(|e| e.set_clock_offset(seconds)))
     }
 
     /// The request log as JSON (a list of objects).
-    fn requests_json(&self) -> PyResult<String> {
-        self.with(|e| serde_json::Value::Array(e.requests().iter().map(|r| r.to_json()).collect()).to_string())
+    fn requests_json(&self, py: Python<'_>) -> PyResult<String> {
+        guarded(py, "Emulator.requests_json", || {
+            self.with(|e| serde_json::Value::Array(e.requests().iter().map(|r| r.to_json()).collect()).to_string())
+        })
     }
 
     /// The control API in-process (`path` without `/_emulator/`): the JSON answer as text.
     #[pyo3(signature = (method, path, body=""))]
-    fn control(&self, method: &str, path: &str, body: &str) -> PyResult<String> {
-        self.with(|e| e.control(method, path, body))?.map(|v| v.to_string()).map_err(PyValueError::new_err)
+    fn control(&self, py: Python<'_>, method: &str, path: &str, body: &str) -> PyResult<String> {
+        guarded(py, "Emulator.control", || {
+            self.with(|e| e.control(method, path, body))?.map(|v| v.to_string()).map_err(PyValueError::new_err)
+        })
     }
 
-    fn clear_requests(&self) -> PyResult<()> {
-        self.with(|e| e.clear_requests())
+    fn clear_requests(&self, py: Python<'_>) -> PyResult<()> {
+        guarded(py, "Emulator.clear_requests", || self.with(|e| e.clear_requests()))
     }
 
-    fn stop(&self, py: Python<'_>) {
-        let taken = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
-        py.detach(move || drop(taken));
+    fn stop(&self, py: Python<'_>) -> PyResult<()> {
+        guarded(py, "Emulator.stop", || {
+            let taken = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
+            py.detach(move || drop(taken));
+            Ok(())
+        })
     }
 }

@@ -4,6 +4,7 @@
 mod args;
 mod client;
 mod errors;
+mod guard;
 mod logging;
 #[cfg(feature = "emulator")]
 mod emulator;
@@ -21,6 +22,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(client::_sign, m)?)?;
     m.add_function(wrap_pyfunction!(errors::_error_table, m)?)?;
     m.add_function(wrap_pyfunction!(errors::_raise_kind, m)?)?;
+    m.add_function(wrap_pyfunction!(guard::_panic_next, m)?)?;
     #[cfg(feature = "emulator")]
     m.add_class::<emulator::Emulator>()?;
     Ok(())

@@ -1,0 +1,44 @@
+//! The panic guard of the Python surface: a panic in any entry point becomes
+//! `pyapig.InternalError` (an `Exception`, which `except Exception` catches), never PyO3's
+//! `PanicException` (a `BaseException`, which it does not). As at the C boundary.
+
+use super::errors::to_pyerr;
+use crate::error::{Error, ErrorKind};
+use pyo3::prelude::*;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Armed by the tests (`_native._panic_next`): the next entry point of that name panics.
+static ARMED: AtomicBool = AtomicBool::new(false);
+static PANIC_AT: Mutex<Option<String>> = Mutex::new(None);
+
+/// Runs the entry point `name`; a panic becomes `InternalError`.
+pub fn guarded<T>(py: Python<'_>, name: &str, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    let run = || {
+        if ARMED.load(Ordering::Relaxed) {
+            let mut armed = PANIC_AT.lock().unwrap_or_else(|p| p.into_inner());
+            if armed.as_deref() == Some(name) {
+                *armed = None;
+                ARMED.store(false, Ordering::Relaxed);
+                panic!("a panic the tests asked for in {name}");
+            }
+        }
+        body()
+    };
+    match catch_unwind(AssertUnwindSafe(run)) {
+        Ok(result) => result,
+        // The payload is not shown: it could quote data it should not.
+        Err(_) => Err(to_pyerr(
+            py,
+            &Error::new(ErrorKind::Internal, format!("internal error in {name} (a panic was caught); please report it")),
+        )),
+    }
+}
+
+/// Makes the next call of the entry point `name` panic (for the tests of the guard).
+#[pyfunction]
+pub fn _panic_next(name: &str) {
+    *PANIC_AT.lock().unwrap_or_else(|p| p.into_inner()) = Some(name.to_string());
+    ARMED.store(true, Ordering::Relaxed);
+}
