@@ -3,7 +3,7 @@ from typing import Optional, Union, final
 
 from typing_extensions import Self
 
-__all__ = ["__version__", "USER_AGENT", "Client", "_CancelToken", "delete_certificate", "_sign", "_error_table", "_raise_kind", "Emulator"]
+__all__ = ["__version__", "USER_AGENT", "Client", "_CancelToken", "delete_certificate", "_sign", "_error_table", "_raise_kind", "_panic_next", "Emulator"]
 
 __version__: str
 USER_AGENT: str
@@ -84,6 +84,7 @@ def _sign(
 ) -> str: ...
 def _error_table() -> list[tuple[str, str, int]]: ...
 def _raise_kind(kind: str, message: str, status_code: Optional[int] = None) -> None: ...
+def _panic_next(name: str) -> None: ...
 
 @final
 class Emulator:
