@@ -35,8 +35,8 @@ pub struct ClientBuilder {
     pub(crate) ak: Option<String>,
     pub(crate) sk: Option<Secret>,
     pub(crate) security_token: Option<Secret>,
-    connect_timeout: Option<Duration>,
-    timeout: Option<Duration>,
+    connect_timeout: Option<Seconds>,
+    timeout: Option<Seconds>,
     max_retries: Option<u32>,
     ca_file: Option<PathBuf>,
     verify: Option<bool>,
@@ -116,14 +116,25 @@ impl ClientBuilder {
         self.security_token = Some(Secret::new(token));
         self
     }
-    /// Connect timeout (default 10 s).
+    /// Connect timeout (default 10 s; more than 0, at most a day).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
+        self.connect_timeout = Some(Seconds::Exact(timeout));
         self
     }
-    /// Deadline for a whole call, retries included (default 60 s).
+    /// Deadline for a whole call, retries included (default 60 s; more than 0, at most a day).
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+        self.timeout = Some(Seconds::Exact(timeout));
+        self
+    }
+    /// [`ClientBuilder::connect_timeout`] in seconds, as languages with floats give it
+    /// (checked at [`ClientBuilder::build`], like every option: NaN, negative or too long is refused).
+    pub fn connect_timeout_secs(mut self, seconds: f64) -> Self {
+        self.connect_timeout = Some(Seconds::Float(seconds));
+        self
+    }
+    /// [`ClientBuilder::timeout`] in seconds (checked at [`ClientBuilder::build`]).
+    pub fn timeout_secs(mut self, seconds: f64) -> Self {
+        self.timeout = Some(Seconds::Float(seconds));
         self
     }
     /// Retries after the first attempt (default 2; 0 disables).
@@ -232,8 +243,8 @@ impl ClientBuilder {
             self.security_token.map(|s| s.expose().to_string()),
             self.password,
         )?;
-        let connect_timeout = check_timeout("connect_timeout", self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))?;
-        let timeout = check_timeout("timeout", self.timeout.unwrap_or(DEFAULT_TIMEOUT))?;
+        let connect_timeout = check_timeout("connect_timeout", self.connect_timeout, DEFAULT_CONNECT_TIMEOUT)?;
+        let timeout = check_timeout("timeout", self.timeout, DEFAULT_TIMEOUT)?;
         let max_retries = self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
         if max_retries > 100 {
             return Err(Error::invalid("max_retries is over 100"));
@@ -306,9 +317,25 @@ fn with_scheme(url: &str) -> String {
     if lower.starts_with("http://") || lower.starts_with("https://") { url.trim().to_string() } else { format!("https://{}", url.trim()) }
 }
 
-fn check_timeout(field: &str, value: Duration) -> Result<Duration> {
+/// A timeout as a surface gave it: exact (Rust, C milliseconds) or as float seconds (Python,
+/// the CLI), which may be anything a float can be.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Seconds {
+    Exact(Duration),
+    Float(f64),
+}
+
+/// The one check of every timeout, whatever surface it came from.
+fn check_timeout(field: &str, value: Option<Seconds>, default: Duration) -> Result<Duration> {
+    let refuse = || Error::invalid(format!("{field} must be more than 0 and at most 86400 seconds"));
+    let value = match value {
+        None => default,
+        Some(Seconds::Exact(d)) => d,
+        Some(Seconds::Float(s)) if s.is_finite() && s > 0.0 && s <= MAX_TIMEOUT.as_secs_f64() => Duration::from_secs_f64(s),
+        Some(Seconds::Float(_)) => return Err(refuse()),
+    };
     if value.is_zero() || value > MAX_TIMEOUT {
-        return Err(Error::invalid(format!("{field} must be more than 0 and at most 86400 seconds")));
+        return Err(refuse());
     }
     Ok(value)
 }

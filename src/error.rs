@@ -55,6 +55,7 @@ pub(crate) struct KindInfo {
     /// The C name of the status.
     pub c_name: &'static std::ffi::CStr,
     /// The Python class (module `pyapig`).
+    #[cfg_attr(not(feature = "python"), allow(dead_code))]
     pub python_class: &'static str,
 }
 

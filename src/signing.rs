@@ -154,12 +154,14 @@ pub fn authorization(ak: &str, sk: &str, sdk_date: &str, input: &SigningInput<'_
 
 /// The parts of an `Authorization` header, for servers (the emulator) that verify it.
 #[derive(Debug, PartialEq, Eq)]
+#[cfg_attr(not(any(feature = "emulator", feature = "internals")), allow(dead_code))]
 pub struct ParsedAuthorization<'a> {
     pub access: &'a str,
     pub signed_headers: Vec<&'a str>,
     pub signature: &'a str,
 }
 
+#[cfg_attr(not(any(feature = "emulator", feature = "internals")), allow(dead_code))]
 pub fn parse_authorization(value: &str) -> Option<ParsedAuthorization<'_>> {
     let rest = value.strip_prefix(ALGORITHM)?.strip_prefix(' ')?;
     let (mut access, mut signed, mut signature) = (None, None, None);
@@ -184,6 +186,7 @@ pub fn sdk_date(unix_seconds: i64) -> String {
 }
 
 /// Parses `YYYYMMDDTHHMMSSZ` back into a Unix time.
+#[cfg_attr(not(any(feature = "emulator", feature = "internals")), allow(dead_code))]
 pub fn parse_sdk_date(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {

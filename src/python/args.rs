@@ -47,6 +47,14 @@ pub fn flag(func: &str, name: &str, value: Option<&Bound<'_, PyAny>>, default: b
     }
 }
 
+/// An optional `bool`: `None` (or absent) leaves the default to the core.
+pub fn opt_flag(func: &str, name: &str, value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<bool>> {
+    match value {
+        None => Ok(None),
+        Some(v) => flag(func, name, Some(v), false).map(Some),
+    }
+}
+
 /// A number of seconds, `int` or `float` (not `bool`); `None` means the default.
 pub fn seconds(func: &str, name: &str, value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<f64>> {
     match value {

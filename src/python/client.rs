@@ -10,15 +10,6 @@ use crate::error::Error;
 use pyo3::prelude::*;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
-
-fn seconds(field: &str, value: Option<f64>) -> Result<Option<Duration>, Error> {
-    match value {
-        None => Ok(None),
-        Some(s) if s.is_finite() && s > 0.0 && s <= 86_400.0 => Ok(Some(Duration::from_secs_f64(s))),
-        Some(_) => Err(Error::invalid(format!("{field} must be a number of seconds, more than 0 and at most 86400"))),
-    }
-}
 
 /// Everything a client can be configured with, as Python passes it.
 #[derive(Default)]
@@ -34,9 +25,10 @@ pub struct Settings {
     pub connect_timeout: Option<f64>,
     pub max_retries: Option<u32>,
     pub ca_file: Option<String>,
-    pub verify: bool,
+    /// None: the core's default (verified).
+    pub verify: Option<bool>,
     pub proxy: Option<String>,
-    pub allow_insecure_http: bool,
+    pub allow_insecure_http: Option<bool>,
     pub iam_endpoint: Option<String>,
     pub metadata_endpoint: Option<String>,
     pub user_name: Option<String>,
@@ -46,7 +38,10 @@ pub struct Settings {
 
 impl Settings {
     fn builder(self) -> Result<ClientBuilder, Error> {
-        let mut b = CoreClient::builder().verify(self.verify).allow_insecure_http(self.allow_insecure_http);
+        // Only what the caller gave is set: every default and every check is the core's.
+        let mut b = CoreClient::builder();
+        if let Some(v) = self.verify { b = b.verify(v) }
+        if let Some(v) = self.allow_insecure_http { b = b.allow_insecure_http(v) }
         if let Some(v) = self.endpoint { b = b.endpoint(v) }
         if let Some(v) = self.region { b = b.region(v) }
         if let Some(v) = self.project_id { b = b.project_id(v) }
@@ -58,8 +53,8 @@ impl Settings {
             (None, None) => {}
         }
         if let Some(v) = self.security_token { b = b.security_token(v) }
-        if let Some(v) = seconds("timeout", self.timeout)? { b = b.timeout(v) }
-        if let Some(v) = seconds("connect_timeout", self.connect_timeout)? { b = b.connect_timeout(v) }
+        if let Some(v) = self.timeout { b = b.timeout_secs(v) }
+        if let Some(v) = self.connect_timeout { b = b.connect_timeout_secs(v) }
         if let Some(v) = self.max_retries { b = b.max_retries(v) }
         if let Some(v) = self.ca_file { b = b.ca_file(v) }
         if let Some(v) = self.proxy { b = b.proxy(v) }
@@ -143,9 +138,9 @@ impl Client {
             connect_timeout: args::seconds(NEW, "connect_timeout", connect_timeout)?,
             max_retries: args::count(NEW, "max_retries", max_retries)?,
             ca_file: args::path(NEW, "ca_file", ca_file)?.map(|p| p.to_string_lossy().into_owned()),
-            verify: args::flag(NEW, "verify", verify, true)?,
+            verify: args::opt_flag(NEW, "verify", verify)?,
             proxy: args::opt_text(NEW, "proxy", proxy)?,
-            allow_insecure_http: args::flag(NEW, "allow_insecure_http", allow_insecure_http, false)?,
+            allow_insecure_http: args::opt_flag(NEW, "allow_insecure_http", allow_insecure_http)?,
             iam_endpoint: args::opt_text(NEW, "iam_endpoint", iam_endpoint)?,
             metadata_endpoint: args::opt_text(NEW, "metadata_endpoint", metadata_endpoint)?,
             user_name: args::opt_text(NEW, "user_name", user_name)?,
@@ -350,7 +345,6 @@ fn one_shot(
         endpoint: Some(args::text(DELETE, "endpoint", endpoint)?),
         token: Some(args::text(DELETE, "token", token)?),
         timeout: args::seconds(DELETE, "timeout", timeout)?,
-        verify: true,
         ..Settings::default()
     };
     let missing_ok = args::flag(DELETE, "missing_ok", missing_ok, false)?;

@@ -30,6 +30,7 @@ rpath=(-Wl,-rpath,"$prefix/lib")
 
 "$cc" "${cflags[@]}" "$root/tests/c/test_apig.c" -o "$out/test_apig" "${shared[@]}" "${rpath[@]}"
 "$cc" "${cflags[@]}" "$root/tests/c/test_apig.c" -o "$out/test_apig_static" "${static[@]}"
+"$cc" "${cflags[@]}" "$root/tests/c/test_options.c" -o "$out/test_options" "${shared[@]}" "${rpath[@]}"
 "$cc" "${cflags[@]}" "$root/tests/c/test_cancel.c" -o "$out/test_cancel" "${shared[@]}" -lpthread "${rpath[@]}"
 "$cc" "${cflags[@]}" "$root/tests/c/test_identity.c" -o "$out/test_identity" "${shared[@]}" "${rpath[@]}"
 "$cc" "${cflags[@]}" "$root/tests/c/test_threads.c" -o "$out/test_threads" "${shared[@]}" -lpthread "${rpath[@]}"
@@ -99,6 +100,31 @@ identity_counts() {
     fi
 }
 
+# Every option through the C setters, against tests/options/cases.json (as Rust and Python).
+options_walk() {
+    python3 - "$out/test_options" "$root/tests/options/cases.json" <<'PY'
+import json, subprocess, sys
+program, path = sys.argv[1], sys.argv[2]
+cases = json.load(open(path, encoding="utf-8"))["cases"]
+args = []
+for case in cases:
+    value = case.get("c_value", case["value"])
+    args += [case["option"], str(value)]
+lines = subprocess.run([program] + args, capture_output=True, text=True, check=True).stdout.splitlines()
+bad = 0
+for case, line in zip(cases, lines):
+    option, message = line.split("\t", 1)
+    if (option, message) != (case["option"], case["message"]):
+        bad += 1
+        print(f"FAIL: {case['option']}: C says {message!r}, the core's message is {case['message']!r}")
+if len(lines) != len(cases):
+    bad += 1
+    print(f"FAIL: {len(lines)} answers for {len(cases)} cases")
+print(f"c_options: {len(cases) - bad} passed, {bad} failed")
+sys.exit(1 if bad else 0)
+PY
+}
+
 # Packaging: the SONAME, a static binary that needs no libapig.so, the installed example.
 packaging() {
     local checks=0 bad=0 soname needed
@@ -129,6 +155,7 @@ run identity_counts '{"iam_projects": 1, "iam_tokens": 2, "metadata_session_toke
 start_emulator; run "$out/test_threads" "$endpoint" "$project" "$per_thread"
 run accounted_for "$((8 * per_thread * 2))"
 run "$out/test_cpp"
+run options_walk
 run packaging
 memcheck() {
     local name=$1; shift

@@ -48,6 +48,54 @@ static void test_a_failed_setter_loses_nothing(void) {
     apig_client_options_free(opts);
 }
 
+/* Every setter that can fail (a NULL string, or a credentials file that cannot be read)
+ * leaves the options exactly as they were: the client built afterwards still works. */
+static void test_every_failed_setter_loses_nothing(void) {
+    apig_client_options *opts = apig_client_options_new();
+    apig_error *err = NULL;
+    apig_client *client = NULL;
+    apig_outcome outcome = APIG_OUTCOME_NONE;
+    CHECK_STATUS(apig_client_options_set_endpoint(opts, endpoint), APIG_OK);
+    CHECK_STATUS(apig_client_options_set_project_id(opts, project), APIG_OK);
+    CHECK_STATUS(apig_client_options_set_token(opts, "emulator-token"), APIG_OK);
+    CHECK_STATUS(apig_client_options_set_endpoint(opts, NULL), APIG_E_INVALID_ARGUMENT);
+    CHECK_STATUS(apig_client_options_set_region(opts, NULL), APIG_E_INVALID_ARGUMENT);
+    CHECK_STATUS(apig_client_options_set_project_id(opts, NULL), APIG_E_INVALID_ARGUMENT);
+    CHECK_STATUS(apig_client_options_set_token(opts, NULL), APIG_E_INVALID_ARGUMENT);
+    CHECK_STATUS(apig_client_options_set_security_token(opts, NULL), APIG_E_INVALID_ARGUMENT);
+    CHECK_STATUS(apig_client_options_set_ca_file(opts, NULL), APIG_E_INVALID_ARGUMENT);
+    CHECK_STATUS(apig_client_options_set_proxy(opts, NULL), APIG_E_INVALID_ARGUMENT);
+    CHECK_STATUS(apig_client_options_set_ak_sk(opts, "AK", NULL), APIG_E_INVALID_ARGUMENT);
+    CHECK_STATUS(apig_client_options_set_ak_sk(opts, NULL, "SK"), APIG_E_INVALID_ARGUMENT);
+    CHECK_STATUS(apig_client_options_set_password(opts, "u", "p", NULL), APIG_E_INVALID_ARGUMENT);
+    CHECK_STATUS(apig_client_options_set_iam_endpoint(opts, NULL), APIG_E_INVALID_ARGUMENT);
+    CHECK_STATUS(apig_client_options_set_metadata_endpoint(opts, NULL), APIG_E_INVALID_ARGUMENT);
+    /* Endpoint, project and token are all still there (and nothing else was added). */
+    CHECK_STATUS(apig_client_new(opts, &client, &err), APIG_OK);
+    CHECK_STATUS(apig_client_delete_certificate_outcome(client, NULL, "id-never-seeded", true, &outcome, NULL, &err),
+                 APIG_OK);
+    CHECK(outcome == APIG_OUTCOME_ALREADY_ABSENT);
+    apig_client_free(client);
+    apig_client_options_free(opts);
+
+    /* A load_env that fails (the named credentials file cannot be read; it is read because
+     * no project id is set) keeps the endpoint and the token set before it. */
+    opts = apig_client_options_new();
+    CHECK_STATUS(apig_client_options_set_endpoint(opts, endpoint), APIG_OK);
+    CHECK_STATUS(apig_client_options_set_token(opts, "emulator-token"), APIG_OK);
+    setenv("HUAWEICLOUD_SDK_CREDENTIALS_FILE", "/nonexistent/apig-credentials", 1);
+    CHECK_STATUS(apig_client_options_load_env(opts, &err), APIG_E_INVALID_ARGUMENT);
+    CHECK(str_has(apig_error_message(err), "/nonexistent/apig-credentials"));
+    apig_error_free(err);
+    unsetenv("HUAWEICLOUD_SDK_CREDENTIALS_FILE");
+    CHECK_STATUS(apig_client_options_set_project_id(opts, project), APIG_OK);
+    CHECK_STATUS(apig_client_new(opts, &client, &err), APIG_OK);
+    CHECK_STATUS(apig_client_delete_certificate_outcome(client, NULL, "id-never-seeded", true, &outcome, NULL, &err),
+                 APIG_OK);
+    apig_client_free(client);
+    apig_client_options_free(opts);
+}
+
 static void test_password(void) {
     apig_client_options *opts = emulator_options();
     apig_error *err = NULL;
@@ -156,6 +204,7 @@ int main(int argc, char **argv) {
     project = argv[2];
     snprintf(pod_uri, sizeof pod_uri, "%s/pod-identity/v1/credentials", endpoint);
     test_a_failed_setter_loses_nothing();
+    test_every_failed_setter_loses_nothing();
     test_password();
     test_discovery();
     test_chain();
