@@ -34,7 +34,30 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
     kwargs.set_item("body", error.body_excerpt())?;
     kwargs.set_item("attempts", error.attempts())?;
     let instance = class.call((error.message(),), Some(&kwargs))?;
+    if let Some(cause) = cause(py, error) {
+        instance.setattr("__cause__", cause)?;
+    }
     Ok(PyErr::from_value(instance))
+}
+
+/// The Python form of what failed underneath (`Error::source`): an I/O error becomes the
+/// matching `OSError` subclass (`ConnectionRefusedError`, `TimeoutError`, …), anything else an
+/// `Exception` with its text. Like every message of ours, it holds no secret.
+fn cause<'py>(py: Python<'py>, error: &Error) -> Option<Bound<'py, PyAny>> {
+    let source = std::error::Error::source(error)?;
+    let mut current = Some(source);
+    while let Some(e) = current {
+        let io = e.downcast_ref::<std::io::Error>().or_else(|| match e.downcast_ref::<ureq::Error>() {
+            Some(ureq::Error::Io(io)) => Some(io),
+            _ => None,
+        });
+        if let Some(io) = io {
+            let copy = std::io::Error::new(io.kind(), io.to_string());
+            return Some(PyErr::from(copy).into_value(py).into_bound(py).into_any());
+        }
+        current = e.source();
+    }
+    Some(pyo3::exceptions::PyException::new_err(source.to_string()).into_value(py).into_bound(py).into_any())
 }
 
 /// Every kind with its class and C status, for the tests that walk the table.

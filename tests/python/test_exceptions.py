@@ -156,3 +156,18 @@ def test_a_redirect_is_a_response_error(emu, client):
         client.delete_certificate("c1")
     assert info.value.status_code == 301
     assert len(emu.requests()) == 1
+
+
+def test_a_transport_failure_keeps_its_cause(closed_port):
+    with pytest.raises(pyapig.APIConnectionError) as info:
+        pyapig.Client(endpoint=f"http://127.0.0.1:{closed_port}", project_id="p", token="t",
+                      max_retries=0).delete_certificate("c")
+    cause = info.value.__cause__
+    assert isinstance(cause, ConnectionRefusedError), repr(cause)
+    assert "refused" in str(cause).lower(), str(cause)
+
+
+def test_an_http_answer_has_no_transport_cause(emu):
+    with pytest.raises(pyapig.NotFoundError) as info:
+        emu.client().delete_certificate("missing")
+    assert info.value.__cause__ is None
