@@ -165,7 +165,12 @@ impl ClientBuilder {
     /// Authenticate as an IAM user: a project-scoped token is obtained from IAM at the first
     /// call, kept until shortly before it expires, and obtained anew once if APIG refuses it.
     /// `domain_name` is the account name. The password is never shown.
-    pub fn password(mut self, user_name: impl Into<String>, password: impl Into<String>, domain_name: impl Into<String>) -> Self {
+    pub fn password(
+        mut self,
+        user_name: impl Into<String>,
+        password: impl Into<String>,
+        domain_name: impl Into<String>,
+    ) -> Self {
         self.password = Some(Password {
             user_name: user_name.into(),
             password: Secret::new(password),
@@ -257,7 +262,9 @@ impl ClientBuilder {
         let iam_endpoint = match (self.iam_endpoint, env(ENV_IAM_ENDPOINT), &self.region) {
             (Some(url), _, _) => Some(named_endpoint("iam_endpoint", &url, self.allow_insecure_http)?),
             // As the Go SDK does: a bare host name means https.
-            (None, Some(url), _) => Some(named_endpoint(ENV_IAM_ENDPOINT, &with_scheme(&url), self.allow_insecure_http)?),
+            (None, Some(url), _) => {
+                Some(named_endpoint(ENV_IAM_ENDPOINT, &with_scheme(&url), self.allow_insecure_http)?)
+            }
             (None, None, Some(region)) => Some(Endpoint::for_service(region, "iam")?),
             (None, None, None) => None,
         };
@@ -314,7 +321,11 @@ fn named_endpoint(name: &str, url: &str, allow_insecure_http: bool) -> Result<En
 
 fn with_scheme(url: &str) -> String {
     let lower = url.trim().to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") { url.trim().to_string() } else { format!("https://{}", url.trim()) }
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        url.trim().to_string()
+    } else {
+        format!("https://{}", url.trim())
+    }
 }
 
 /// A timeout as a surface gave it: exact (Rust, C milliseconds) or as float seconds (Python,
@@ -331,7 +342,9 @@ fn check_timeout(field: &str, value: Option<Seconds>, default: Duration) -> Resu
     let value = match value {
         None => default,
         Some(Seconds::Exact(d)) => d,
-        Some(Seconds::Float(s)) if s.is_finite() && s > 0.0 && s <= MAX_TIMEOUT.as_secs_f64() => Duration::from_secs_f64(s),
+        Some(Seconds::Float(s)) if s.is_finite() && s > 0.0 && s <= MAX_TIMEOUT.as_secs_f64() => {
+            Duration::from_secs_f64(s)
+        }
         Some(Seconds::Float(_)) => return Err(refuse()),
     };
     if value.is_zero() || value > MAX_TIMEOUT {

@@ -229,7 +229,11 @@ impl Client {
                         Ok((http_status, request_id)) => {
                             return Ok(Deletion { outcome: Outcome::Deleted, http_status, request_id, attempts });
                         }
-                        Err(f) if f.error.kind() == ErrorKind::Unauthorized && !reauthenticated && self.inner.identity.refused(&resolved) => {
+                        Err(f)
+                            if f.error.kind() == ErrorKind::Unauthorized
+                                && !reauthenticated
+                                && self.inner.identity.refused(&resolved) =>
+                        {
                             // IAM invalidates tokens early (password or permission changes): one new token.
                             log::warn!(target: LOG_TARGET, "APIG refused the IAM token; getting a new one from IAM");
                             reauthenticated = true;
@@ -262,7 +266,9 @@ impl Client {
             // The signature was refused and the server's clock is far from ours: re-sign once
             // with the server's clock. (When the clocks agree, the keys are wrong: no retry.)
             if !resigned && failure.clock_skew {
-                if let Some(server_date) = failure.server_date.filter(|d| skew_seconds(*d).abs() >= SKEW_WORTH_RESIGNING) {
+                if let Some(server_date) =
+                    failure.server_date.filter(|d| skew_seconds(*d).abs() >= SKEW_WORTH_RESIGNING)
+                {
                     log::warn!(
                         target: LOG_TARGET,
                         "the signature was refused and the server's clock is {} s from ours: signing again with its clock",
@@ -333,11 +339,8 @@ impl Client {
             Credentials::AkSk { ak, sk, security_token } => {
                 let now = unix_seconds(SystemTime::now()) + self.inner.clock_offset.load(Ordering::Relaxed);
                 let date = signing::sdk_date(now);
-                let mut signed: Vec<(&str, &str)> = vec![
-                    ("Host", &self.inner.host_header),
-                    ("X-Project-Id", project_id),
-                    ("X-Sdk-Date", &date),
-                ];
+                let mut signed: Vec<(&str, &str)> =
+                    vec![("Host", &self.inner.host_header), ("X-Project-Id", project_id), ("X-Sdk-Date", &date)];
                 if let Some(st) = security_token {
                     signed.push(("X-Security-Token", st.expose()));
                 }

@@ -153,7 +153,16 @@ impl PartialEq for Error {
     fn eq(&self, other: &Error) -> bool {
         let (a, b) = (&self.0, &other.0);
         (a.kind, &a.message, a.http_status, &a.error_code, &a.error_msg, &a.request_id, &a.body_excerpt, a.attempts)
-            == (b.kind, &b.message, b.http_status, &b.error_code, &b.error_msg, &b.request_id, &b.body_excerpt, b.attempts)
+            == (
+                b.kind,
+                &b.message,
+                b.http_status,
+                &b.error_code,
+                &b.error_msg,
+                &b.request_id,
+                &b.body_excerpt,
+                b.attempts,
+            )
     }
 }
 
@@ -340,9 +349,13 @@ mod table_tests {
     /// `pyapig/_exceptions.py` defines each class with its number.
     #[test]
     fn the_python_classes_carry_the_table_numbers() {
-        let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/python/pyapig/_exceptions.py")).unwrap();
+        let source =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/python/pyapig/_exceptions.py")).unwrap();
         for row in TABLE {
-            let class = source.split(&format!("\nclass {}(", row.python_class)).nth(1).unwrap_or_else(|| panic!("{}", row.python_class));
+            let class = source
+                .split(&format!("\nclass {}(", row.python_class))
+                .nth(1)
+                .unwrap_or_else(|| panic!("{}", row.python_class));
             let code = class.split("code = ").nth(1).unwrap().split_whitespace().next().unwrap();
             assert_eq!(code, row.number.to_string(), "{}", row.python_class);
         }

@@ -110,7 +110,11 @@ pub(crate) struct Interruptible;
 impl Connector<Box<dyn Transport>> for Interruptible {
     type Out = Sliced;
 
-    fn connect(&self, _: &ConnectionDetails, chained: Option<Box<dyn Transport>>) -> Result<Option<Sliced>, ureq::Error> {
+    fn connect(
+        &self,
+        _: &ConnectionDetails,
+        chained: Option<Box<dyn Transport>>,
+    ) -> Result<Option<Sliced>, ureq::Error> {
         Ok(chained.map(Sliced))
     }
 }

@@ -71,7 +71,10 @@ mod python;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 
-pub use builder::{ENV_IAM_ENDPOINT, ENV_METADATA_ENDPOINT, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, MAX_BODY_BYTES};
+pub use builder::{
+    ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, ENV_IAM_ENDPOINT,
+    ENV_METADATA_ENDPOINT, MAX_BODY_BYTES,
+};
 pub use client::{Client, DeleteOptions, Deletion, LOG_TARGET, Outcome};
 pub use error::{Error, ErrorKind, Result};
 pub use transport::USER_AGENT;

@@ -81,8 +81,8 @@ fn connector() -> impl ureq::unversioned::transport::Connector {
 /// The built-in (Mozilla) roots plus the CA certificates of `path`: `ca_file` adds trust for
 /// a private CA without taking it away from the public ones.
 fn load_ca_file(path: &Path) -> Result<RootCerts> {
-    let pem = std::fs::read(path)
-        .map_err(|e| Error::invalid(format!("ca_file {}: cannot read it: {e}", path.display())))?;
+    let pem =
+        std::fs::read(path).map_err(|e| Error::invalid(format!("ca_file {}: cannot read it: {e}", path.display())))?;
     let mut extra = Vec::new();
     for item in ureq::tls::parse_pem(&pem) {
         match item {
@@ -130,7 +130,9 @@ pub fn map_error(err: ureq::Error) -> Error {
             (ErrorKind::Protocol, "unexpected redirect".to_string())
         }
         ureq::Error::Protocol(e) => (ErrorKind::Protocol, format!("malformed answer: {e}")),
-        ureq::Error::BadUri(_) | ureq::Error::Http(_) => (ErrorKind::Internal, format!("request could not be built: {err}")),
+        ureq::Error::BadUri(_) | ureq::Error::Http(_) => {
+            (ErrorKind::Internal, format!("request could not be built: {err}"))
+        }
         // ureq::Error is non-exhaustive: anything new is reported, never hidden, never retried.
         other => {
             unclassified = true;

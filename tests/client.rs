@@ -83,7 +83,8 @@ fn every_status_row_maps_to_its_kind() {
         (418, ErrorKind::HttpStatus),
         (501, ErrorKind::Server),
     ];
-    let c = Client::builder().endpoint(emu.url()).project_id(PROJECT).token(DEFAULT_TOKEN).max_retries(0).build().unwrap();
+    let c =
+        Client::builder().endpoint(emu.url()).project_id(PROJECT).token(DEFAULT_TOKEN).max_retries(0).build().unwrap();
     for (status, kind) in cases {
         let id = format!("s{status}");
         emu.push_rule(rule(serde_json::json!({"certificate_id": id, "status": status,
@@ -99,7 +100,8 @@ fn every_status_row_maps_to_its_kind() {
 #[test]
 fn odd_bodies_give_clear_errors_with_the_status() {
     let emu = Emulator::start().unwrap();
-    let c = Client::builder().endpoint(emu.url()).project_id(PROJECT).token(DEFAULT_TOKEN).max_retries(0).build().unwrap();
+    let c =
+        Client::builder().endpoint(emu.url()).project_id(PROJECT).token(DEFAULT_TOKEN).max_retries(0).build().unwrap();
     emu.push_rule(rule(serde_json::json!({"certificate_id": "html", "status": 502,
         "body": "<html><body><h1>502 Bad Gateway</h1></body></html>"})));
     let e = c.delete_certificate("html").unwrap_err();
@@ -118,7 +120,10 @@ fn odd_bodies_give_clear_errors_with_the_status() {
     emu.push_rule(rule(serde_json::json!({"certificate_id": "nested", "status": 400,
         "body": "{\"error\":{\"code\":\"APIG.2012\",\"message\":\"Invalid parameter\"}}"})));
     let e = c.delete_certificate("nested").unwrap_err();
-    assert_eq!((e.kind(), e.error_code(), e.error_msg()), (ErrorKind::BadRequest, Some("APIG.2012"), Some("Invalid parameter")));
+    assert_eq!(
+        (e.kind(), e.error_code(), e.error_msg()),
+        (ErrorKind::BadRequest, Some("APIG.2012"), Some("Invalid parameter"))
+    );
 }
 
 #[test]
@@ -221,7 +226,9 @@ fn rate_limited_answers_are_retried_and_the_last_one_is_kept() {
 #[test]
 fn server_errors_retry_only_when_safe() {
     let emu = Emulator::start().unwrap();
-    emu.push_rule(rule(serde_json::json!({"certificate_id": "plain500", "status": 500, "body": "{\"error_code\":\"APIG.1234\"}"})));
+    emu.push_rule(rule(
+        serde_json::json!({"certificate_id": "plain500", "status": 500, "body": "{\"error_code\":\"APIG.1234\"}"}),
+    ));
     let e = fast_retries(&emu).delete_certificate("plain500").unwrap_err();
     assert_eq!(e.attempts(), 1, "a 500 without APIG.9999 is not retried");
     emu.push_rule(rule(serde_json::json!({"certificate_id": "sys", "status": 500, "times": 1,
@@ -245,16 +252,20 @@ fn not_found_after_an_ambiguous_attempt_says_so() {
     assert_eq!((e.kind(), e.attempts()), (ErrorKind::NotFound, 2));
     assert!(e.message().contains("earlier attempt"), "{}", e.message());
     emu.push_rule(rule(serde_json::json!({"times": 1, "status": 503, "headers": {"Retry-After": "0"}})));
-    let ok = fast_retries(&emu).delete_certificate_with("gone", &DeleteOptions { missing_ok: true, ..Default::default() });
+    let ok =
+        fast_retries(&emu).delete_certificate_with("gone", &DeleteOptions { missing_ok: true, ..Default::default() });
     assert_eq!(ok.unwrap(), Outcome::AlreadyAbsent);
 }
 
 #[test]
 fn idle_connections_closed_by_the_server_are_replaced() {
-    let emu = Emulator::start_with(EmulatorOptions { idle_close: Some(Duration::from_millis(100)), ..Default::default() }).unwrap();
+    let emu =
+        Emulator::start_with(EmulatorOptions { idle_close: Some(Duration::from_millis(100)), ..Default::default() })
+            .unwrap();
     emu.add_certificate(PROJECT, "a", &[]);
     emu.add_certificate(PROJECT, "b", &[]);
-    let c = Client::builder().endpoint(emu.url()).project_id(PROJECT).token(DEFAULT_TOKEN).max_retries(0).build().unwrap();
+    let c =
+        Client::builder().endpoint(emu.url()).project_id(PROJECT).token(DEFAULT_TOKEN).max_retries(0).build().unwrap();
     c.delete_certificate("a").unwrap();
     std::thread::sleep(Duration::from_millis(400));
     c.delete_certificate("b").unwrap();
@@ -294,7 +305,12 @@ fn aksk_and_temporary_credentials_are_verified_end_to_end() {
     let auth = log[1].headers.iter().find(|(k, _)| k == "authorization").unwrap().1.clone();
     assert!(auth.contains("SignedHeaders=host;x-project-id;x-sdk-date;x-security-token"), "{auth}");
 
-    let wrong = Client::builder().endpoint(emu.url()).project_id(PROJECT).ak_sk(DEFAULT_AK, "WRONGSECRETKEY123").build().unwrap();
+    let wrong = Client::builder()
+        .endpoint(emu.url())
+        .project_id(PROJECT)
+        .ak_sk(DEFAULT_AK, "WRONGSECRETKEY123")
+        .build()
+        .unwrap();
     let e = wrong.delete_certificate("c").unwrap_err();
     assert_eq!((e.kind(), e.error_code(), e.attempts()), (ErrorKind::Unauthorized, Some("APIGW.0301"), 1));
     assert!(e.message().contains("check the AK/SK"), "{}", e.message());
@@ -307,7 +323,13 @@ fn an_hour_of_clock_skew_is_fixed_by_one_re_sign() {
     emu.set_clock_offset(3600);
     emu.add_certificate(PROJECT, "a", &[]);
     emu.add_certificate(PROJECT, "b", &[]);
-    let c = Client::builder().endpoint(emu.url()).project_id(PROJECT).ak_sk(DEFAULT_AK, DEFAULT_SK).max_retries(0).build().unwrap();
+    let c = Client::builder()
+        .endpoint(emu.url())
+        .project_id(PROJECT)
+        .ak_sk(DEFAULT_AK, DEFAULT_SK)
+        .max_retries(0)
+        .build()
+        .unwrap();
     assert_eq!(c.delete_certificate("a").unwrap(), Outcome::Deleted);
     let log = emu.requests();
     assert_eq!(log.iter().map(|r| r.status).collect::<Vec<_>>(), vec![401, 204]);
@@ -326,7 +348,8 @@ fn invalid_input_reaches_no_server() {
         assert!(e.message().contains("certificate_id"));
         assert_eq!(e.attempts(), 0);
     }
-    let e = c.delete_certificate_with("ok", &DeleteOptions { project_id: Some("p/1"), ..Default::default() }).unwrap_err();
+    let e =
+        c.delete_certificate_with("ok", &DeleteOptions { project_id: Some("p/1"), ..Default::default() }).unwrap_err();
     assert!(e.message().starts_with("project_id"));
     for (endpoint, token) in [("http://10.1.2.3", "t"), ("https://h?x", "t"), (emu.url().as_str(), "t\r\nX: y")] {
         let e = Client::builder().endpoint(endpoint).project_id(PROJECT).token(token).build().unwrap_err();
@@ -345,7 +368,8 @@ fn secrets_never_appear_in_errors_or_debug() {
     // A misbehaving server that echoes the credentials back.
     emu.push_rule(rule(serde_json::json!({"certificate_id": "echo", "status": 400,
         "body": format!("{{\"error_code\":\"X\",\"error_msg\":\"you sent {TOKEN} {SK} {ST}\"}}")})));
-    let token_client = Client::builder().endpoint(emu.url()).project_id(PROJECT).token(TOKEN).max_retries(0).build().unwrap();
+    let token_client =
+        Client::builder().endpoint(emu.url()).project_id(PROJECT).token(TOKEN).max_retries(0).build().unwrap();
     let aksk_client = Client::builder()
         .endpoint(emu.url())
         .project_id(PROJECT)
@@ -443,7 +467,13 @@ fn retry_after_beyond_the_deadline_stops_with_the_429() {
     let emu = Emulator::start().unwrap();
     emu.push_rule(rule(serde_json::json!({"status": 429, "headers": {"Retry-After": "120"},
         "body": "{\"error_code\":\"APIG.0308\",\"error_msg\":\"throttled\"}"})));
-    let c = Client::builder().endpoint(emu.url()).project_id(PROJECT).token(DEFAULT_TOKEN).timeout(Duration::from_secs(5)).build().unwrap();
+    let c = Client::builder()
+        .endpoint(emu.url())
+        .project_id(PROJECT)
+        .token(DEFAULT_TOKEN)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
     let e = c.delete_certificate("c1").unwrap_err();
     assert_eq!((e.kind(), e.attempts(), e.error_code()), (ErrorKind::RateLimited, 1, Some("APIG.0308")));
 }
@@ -488,7 +518,13 @@ fn any_2xx_is_success() {
 #[test]
 fn skew_messages_say_which_way_the_clock_is_off() {
     let emu = Emulator::start().unwrap();
-    let wrong = Client::builder().endpoint(emu.url()).project_id(PROJECT).ak_sk(DEFAULT_AK, "WRONG-SK-1").max_retries(0).build().unwrap();
+    let wrong = Client::builder()
+        .endpoint(emu.url())
+        .project_id(PROJECT)
+        .ak_sk(DEFAULT_AK, "WRONG-SK-1")
+        .max_retries(0)
+        .build()
+        .unwrap();
     for (offset, words) in [(3600, "behind"), (-3600, "ahead of")] {
         emu.set_clock_offset(offset);
         let e = wrong.delete_certificate("c").unwrap_err();

@@ -17,11 +17,7 @@ fn count(emu: &Emulator, name: &str) -> u64 {
 
 /// APIG, IAM and the metadata service all at the emulator; region set, no project id.
 fn base(emu: &Emulator) -> ClientBuilder {
-    Client::builder()
-        .endpoint(emu.url())
-        .region(DEFAULT_REGION)
-        .iam_endpoint(emu.url())
-        .metadata_endpoint(emu.url())
+    Client::builder().endpoint(emu.url()).region(DEFAULT_REGION).iam_endpoint(emu.url()).metadata_endpoint(emu.url())
 }
 
 fn password(emu: &Emulator) -> Client {
@@ -128,17 +124,26 @@ fn discovery_says_what_to_do_when_it_finds_no_project_or_several() {
     let client = || base(&emu).ak_sk(DEFAULT_AK, DEFAULT_SK).build().unwrap();
     let e = client().delete_certificate("c").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
-    assert!(e.message().contains("no project named cn-north-4 in this account") && e.message().contains("give project_id"), "{}", e.message());
+    assert!(
+        e.message().contains("no project named cn-north-4 in this account") && e.message().contains("give project_id"),
+        "{}",
+        e.message()
+    );
     emu.add_project(DEFAULT_REGION, "p1aaaa");
     emu.add_project(DEFAULT_REGION, "p2bbbb");
     let e = client().delete_certificate("c").unwrap_err();
-    assert!(e.message().contains("several projects named cn-north-4 (p1aaaa, p2bbbb): give project_id"), "{}", e.message());
+    assert!(
+        e.message().contains("several projects named cn-north-4 (p1aaaa, p2bbbb): give project_id"),
+        "{}",
+        e.message()
+    );
 }
 
 #[test]
 fn an_iam_refusal_keeps_iams_code_message_and_trace_id() {
     let emu = Emulator::start().unwrap();
-    let e = base(&emu).ak_sk("UNKNOWNAK00000000001", "SECRETSECRET").build().unwrap().delete_certificate("c").unwrap_err();
+    let e =
+        base(&emu).ak_sk("UNKNOWNAK00000000001", "SECRETSECRET").build().unwrap().delete_certificate("c").unwrap_err();
     assert_eq!((e.kind(), e.http_status(), e.error_code()), (ErrorKind::Unauthorized, Some(401), Some("401")));
     assert!(e.error_msg().unwrap().contains("requires authentication"));
     let trace = emu.requests().last().unwrap().request_id.clone();
@@ -167,7 +172,10 @@ fn metadata_credentials_are_fetched_once_and_used_for_every_call() {
         client.delete_certificate(&format!("c{i}")).unwrap();
     }
     let counts = emu.counters();
-    assert_eq!((counts["metadata_session_tokens"].as_u64(), counts["metadata_credentials"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (counts["metadata_session_tokens"].as_u64(), counts["metadata_credentials"].as_u64()),
+        (Some(1), Some(1))
+    );
     assert_eq!(counts["iam_projects"].as_u64(), Some(1), "the project is looked up with the temporary keys");
     let deletes: Vec<_> = emu.requests().into_iter().filter(|r| r.method == "DELETE").collect();
     assert_eq!(deletes.len(), 10);
@@ -196,7 +204,12 @@ fn an_old_metadata_service_and_an_expired_session_still_give_credentials() {
     std::thread::sleep(Duration::from_millis(2700)); // the keys are now past their guard: renewed
     emu.add_certificate(PROJECT, "c2", &[]);
     client.delete_certificate("c2").unwrap();
-    let securitykey = emu.requests().iter().filter(|r| r.path == "/openstack/latest/securitykey").map(|r| r.status).collect::<Vec<_>>();
+    let securitykey = emu
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/openstack/latest/securitykey")
+        .map(|r| r.status)
+        .collect::<Vec<_>>();
     assert_eq!(securitykey, vec![200, 200, 401, 200], "one 401 for the expired session, then a new one");
 }
 
@@ -206,7 +219,11 @@ fn an_instance_without_an_agency_is_a_configuration_error() {
     emu.set_metadata_mode(MetadataMode::NoAgency);
     let e = from_env(base(&emu).project_id(PROJECT), &[]).delete_certificate("c").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
-    assert!(e.message().contains("this instance has no agency") && e.message().contains("attach an agency"), "{}", e.message());
+    assert!(
+        e.message().contains("this instance has no agency") && e.message().contains("attach an agency"),
+        "{}",
+        e.message()
+    );
 }
 
 #[test]
@@ -244,7 +261,10 @@ fn an_empty_chain_says_why_each_source_failed() {
     let port = closed.local_addr().unwrap().port();
     drop(closed);
     let client = from_env(
-        Client::builder().endpoint("http://127.0.0.1:9").project_id(PROJECT).metadata_endpoint(format!("http://127.0.0.1:{port}")),
+        Client::builder()
+            .endpoint("http://127.0.0.1:9")
+            .project_id(PROJECT)
+            .metadata_endpoint(format!("http://127.0.0.1:{port}")),
         &[],
     );
     let e = client.delete_certificate("c").unwrap_err();
@@ -309,5 +329,8 @@ fn eight_threads_share_expiring_credentials_one_fetch_per_renewal() {
     assert!((3..=6).contains(&fetches), "about one fetch per second of 2-second keys: {fetches}");
     assert_eq!(distinct.len() as u64, fetches, "every fetched set was used, and only those: one fetch per renewal");
     assert_eq!(count(&emu, "expired_uses"), 0, "no call was signed with an expired set");
-    eprintln!("8 threads, 4.5 s, 2 s keys: {} deletes, {fetches} metadata fetches", log.iter().filter(|r| r.method == "DELETE").count());
+    eprintln!(
+        "8 threads, 4.5 s, 2 s keys: {} deletes, {fetches} metadata fetches",
+        log.iter().filter(|r| r.method == "DELETE").count()
+    );
 }

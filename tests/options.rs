@@ -31,7 +31,11 @@ fn apply(builder: apig::ClientBuilder, option: &str, value: &Value, extra: &Valu
 fn every_option_is_refused_with_the_core_message() {
     let cases: Value = serde_json::from_str(include_str!("options/cases.json")).unwrap();
     for case in cases["cases"].as_array().unwrap() {
-        let unset: Vec<&str> = case.get("unset").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let unset: Vec<&str> = case
+            .get("unset")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
         let mut builder = Client::builder();
         for (name, value) in cases["base"].as_object().unwrap() {
             if !unset.contains(&name.as_str()) {

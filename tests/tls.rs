@@ -54,14 +54,11 @@ fn verify_false_really_disables_verification() {
 
 #[test]
 fn a_bad_ca_file_is_an_invalid_argument() {
-    let e = Client::builder()
-        .endpoint("https://127.0.0.1:1")
-        .token("t")
-        .ca_file(fixture("make.sh"))
-        .build()
-        .unwrap_err();
+    let e =
+        Client::builder().endpoint("https://127.0.0.1:1").token("t").ca_file(fixture("make.sh")).build().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
     assert!(e.message().contains("ca_file"));
-    let e = Client::builder().endpoint("https://127.0.0.1:1").token("t").ca_file("/nonexistent.pem").build().unwrap_err();
+    let e =
+        Client::builder().endpoint("https://127.0.0.1:1").token("t").ca_file("/nonexistent.pem").build().unwrap_err();
     assert!(e.message().contains("cannot read"));
 }

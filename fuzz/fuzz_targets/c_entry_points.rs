@@ -10,7 +10,11 @@ use libfuzzer_sys::fuzz_target;
 use std::ffi::CString;
 
 fn strings(data: &[u8]) -> Vec<CString> {
-    data.split(|&b| b == 0).map(|part| CString::new(part).unwrap()).chain(std::iter::repeat_with(|| CString::new("").unwrap())).take(6).collect()
+    data.split(|&b| b == 0)
+        .map(|part| CString::new(part).unwrap())
+        .chain(std::iter::repeat_with(|| CString::new("").unwrap()))
+        .take(6)
+        .collect()
 }
 
 /// # Safety
@@ -24,7 +28,12 @@ unsafe fn check(status: apig_status, error: *mut apig_error) {
     unsafe {
         assert_eq!(apig_error_status(error), status);
         assert!(!apig_error_message(error).is_null());
-        let _ = (apig_error_http_status(error), apig_error_code(error), apig_error_request_id(error), apig_error_body(error));
+        let _ = (
+            apig_error_http_status(error),
+            apig_error_code(error),
+            apig_error_request_id(error),
+            apig_error_body(error),
+        );
         apig_error_free(error);
     }
 }
@@ -37,7 +46,8 @@ fuzz_target!(|data: &[u8]| unsafe {
     endpoint.extend(s[0].as_bytes().iter().take(8));
     let endpoint = CString::new(endpoint).unwrap();
     let mut error = std::ptr::null_mut();
-    let status = apig::ffi::apig_delete_certificate(endpoint.as_ptr(), s[1].as_ptr(), s[2].as_ptr(), s[3].as_ptr(), &mut error);
+    let status =
+        apig::ffi::apig_delete_certificate(endpoint.as_ptr(), s[1].as_ptr(), s[2].as_ptr(), s[3].as_ptr(), &mut error);
     assert!(matches!(status, apig_status::APIG_E_INVALID_ARGUMENT | apig_status::APIG_E_CONNECT), "{status:?}");
     check(status, error);
 

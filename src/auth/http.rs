@@ -18,10 +18,7 @@ pub(crate) struct Answer {
 
 /// Sends `request`; `what` names the service and the address in every message
 /// ("IAM https://iam.cn-north-4.myhuaweicloud.com").
-pub(crate) fn send(
-    what: &str,
-    request: ureq::RequestBuilder<ureq::typestate::WithoutBody>,
-) -> Result<Answer> {
+pub(crate) fn send(what: &str, request: ureq::RequestBuilder<ureq::typestate::WithoutBody>) -> Result<Answer> {
     read(what, request.call())
 }
 
@@ -33,7 +30,10 @@ pub(crate) fn send_json(
     read(what, request.header("Content-Type", "application/json;charset=utf8").send(body))
 }
 
-pub(crate) fn read(what: &str, result: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<Answer> {
+pub(crate) fn read(
+    what: &str,
+    result: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> Result<Answer> {
     let transport = |e: ureq::Error| {
         let error = crate::transport::map_error(e);
         let message = format!("{what}: {}", error.message());

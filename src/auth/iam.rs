@@ -76,7 +76,8 @@ impl Iam {
         }
         let what = format!("{} (looking up the project id of region {region})", self.what());
         let path = format!("{}/v3/projects", self.endpoint.base_path());
-        let url = format!("{}/v3/projects?name={}", self.endpoint.origin_and_base(), signing::encode(region.as_bytes()));
+        let url =
+            format!("{}/v3/projects?name={}", self.endpoint.origin_and_base(), signing::encode(region.as_bytes()));
         let host = self.endpoint.host_header();
         let now = unix_now() + clock_offset;
         let date = signing::sdk_date(now);
@@ -133,7 +134,12 @@ impl Iam {
                 "domain": {"name": password.domain_name}}}},
             "scope": scope_json}})
         .to_string();
-        let what = format!("{} (token for IAM user {:?} of account {:?})", self.what(), password.user_name, password.domain_name);
+        let what = format!(
+            "{} (token for IAM user {:?} of account {:?})",
+            self.what(),
+            password.user_name,
+            password.domain_name
+        );
         let url = format!("{}/v3/auth/tokens?nocatalog=true", self.endpoint.origin_and_base());
         let request = self.agent.post(&url).config().timeout_global(Some(remaining(deadline)?)).build();
         let answer = http::send_json(&what, request, &body)?;

@@ -106,7 +106,10 @@ impl InstanceMetadata {
 
 /// Reads an answer; a connect timeout says how long was waited, since this is the usual
 /// way of learning that the machine is not an ECS instance.
-pub(crate) fn read(what: &str, result: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<Answer> {
+pub(crate) fn read(
+    what: &str,
+    result: std::result::Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+) -> Result<Answer> {
     match result {
         Err(ureq::Error::Timeout(ureq::Timeout::Connect)) => Err(Error::new(
             ErrorKind::Timeout,

@@ -151,7 +151,11 @@ impl Identity {
             (None, Some(id)) => {
                 crate::validate::id("the project id in IAM's token", id)?;
                 // Later calls ask by id: the token scoped by name serves them too.
-                tokens.lock().unwrap_or_else(|p| p.into_inner()).entry(Scope::Id(id.clone())).or_insert_with(|| cell.clone());
+                tokens
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .entry(Scope::Id(id.clone()))
+                    .or_insert_with(|| cell.clone());
                 let mut discovered = self.discovered.lock().unwrap_or_else(|p| p.into_inner());
                 discovered.get_or_insert_with(|| id.clone()).clone()
             }

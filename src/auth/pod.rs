@@ -25,7 +25,10 @@ impl PodIdentity {
     pub fn fetch(&self) -> Result<Fetched<Credentials>> {
         let what = format!("pod identity {}", self.endpoint);
         let token = std::fs::read_to_string(&self.token_file).map_err(|e| {
-            Error::invalid(format!("{what}: cannot read the token file {} ({ENV_POD_TOKEN_FILE}): {e}", self.token_file.display()))
+            Error::invalid(format!(
+                "{what}: cannot read the token file {} ({ENV_POD_TOKEN_FILE}): {e}",
+                self.token_file.display()
+            ))
         })?;
         // As is (no "Bearer "); only the line end a file usually has is dropped.
         let token = token.trim_end_matches(['\n', '\r']);

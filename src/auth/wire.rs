@@ -57,13 +57,7 @@ pub fn format_timestamp(t: SystemTime) -> String {
     let secs = d.as_secs() as i64;
     let (y, m, day) = crate::signing::civil_from_days(secs.div_euclid(86_400));
     let s = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
-        s / 3600,
-        s % 3600 / 60,
-        s % 60,
-        d.subsec_micros()
-    )
+    format!("{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z", s / 3600, s % 3600 / 60, s % 60, d.subsec_micros())
 }
 
 /// The first of `names` present in `object` as a non-empty string.
@@ -81,14 +75,18 @@ pub(crate) fn temporary_credentials(body: &[u8]) -> Result<Fetched<Credentials>,
         return Err("the answer has no credential object".into());
     }
     let missing = |what: &str| format!("the answer has no {what}");
-    let ak = field(object, &["access", "accessKeyId", "access_key_id", "AccessKeyId"]).ok_or_else(|| missing("access key"))?;
+    let ak = field(object, &["access", "accessKeyId", "access_key_id", "AccessKeyId"])
+        .ok_or_else(|| missing("access key"))?;
     let sk = field(object, &["secret", "secretAccessKey", "secret_access_key", "SecretAccessKey"])
         .ok_or_else(|| missing("secret key"))?;
     let st = field(object, &["securitytoken", "securityToken", "security_token", "SecurityToken"])
         .ok_or_else(|| missing("security token"))?;
-    let expires = field(object, &["expires_at", "expiration", "expiresAt", "Expiration"]).ok_or_else(|| missing("expires_at"))?;
-    let expires_at = parse_timestamp(expires).ok_or_else(|| format!("expires_at {:?} is not a timestamp", crate::error_body::printable(expires, 40)))?;
-    let credentials = Credentials::AkSk { ak: ak.to_string(), sk: Secret::new(sk), security_token: Some(Secret::new(st)) };
+    let expires =
+        field(object, &["expires_at", "expiration", "expiresAt", "Expiration"]).ok_or_else(|| missing("expires_at"))?;
+    let expires_at = parse_timestamp(expires)
+        .ok_or_else(|| format!("expires_at {:?} is not a timestamp", crate::error_body::printable(expires, 40)))?;
+    let credentials =
+        Credentials::AkSk { ak: ak.to_string(), sk: Secret::new(sk), security_token: Some(Secret::new(st)) };
     credentials.validate().map_err(|e| format!("the credentials are malformed: {}", e.message()))?;
     Ok(Fetched { value: credentials, expires_at })
 }
@@ -143,7 +141,9 @@ mod tests {
             let got = unix(parse_timestamp(text).unwrap_or_else(|| panic!("{text}")));
             assert!((got - want).abs() < 1e-6, "{text}: {got} != {want}");
         }
-        for bad in ["", "2026-11-29", "2026-13-01T00:00:00Z", "2026-11-29T15:04:05.Z", "2026-11-29T15:04:05 UTC", "yesterday"] {
+        for bad in
+            ["", "2026-11-29", "2026-13-01T00:00:00Z", "2026-11-29T15:04:05.Z", "2026-11-29T15:04:05 UTC", "yesterday"]
+        {
             assert!(parse_timestamp(bad).is_none(), "{bad}");
         }
         let t = parse_timestamp("2026-11-29T15:04:05.250000Z").unwrap();
@@ -158,9 +158,13 @@ mod tests {
             let c = temporary_credentials(body).unwrap();
             assert!(matches!(c.value, Credentials::AkSk { security_token: Some(_), .. }));
         }
-        let e = temporary_credentials(br#"{"credential": {"access": "A", "secret": "S", "expires_at": "x"}}"#).unwrap_err();
+        let e =
+            temporary_credentials(br#"{"credential": {"access": "A", "secret": "S", "expires_at": "x"}}"#).unwrap_err();
         assert_eq!(e, "the answer has no security token");
-        let e = temporary_credentials(br#"{"credential": {"access": "A", "secret": "TOPSECRET", "securitytoken": "T", "expires_at": "soon"}}"#).unwrap_err();
+        let e = temporary_credentials(
+            br#"{"credential": {"access": "A", "secret": "TOPSECRET", "securitytoken": "T", "expires_at": "soon"}}"#,
+        )
+        .unwrap_err();
         assert!(e.contains("not a timestamp") && !e.contains("TOPSECRET"), "{e}");
         assert_eq!(temporary_credentials(b"<html>").unwrap_err(), "the answer is not JSON");
     }

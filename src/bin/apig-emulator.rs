@@ -71,7 +71,8 @@ fn main() -> ExitCode {
 
 fn run() -> Result<(), String> {
     let mut options = EmulatorOptions::default();
-    let mut seed = Seed { certs: vec![], tokens: vec![], keys: vec![], rules: vec![], clock_offset: 0, identity: vec![] };
+    let mut seed =
+        Seed { certs: vec![], tokens: vec![], keys: vec![], rules: vec![], clock_offset: 0, identity: vec![] };
     let mut tls_cert = None;
     let mut tls_key = None;
     let mut args = std::env::args().skip(1);

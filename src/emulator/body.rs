@@ -13,9 +13,17 @@ const CHUNK: usize = 64 * 1024;
 pub enum EmuBody {
     Full(Option<Bytes>),
     /// `remaining` bytes of filler, produced on demand.
-    Huge { remaining: u64, chunk: Bytes },
+    Huge {
+        remaining: u64,
+        chunk: Bytes,
+    },
     /// One byte of `data` every `interval`.
-    Drip { data: Bytes, pos: usize, interval: Duration, sleep: Pin<Box<tokio::time::Sleep>> },
+    Drip {
+        data: Bytes,
+        pos: usize,
+        interval: Duration,
+        sleep: Pin<Box<tokio::time::Sleep>>,
+    },
 }
 
 impl EmuBody {

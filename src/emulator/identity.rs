@@ -82,7 +82,10 @@ impl Default for IdentityStore {
 }
 
 pub fn is_identity_path(path: &str) -> bool {
-    matches!(path, "/v3/projects" | "/v3/auth/tokens" | "/meta-data/latest/api/token" | "/openstack/latest/securitykey" | POD_PATH)
+    matches!(
+        path,
+        "/v3/projects" | "/v3/auth/tokens" | "/meta-data/latest/api/token" | "/openstack/latest/securitykey" | POD_PATH
+    )
 }
 
 /// A random-looking string, unique in the process (tokens and keys the emulator issues).
@@ -94,7 +97,13 @@ fn random_hex() -> String {
     format!("{:016x}", h.finish())
 }
 
-pub async fn handle(req: Request<Incoming>, state: &State, seq: u64, connection: u64, request_id: &str) -> Response<EmuBody> {
+pub async fn handle(
+    req: Request<Incoming>,
+    state: &State,
+    seq: u64,
+    connection: u64,
+    request_id: &str,
+) -> Response<EmuBody> {
     let path = req.uri().path().to_string();
     let mut record = RecordedRequest {
         seq,
@@ -155,10 +164,8 @@ fn list_projects(req: &Request<Incoming>, state: &State, request_id: &str) -> (&
         let message = format!("The request you have made requires authentication. ({why})");
         return ("unauthorized", iam_error(401, &message, "Unauthorized", request_id, state));
     }
-    let name = req
-        .uri()
-        .query()
-        .and_then(|q| q.split('&').map(split_query_pair).find(|(k, _)| k == "name").map(|(_, v)| v));
+    let name =
+        req.uri().query().and_then(|q| q.split('&').map(split_query_pair).find(|(k, _)| k == "name").map(|(_, v)| v));
     let identity = state.identity.lock().unwrap_or_else(|p| p.into_inner());
     let projects: Vec<Value> = identity
         .projects
@@ -193,7 +200,10 @@ async fn token(req: Request<Incoming>, state: &State, request_id: &str) -> (&'st
     let identity = state.identity.lock().unwrap_or_else(|p| p.into_inner());
     if !identity.users.iter().any(|(d, u, p)| *d == domain && *u == name && *p == password) {
         drop(identity);
-        return ("unauthorized", iam_error(401, "The username or password is wrong.", "Unauthorized", request_id, state));
+        return (
+            "unauthorized",
+            iam_error(401, "The username or password is wrong.", "Unauthorized", request_id, state),
+        );
     }
     let scope = body.pointer("/auth/scope/project").cloned().unwrap_or(Value::Null);
     let project = match (field(&scope, "/id"), field(&scope, "/name")) {
@@ -239,9 +249,14 @@ fn security_key(req: &Request<Incoming>, state: &State, request_id: &str) -> (&'
     state.counters.metadata_credentials.fetch_add(1, Ordering::Relaxed);
     let identity = state.identity.lock().unwrap_or_else(|p| p.into_inner());
     let session = req.headers().get("x-metadata-token").and_then(|v| v.to_str().ok());
-    if identity.metadata_mode != MetadataMode::OldService && !session.is_some_and(|s| identity.sessions.iter().any(|t| t == s)) {
+    if identity.metadata_mode != MetadataMode::OldService
+        && !session.is_some_and(|s| identity.sessions.iter().any(|t| t == s))
+    {
         drop(identity);
-        return ("unauthorized", text(401, "Unauthorized: the metadata session token is missing or expired", request_id, state));
+        return (
+            "unauthorized",
+            text(401, "Unauthorized: the metadata session token is missing or expired", request_id, state),
+        );
     }
     if identity.metadata_mode == MetadataMode::NoAgency {
         drop(identity);
@@ -250,7 +265,8 @@ fn security_key(req: &Request<Incoming>, state: &State, request_id: &str) -> (&'
     let lifetime = identity.credential_lifetime;
     drop(identity);
     let (ak, sk, st, expires) = issue_keys(state, lifetime);
-    let body = json!({"credential": {"access": ak, "secret": sk, "securitytoken": st, "expires_at": timestamp(expires)}});
+    let body =
+        json!({"credential": {"access": ak, "secret": sk, "securitytoken": st, "expires_at": timestamp(expires)}});
     ("credentials", json_response(200, body, request_id, state))
 }
 
@@ -260,7 +276,15 @@ fn pod_credentials(req: &Request<Incoming>, state: &State, request_id: &str) -> 
     let given = req.headers().get("authorization").and_then(|v| v.to_str().ok());
     if given != Some(identity.pod_token.as_str()) {
         drop(identity);
-        return ("unauthorized", json_response(401, json!({"error_code": "CCE.0401", "error_msg": "invalid pod identity token"}), request_id, state));
+        return (
+            "unauthorized",
+            json_response(
+                401,
+                json!({"error_code": "CCE.0401", "error_msg": "invalid pod identity token"}),
+                request_id,
+                state,
+            ),
+        );
     }
     let lifetime = identity.credential_lifetime;
     drop(identity);
@@ -284,7 +308,12 @@ fn issue_keys(state: &State, lifetime: Duration) -> (String, String, String, f64
 }
 
 /// The identity part of the control API (`/_emulator/…`); `None` when `segments` is not ours.
-pub fn control(state: &State, method: &Method, segments: &[&str], body: &Value) -> Option<Result<Value, (u16, String)>> {
+pub fn control(
+    state: &State,
+    method: &Method,
+    segments: &[&str],
+    body: &Value,
+) -> Option<Result<Value, (u16, String)>> {
     let text = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_string);
     let result = match (method, segments) {
         (&Method::GET, ["counters"]) => Ok(state.counters.to_json()),
@@ -326,7 +355,11 @@ fn configure(state: &State, body: &Value) -> Result<Value, (u16, String)> {
     let mut identity = state.identity.lock().unwrap_or_else(|p| p.into_inner());
     for (key, value) in object {
         let seconds = || {
-            value.as_f64().filter(|s| *s > 0.0 && *s < 1e9).map(Duration::from_secs_f64).ok_or((400, format!("{key} must be a positive number")))
+            value
+                .as_f64()
+                .filter(|s| *s > 0.0 && *s < 1e9)
+                .map(Duration::from_secs_f64)
+                .ok_or((400, format!("{key} must be a positive number")))
         };
         match key.as_str() {
             "token_lifetime_s" => identity.token_lifetime = seconds()?,
@@ -337,7 +370,9 @@ fn configure(state: &State, body: &Value) -> Result<Value, (u16, String)> {
                     .and_then(MetadataMode::parse)
                     .ok_or((400, "metadata_mode is normal, old or no-agency".to_string()))?
             }
-            "pod_token" => identity.pod_token = value.as_str().ok_or((400, "pod_token must be a string".to_string()))?.to_string(),
+            "pod_token" => {
+                identity.pod_token = value.as_str().ok_or((400, "pod_token must be a string".to_string()))?.to_string()
+            }
             other => return Err((400, format!("unknown identity setting {other:?}"))),
         }
     }

@@ -10,8 +10,8 @@ mod server;
 mod state;
 
 pub use identity::{
-    DEFAULT_DOMAIN, DEFAULT_PASSWORD, DEFAULT_POD_TOKEN, DEFAULT_PROJECT_ID, DEFAULT_REGION, DEFAULT_USER, MetadataMode,
-    POD_PATH,
+    DEFAULT_DOMAIN, DEFAULT_PASSWORD, DEFAULT_POD_TOKEN, DEFAULT_PROJECT_ID, DEFAULT_REGION, DEFAULT_USER,
+    MetadataMode, POD_PATH,
 };
 pub use rules::{Action, Rule};
 pub use state::{BOUND_ERROR_CODE, DEFAULT_AK, DEFAULT_SK, DEFAULT_TOKEN, RecordedRequest};
@@ -219,7 +219,8 @@ fn tls_acceptor(cert: &PathBuf, key: &PathBuf) -> io::Result<tokio_rustls::TlsAc
     use tokio_rustls::rustls;
     use tokio_rustls::rustls::pki_types::pem::PemObject;
     use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let bad = |what: &str, e: &dyn std::fmt::Display| io::Error::new(io::ErrorKind::InvalidInput, format!("{what}: {e}"));
+    let bad =
+        |what: &str, e: &dyn std::fmt::Display| io::Error::new(io::ErrorKind::InvalidInput, format!("{what}: {e}"));
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .map_err(|e| bad("TLS certificate", &e))?
         .collect::<Result<_, _>>()

@@ -126,7 +126,17 @@ async fn handle(req: Request<Incoming>, state: Arc<State>, reset: Arc<AtomicBool
         return tunnel(req, state, record);
     }
     let Some((project, cert)) = ids else {
-        return finish(&state, record, apig_error(404, "APIG.0101", "The API does not exist or has not been published in an environment", &request_id, &state));
+        return finish(
+            &state,
+            record,
+            apig_error(
+                404,
+                "APIG.0101",
+                "The API does not exist or has not been published in an environment",
+                &request_id,
+                &state,
+            ),
+        );
     };
     if req.method() != Method::DELETE {
         return finish(&state, record, apig_error(405, "APIG.0106", "Method not allowed", &request_id, &state));
@@ -216,32 +226,65 @@ fn fault(state: &State, mut record: RecordedRequest, rule: &Rule, request_id: &s
 
 fn add_headers(answer: &mut Response<EmuBody>, headers: &[(String, String)]) {
     for (name, value) in headers {
-        if let (Ok(n), Ok(v)) = (hyper::header::HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str())) {
+        if let (Ok(n), Ok(v)) =
+            (hyper::header::HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str()))
+        {
             answer.headers_mut().insert(n, v);
         }
     }
 }
 
 /// Checks the token or the AK/SK signature; the error answer is what APIG would say.
-fn authenticate(req: &Request<Incoming>, state: &State, project: &str, request_id: &str) -> Result<(), Response<EmuBody>> {
+fn authenticate(
+    req: &Request<Incoming>,
+    state: &State,
+    project: &str,
+    request_id: &str,
+) -> Result<(), Response<EmuBody>> {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     if let Some(token) = header("x-auth-token") {
         return match state.token_check(token, project) {
             TokenCheck::Valid => Ok(()),
-            TokenCheck::OtherProject => Err(apig_error(403, "APIG.1005", "No permissions to request this method (the token is for another project)", request_id, state)),
-            TokenCheck::Expired => Err(apig_error(401, "APIG.1002", "Incorrect token or token resolution failed (the token expired)", request_id, state)),
-            TokenCheck::Unknown => Err(apig_error(401, "APIG.1002", "Incorrect token or token resolution failed", request_id, state)),
+            TokenCheck::OtherProject => Err(apig_error(
+                403,
+                "APIG.1005",
+                "No permissions to request this method (the token is for another project)",
+                request_id,
+                state,
+            )),
+            TokenCheck::Expired => Err(apig_error(
+                401,
+                "APIG.1002",
+                "Incorrect token or token resolution failed (the token expired)",
+                request_id,
+                state,
+            )),
+            TokenCheck::Unknown => {
+                Err(apig_error(401, "APIG.1002", "Incorrect token or token resolution failed", request_id, state))
+            }
         };
     }
     if header("authorization").is_none() {
         return Err(apig_error(401, "APIG.1000", "Token is missing", request_id, state));
     }
     if let Err(why) = check_signature(req, state) {
-        return Err(apig_error(401, "APIGW.0301", &format!("Incorrect IAM authentication information: {why}"), request_id, state));
+        return Err(apig_error(
+            401,
+            "APIGW.0301",
+            &format!("Incorrect IAM authentication information: {why}"),
+            request_id,
+            state,
+        ));
     }
     if let Some(p) = header("x-project-id") {
         if p != project {
-            return Err(apig_error(403, "APIG.1005", "No permissions to request this method (project mismatch)", request_id, state));
+            return Err(apig_error(
+                403,
+                "APIG.1005",
+                "No permissions to request this method (project mismatch)",
+                request_id,
+                state,
+            ));
         }
     }
     Ok(())
@@ -327,7 +370,9 @@ pub(super) fn recorded_headers(req: &Request<Incoming>) -> Vec<(String, String)>
             let value = match name.as_str() {
                 "x-auth-token" | "x-security-token" | "x-metadata-token" => "<redacted>".to_string(),
                 // Pod identity's Authorization is a bearer secret; AK/SK's is a signature.
-                "authorization" if !value.as_bytes().starts_with(signing::ALGORITHM.as_bytes()) => "<redacted>".to_string(),
+                "authorization" if !value.as_bytes().starts_with(signing::ALGORITHM.as_bytes()) => {
+                    "<redacted>".to_string()
+                }
                 _ => String::from_utf8_lossy(value.as_bytes()).into_owned(),
             };
             (name.as_str().to_string(), value)
@@ -458,4 +503,3 @@ pub(crate) fn control_action(method: &Method, path: &str, body: &Bytes, state: &
 pub fn unix_now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
-

@@ -144,7 +144,9 @@ impl State {
     pub fn new(record: bool) -> State {
         let mut store = Store::default();
         store.tokens.insert(DEFAULT_TOKEN.to_string());
-        store.keys.insert(DEFAULT_AK.to_string(), Key { sk: DEFAULT_SK.to_string(), security_token: None, expires_at: None });
+        store
+            .keys
+            .insert(DEFAULT_AK.to_string(), Key { sk: DEFAULT_SK.to_string(), security_token: None, expires_at: None });
         State {
             store: Mutex::new(store),
             identity: Mutex::new(Default::default()),

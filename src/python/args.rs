@@ -73,7 +73,9 @@ pub fn count(func: &str, name: &str, value: Option<&Bound<'_, PyAny>>) -> PyResu
         Some(v) if v.is_none() => Ok(None),
         Some(v) if v.is_instance_of::<PyInt>() && !v.is_instance_of::<PyBool>() => match v.extract::<u32>() {
             Ok(n) => Ok(Some(n)),
-            Err(_) => Err(PyValueError::new_err(format!("{func}() argument '{name}' must be a non-negative int, not {v}"))),
+            Err(_) => {
+                Err(PyValueError::new_err(format!("{func}() argument '{name}' must be a non-negative int, not {v}")))
+            }
         },
         Some(v) => Err(type_error(func, name, "int", v)),
     }

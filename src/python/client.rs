@@ -1,10 +1,10 @@
 //! `pyapig.Client` and `pyapig.delete_certificate`: thin wrappers over the core that
 //! convert arguments, release the GIL for the call, and raise the mapped exception.
 
-use super::errors::to_pyerr;
-use crate::builder::ClientBuilder;
 use super::args;
+use super::errors::to_pyerr;
 use super::guard::guarded;
+use crate::builder::ClientBuilder;
 use crate::client::{Client as CoreClient, DeleteOptions, Deletion, Outcome};
 use crate::error::Error;
 use pyo3::prelude::*;
@@ -40,35 +40,67 @@ impl Settings {
     fn builder(self) -> Result<ClientBuilder, Error> {
         // Only what the caller gave is set: every default and every check is the core's.
         let mut b = CoreClient::builder();
-        if let Some(v) = self.verify { b = b.verify(v) }
-        if let Some(v) = self.allow_insecure_http { b = b.allow_insecure_http(v) }
-        if let Some(v) = self.endpoint { b = b.endpoint(v) }
-        if let Some(v) = self.region { b = b.region(v) }
-        if let Some(v) = self.project_id { b = b.project_id(v) }
-        if let Some(v) = self.token { b = b.token(v) }
+        if let Some(v) = self.verify {
+            b = b.verify(v)
+        }
+        if let Some(v) = self.allow_insecure_http {
+            b = b.allow_insecure_http(v)
+        }
+        if let Some(v) = self.endpoint {
+            b = b.endpoint(v)
+        }
+        if let Some(v) = self.region {
+            b = b.region(v)
+        }
+        if let Some(v) = self.project_id {
+            b = b.project_id(v)
+        }
+        if let Some(v) = self.token {
+            b = b.token(v)
+        }
         match (self.ak, self.sk) {
             (Some(ak), Some(sk)) => b = b.ak_sk(ak, sk),
             (Some(_), None) => return Err(Error::invalid("incomplete credentials: ak given without sk")),
             (None, Some(_)) => return Err(Error::invalid("incomplete credentials: sk given without ak")),
             (None, None) => {}
         }
-        if let Some(v) = self.security_token { b = b.security_token(v) }
-        if let Some(v) = self.timeout { b = b.timeout_secs(v) }
-        if let Some(v) = self.connect_timeout { b = b.connect_timeout_secs(v) }
-        if let Some(v) = self.max_retries { b = b.max_retries(v) }
-        if let Some(v) = self.ca_file { b = b.ca_file(v) }
-        if let Some(v) = self.proxy { b = b.proxy(v) }
-        if let Some(v) = self.iam_endpoint { b = b.iam_endpoint(v) }
-        if let Some(v) = self.metadata_endpoint { b = b.metadata_endpoint(v) }
+        if let Some(v) = self.security_token {
+            b = b.security_token(v)
+        }
+        if let Some(v) = self.timeout {
+            b = b.timeout_secs(v)
+        }
+        if let Some(v) = self.connect_timeout {
+            b = b.connect_timeout_secs(v)
+        }
+        if let Some(v) = self.max_retries {
+            b = b.max_retries(v)
+        }
+        if let Some(v) = self.ca_file {
+            b = b.ca_file(v)
+        }
+        if let Some(v) = self.proxy {
+            b = b.proxy(v)
+        }
+        if let Some(v) = self.iam_endpoint {
+            b = b.iam_endpoint(v)
+        }
+        if let Some(v) = self.metadata_endpoint {
+            b = b.metadata_endpoint(v)
+        }
         match (self.user_name, self.password, self.domain_name) {
             (Some(user), Some(password), Some(domain)) => b = b.password(user, password, domain),
             (None, None, None) => {}
             (user, password, domain) => {
-                let missing: Vec<&str> = [("user_name", user.is_none()), ("password", password.is_none()), ("domain_name", domain.is_none())]
-                    .iter()
-                    .filter(|(_, absent)| *absent)
-                    .map(|(name, _)| *name)
-                    .collect();
+                let missing: Vec<&str> = [
+                    ("user_name", user.is_none()),
+                    ("password", password.is_none()),
+                    ("domain_name", domain.is_none()),
+                ]
+                .iter()
+                .filter(|(_, absent)| *absent)
+                .map(|(name, _)| *name)
+                .collect();
                 return Err(Error::invalid(format!(
                     "incomplete password credentials: user_name, password and domain_name go together ({} missing)",
                     missing.join(", ")
@@ -126,33 +158,34 @@ impl Client {
         domain_name: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Client> {
         guarded(py, "Client", || {
-        let settings = Settings {
-            endpoint: args::opt_text(NEW, "endpoint", endpoint)?,
-            region: args::opt_text(NEW, "region", region)?,
-            project_id: args::opt_text(NEW, "project_id", project_id)?,
-            token: args::opt_text(NEW, "token", token)?,
-            ak: args::opt_text(NEW, "ak", ak)?,
-            sk: args::opt_text(NEW, "sk", sk)?,
-            security_token: args::opt_text(NEW, "security_token", security_token)?,
-            timeout: args::seconds(NEW, "timeout", timeout)?,
-            connect_timeout: args::seconds(NEW, "connect_timeout", connect_timeout)?,
-            max_retries: args::count(NEW, "max_retries", max_retries)?,
-            ca_file: args::path(NEW, "ca_file", ca_file)?.map(|p| p.to_string_lossy().into_owned()),
-            verify: args::opt_flag(NEW, "verify", verify)?,
-            proxy: args::opt_text(NEW, "proxy", proxy)?,
-            allow_insecure_http: args::opt_flag(NEW, "allow_insecure_http", allow_insecure_http)?,
-            iam_endpoint: args::opt_text(NEW, "iam_endpoint", iam_endpoint)?,
-            metadata_endpoint: args::opt_text(NEW, "metadata_endpoint", metadata_endpoint)?,
-            user_name: args::opt_text(NEW, "user_name", user_name)?,
-            password: args::opt_text(NEW, "password", password)?,
-            domain_name: args::opt_text(NEW, "domain_name", domain_name)?,
-        };
-        let from_env = args::flag(NEW, "from_env", from_env, false)?;
-        let built = settings.builder().and_then(|b| if from_env { b.from_env() } else { Ok(b) }).and_then(|b| b.build());
-        match built {
-            Ok(inner) => Ok(Client { inner }),
-            Err(e) => Err(to_pyerr(py, &e)),
-        }
+            let settings = Settings {
+                endpoint: args::opt_text(NEW, "endpoint", endpoint)?,
+                region: args::opt_text(NEW, "region", region)?,
+                project_id: args::opt_text(NEW, "project_id", project_id)?,
+                token: args::opt_text(NEW, "token", token)?,
+                ak: args::opt_text(NEW, "ak", ak)?,
+                sk: args::opt_text(NEW, "sk", sk)?,
+                security_token: args::opt_text(NEW, "security_token", security_token)?,
+                timeout: args::seconds(NEW, "timeout", timeout)?,
+                connect_timeout: args::seconds(NEW, "connect_timeout", connect_timeout)?,
+                max_retries: args::count(NEW, "max_retries", max_retries)?,
+                ca_file: args::path(NEW, "ca_file", ca_file)?.map(|p| p.to_string_lossy().into_owned()),
+                verify: args::opt_flag(NEW, "verify", verify)?,
+                proxy: args::opt_text(NEW, "proxy", proxy)?,
+                allow_insecure_http: args::opt_flag(NEW, "allow_insecure_http", allow_insecure_http)?,
+                iam_endpoint: args::opt_text(NEW, "iam_endpoint", iam_endpoint)?,
+                metadata_endpoint: args::opt_text(NEW, "metadata_endpoint", metadata_endpoint)?,
+                user_name: args::opt_text(NEW, "user_name", user_name)?,
+                password: args::opt_text(NEW, "password", password)?,
+                domain_name: args::opt_text(NEW, "domain_name", domain_name)?,
+            };
+            let from_env = args::flag(NEW, "from_env", from_env, false)?;
+            let built =
+                settings.builder().and_then(|b| if from_env { b.from_env() } else { Ok(b) }).and_then(|b| b.build());
+            match built {
+                Ok(inner) => Ok(Client { inner }),
+                Err(e) => Err(to_pyerr(py, &e)),
+            }
         })
     }
 

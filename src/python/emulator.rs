@@ -1,10 +1,10 @@
 //! The in-process emulator behind `pyapig.testing.Emulator` (which adds the Pythonic API).
 
-use crate::emulator::{Emulator as CoreEmulator, EmulatorOptions, Rule};
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use super::errors::to_pyerr;
 use super::guard::guarded;
+use crate::emulator::{Emulator as CoreEmulator, EmulatorOptions, Rule};
 use crate::error::Error;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -38,7 +38,11 @@ impl Emulator {
             let idle_close = match idle_close {
                 None => None,
                 Some(s) if s.is_finite() && s > 0.0 && s <= 86_400.0 => Some(Duration::from_secs_f64(s)),
-                Some(_) => return Err(invalid("Emulator() argument 'idle_close' must be seconds, more than 0 and at most 86400")),
+                Some(_) => {
+                    return Err(invalid(
+                        "Emulator() argument 'idle_close' must be seconds, more than 0 and at most 86400",
+                    ));
+                }
             };
             if threads.is_some_and(|t| !(1..=64).contains(&t)) {
                 return Err(invalid("Emulator() argument 'threads' must be 1..64"));
@@ -49,7 +53,8 @@ impl Emulator {
                 _ => return Err(invalid("Emulator() arguments 'tls_cert' and 'tls_key' go together")),
             };
             let options = EmulatorOptions { idle_close, tls, no_log: !record, threads, ..EmulatorOptions::default() };
-            let inner = CoreEmulator::start_with(options).map_err(|e| PyRuntimeError::new_err(format!("emulator: {e}")))?;
+            let inner =
+                CoreEmulator::start_with(options).map_err(|e| PyRuntimeError::new_err(format!("emulator: {e}")))?;
             Ok(Emulator { inner: Mutex::new(Some(inner)) })
         })
     }
@@ -60,7 +65,13 @@ impl Emulator {
     }
 
     #[pyo3(signature = (project_id, certificate_id, bound_to=Vec::new()))]
-    fn add_certificate(&self, py: Python<'_>, project_id: &str, certificate_id: &str, bound_to: Vec<String>) -> PyResult<()> {
+    fn add_certificate(
+        &self,
+        py: Python<'_>,
+        project_id: &str,
+        certificate_id: &str,
+        bound_to: Vec<String>,
+    ) -> PyResult<()> {
         guarded(py, "Emulator.add_certificate", || {
             let domains: Vec<&str> = bound_to.iter().map(String::as_str).collect();
             self.with(|e| e.add_certificate(project_id, certificate_id, &domains))
@@ -82,7 +93,8 @@ impl Emulator {
     /// Adds a fault rule given as JSON (the README's rule format).
     fn add_rule_json(&self, py: Python<'_>, rule: &str) -> PyResult<()> {
         guarded(py, "Emulator.add_rule_json", || {
-            let value: serde_json::Value = serde_json::from_str(rule).map_err(|e| PyValueError::new_err(e.to_string()))?;
+            let value: serde_json::Value =
+                serde_json::from_str(rule).map_err(|e| PyValueError::new_err(e.to_string()))?;
             let rule = Rule::from_json(&value).map_err(PyValueError::new_err)?;
             self.with(|e| e.push_rule(rule))
         })

@@ -80,7 +80,10 @@ pub fn _raise_kind(py: Python<'_>, kind: &str, message: &str, status_code: Optio
         error = Error::from_answer(
             kind,
             status,
-            crate::error_body::parse(format!("{{\"error_code\":\"T.{status}\",\"error_msg\":\"{message}\"}}").as_bytes(), Some("req-test".into())),
+            crate::error_body::parse(
+                format!("{{\"error_code\":\"T.{status}\",\"error_msg\":\"{message}\"}}").as_bytes(),
+                Some("req-test".into()),
+            ),
         )
         .with_message(message.to_string());
     }

@@ -31,7 +31,10 @@ pub fn guarded<T>(py: Python<'_>, name: &str, body: impl FnOnce() -> PyResult<T>
         // The payload is not shown: it could quote data it should not.
         Err(_) => Err(to_pyerr(
             py,
-            &Error::new(ErrorKind::Internal, format!("internal error in {name} (a panic was caught); please report it")),
+            &Error::new(
+                ErrorKind::Internal,
+                format!("internal error in {name} (a panic was caught); please report it"),
+            ),
         )),
     }
 }

@@ -3,11 +3,11 @@
 
 mod args;
 mod client;
+#[cfg(feature = "emulator")]
+mod emulator;
 mod errors;
 mod guard;
 mod logging;
-#[cfg(feature = "emulator")]
-mod emulator;
 
 use pyo3::prelude::*;
 
