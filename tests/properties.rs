@@ -31,11 +31,9 @@ proptest! {
             prop_assert!(excerpt.chars().count() <= EXCERPT_CHARS + 1);
             prop_assert!(!excerpt.chars().any(|c| c.is_control()));
         }
-        for field in [&parsed.error_code, &parsed.error_msg, &parsed.request_id] {
-            if let Some(text) = field {
-                prop_assert!(!text.is_empty());
-                prop_assert!(!text.chars().any(|c| c.is_control()));
-            }
+        for text in [&parsed.error_code, &parsed.error_msg, &parsed.request_id].into_iter().flatten() {
+            prop_assert!(!text.is_empty());
+            prop_assert!(!text.chars().any(|c| c.is_control()));
         }
         if let Some(h) = header.filter(|h| !h.is_empty()) {
             prop_assert_eq!(parsed.request_id.as_deref(), Some(h.as_str()));

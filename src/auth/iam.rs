@@ -38,9 +38,12 @@ pub(crate) struct Iam {
     agent: ureq::Agent,
 }
 
+/// (IAM endpoint, AK, region) → project id.
+type Discovered = Mutex<HashMap<(String, String, String), String>>;
+
 /// Project ids found, per (IAM endpoint, AK, region), for the life of the process.
-fn discovered() -> &'static Mutex<HashMap<(String, String, String), String>> {
-    static CACHE: std::sync::OnceLock<Mutex<HashMap<(String, String, String), String>>> = std::sync::OnceLock::new();
+fn discovered() -> &'static Discovered {
+    static CACHE: std::sync::OnceLock<Discovered> = std::sync::OnceLock::new();
     CACHE.get_or_init(Default::default)
 }
 

@@ -154,6 +154,7 @@ def test_the_emulator_command():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        proc.stdout.close()
 
 
 def test_progress_line_on_a_terminal_only(emu):

@@ -323,5 +323,6 @@ def test_a_metadata_service_that_holds_the_token_call_is_asked_without_a_token(e
         pyapig.Client.from_env(endpoint=emu.url, project_id=PROJECT, metadata_endpoint=metadata).delete_certificate("c1")
     finally:
         server.shutdown()
+        server.server_close()
     assert seen == [("PUT", "/meta-data/latest/api/token"), ("GET", "/openstack/latest/securitykey", None)]
     assert emu.certificates() == []
