@@ -40,7 +40,6 @@
 
 #![warn(missing_docs)]
 
-mod auth;
 mod builder;
 mod client;
 mod error;
@@ -63,7 +62,7 @@ macro_rules! internal_modules {
     )*};
 }
 
-internal_modules!(credentials, endpoint, env, error_body, retry, signing, validate, ffi);
+internal_modules!(auth, credentials, endpoint, env, error_body, retry, signing, validate, ffi);
 
 #[cfg(feature = "python")]
 mod python;

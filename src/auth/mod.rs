@@ -9,6 +9,9 @@ pub(crate) mod iam;
 pub(crate) mod instance;
 pub(crate) mod pod;
 mod renewable;
+#[cfg(feature = "internals")]
+pub mod wire;
+#[cfg(not(feature = "internals"))]
 pub(crate) mod wire;
 
 pub(crate) use chain::{Chain, Source};

@@ -42,7 +42,7 @@ fn lock<U>(m: &Mutex<U>) -> MutexGuard<'_, U> {
 
 /// What a fetch gives: the value and when it expires (wall clock, as the server says).
 #[derive(Debug)]
-pub(crate) struct Fetched<T> {
+pub struct Fetched<T> {
     pub value: T,
     pub expires_at: SystemTime,
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Parses `2026-11-29T15:04:05.000000Z` and its relatives: `T` or a space, any number of
 /// fractional digits or none, `Z`, `+hh:mm`, `+hhmm` or no zone (UTC).
-pub(crate) fn parse_timestamp(text: &str) -> Option<SystemTime> {
+pub fn parse_timestamp(text: &str) -> Option<SystemTime> {
     let s = text.trim();
     let b = s.as_bytes();
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ') {
@@ -68,7 +68,7 @@ fn field<'a>(object: &'a Value, names: &[&str]) -> Option<&'a str> {
 /// Temporary AK/SK as ECS metadata and CCE pod identity answer them: wrapped in
 /// `credential` or `credentials` (or not at all), with any of the field spellings seen.
 /// The reason of a refusal names the missing field, never a value.
-pub(crate) fn temporary_credentials(body: &[u8]) -> Result<Fetched<Credentials>, String> {
+pub fn temporary_credentials(body: &[u8]) -> Result<Fetched<Credentials>, String> {
     let top: Value = serde_json::from_slice(body).map_err(|_| "the answer is not JSON".to_string())?;
     let object = top.get("credential").or_else(|| top.get("credentials")).unwrap_or(&top);
     if !object.is_object() {
@@ -93,7 +93,7 @@ pub(crate) fn temporary_credentials(body: &[u8]) -> Result<Fetched<Credentials>,
 
 /// The ids of IAM's `GET /v3/projects?name=…` answer whose name is exactly `name`
 /// (sub-projects are named `name_xxx` and never match).
-pub(crate) fn project_ids(body: &[u8], name: &str) -> Result<Vec<String>, String> {
+pub fn project_ids(body: &[u8], name: &str) -> Result<Vec<String>, String> {
     let top: Value = serde_json::from_slice(body).map_err(|_| "the answer is not JSON".to_string())?;
     let projects = top.get("projects").and_then(Value::as_array).ok_or("the answer has no \"projects\" list")?;
     Ok(projects
@@ -104,12 +104,12 @@ pub(crate) fn project_ids(body: &[u8], name: &str) -> Result<Vec<String>, String
 }
 
 /// What matters in the body of IAM's `POST /v3/auth/tokens` answer.
-pub(crate) struct TokenBody {
+pub struct TokenBody {
     pub expires_at: SystemTime,
     pub project_id: Option<String>,
 }
 
-pub(crate) fn token_body(body: &[u8]) -> Result<TokenBody, String> {
+pub fn token_body(body: &[u8]) -> Result<TokenBody, String> {
     let top: Value = serde_json::from_slice(body).map_err(|_| "the answer is not JSON".to_string())?;
     let token = top.get("token").ok_or("the answer has no \"token\" object")?;
     let expires = token.get("expires_at").and_then(Value::as_str).ok_or("the token has no expires_at")?;
