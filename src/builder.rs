@@ -192,7 +192,10 @@ impl ClientBuilder {
     }
 
     /// Fills what is still unset from the environment and the credentials file, as the
-    /// official SDKs name them (see [`crate::env`]). Explicit settings win.
+    /// official SDKs name them: `HUAWEICLOUD_SDK_AK`, `_SK`, `_SECURITY_TOKEN`, `_PROJECT_ID`,
+    /// then the file (`HUAWEICLOUD_SDK_CREDENTIALS_FILE`, else `~/.huaweicloud/credentials`,
+    /// section `[basic]`). Explicit settings win. When neither gives credentials, the first call
+    /// tries CCE pod identity, then ECS instance metadata (no network I/O here).
     pub fn from_env(self) -> Result<Self> {
         crate::env::fill(self, &|name| std::env::var(name).ok())
     }
