@@ -1,5 +1,5 @@
 //! AK/SK request signing, `SDK-HMAC-SHA256`, as the official Huawei Cloud SDKs do it
-//! (see `shared/spec/signing.md`; the vectors there are unit tests below).
+//! (the vendor's published test vectors are the unit tests below).
 
 use ring::{digest, hmac};
 

@@ -1,5 +1,5 @@
 //! ECS instance metadata: the temporary AK/SK of the instance's agency
-//! (`spec/identity.md` §3), with a session token where the service has them.
+//! (`GET /openstack/latest/securitykey`), with a session token where the service has them.
 
 use super::http::{self, Answer};
 use super::renewable::{Fetched, expired_on_arrival};

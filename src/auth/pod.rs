@@ -1,5 +1,5 @@
 //! CCE pod identity: temporary AK/SK for the pod's service account
-//! (`spec/identity.md` §4). The token file is read again at every fetch: the platform rotates it.
+//! (`POST` to the URI with the token file's content as `Authorization`). The token file is read again at every fetch: the platform rotates it.
 
 use super::instance::{credentials_from, read};
 use super::renewable::Fetched;

@@ -1,6 +1,6 @@
 //! What the identity services answer, parsed leniently: timestamps with or without
 //! fractional seconds or a zone, and the several spellings of temporary credentials that
-//! ECS metadata and CCE pod identity use (`spec/identity.md`).
+//! ECS metadata and CCE pod identity use (as the official SDKs read them).
 
 use super::renewable::Fetched;
 use crate::credentials::{Credentials, Secret};

@@ -1,7 +1,7 @@
 //! The emulator's identity services, on the same port as its APIG side: IAM (project
 //! listing, password tokens), the ECS metadata service (session tokens, the agency's
 //! temporary keys) and CCE pod identity. What they issue, the APIG side accepts until it
-//! expires. Wire formats as in `spec/identity.md`.
+//! expires. Wire formats as the official SDKs send and read them.
 
 use super::body::EmuBody;
 use super::server::{check_signature, recorded_headers, response, split_query_pair};
