@@ -1,5 +1,5 @@
 //! AK/SK request signing, `SDK-HMAC-SHA256`, as the official Huawei Cloud SDKs do it
-//! (the vendor's published test vectors are the unit tests below).
+//! (byte-for-byte test vectors, checked against the official signer, are the unit tests below).
 
 use ring::{digest, hmac};
 
