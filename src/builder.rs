@@ -3,7 +3,7 @@
 use crate::auth::iam::Iam;
 use crate::auth::instance::{DEFAULT_METADATA_ENDPOINT, InstanceMetadata};
 use crate::auth::pod::PodIdentity;
-use crate::auth::{Auth, Chain, Identity, Password, Source};
+use crate::auth::{Auth, Chain, Identity, Source};
 use crate::client::Client;
 use crate::credentials::{self, Secret};
 use crate::endpoint::Endpoint;
@@ -42,7 +42,11 @@ pub struct ClientBuilder {
     verify: Option<bool>,
     proxy: Option<String>,
     allow_insecure_http: bool,
-    pub(crate) password: Option<Password>,
+    /// IAM password auth, possibly given in parts (by a surface that takes them one by one):
+    /// `build` says which part is missing.
+    pub(crate) user_name: Option<String>,
+    pub(crate) password: Option<Secret>,
+    pub(crate) domain_name: Option<String>,
     iam_endpoint: Option<String>,
     metadata_endpoint: Option<String>,
     /// Set by `from_env` when it found no credentials: pod identity and ECS metadata, lazily.
@@ -75,7 +79,9 @@ impl std::fmt::Debug for ClientBuilder {
             .field("verify", &self.verify)
             .field("proxy", &self.proxy.as_ref().map(|_| "<set>"))
             .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("user_name", &self.user_name)
             .field("password", &self.password)
+            .field("domain_name", &self.domain_name)
             .field("iam_endpoint", &self.iam_endpoint)
             .field("metadata_endpoint", &self.metadata_endpoint)
             .field("chain", &self.chain)
@@ -171,11 +177,9 @@ impl ClientBuilder {
         password: impl Into<String>,
         domain_name: impl Into<String>,
     ) -> Self {
-        self.password = Some(Password {
-            user_name: user_name.into(),
-            password: Secret::new(password),
-            domain_name: domain_name.into(),
-        });
+        self.user_name = Some(user_name.into());
+        self.password = Some(Secret::new(password));
+        self.domain_name = Some(domain_name.into());
         self
     }
     /// IAM's endpoint, for project id discovery and password tokens (default
@@ -249,7 +253,7 @@ impl ClientBuilder {
             self.ak,
             self.sk.map(|s| s.expose().to_string()),
             self.security_token.map(|s| s.expose().to_string()),
-            self.password,
+            (self.user_name, self.password, self.domain_name),
         )?;
         let connect_timeout = check_timeout("connect_timeout", self.connect_timeout, DEFAULT_CONNECT_TIMEOUT)?;
         let timeout = check_timeout("timeout", self.timeout, DEFAULT_TIMEOUT)?;

@@ -77,6 +77,9 @@ pub(crate) enum Given {
     Password(crate::auth::Password),
 }
 
+/// The parts of IAM password auth as a caller gave them: user name, password, account name.
+pub(crate) type PasswordParts = (Option<String>, Option<Secret>, Option<String>);
+
 /// Checks the pieces a caller gave: at most one kind may be present, and it must be whole.
 /// `None` when none was given.
 pub(crate) fn from_parts(
@@ -84,9 +87,11 @@ pub(crate) fn from_parts(
     ak: Option<String>,
     sk: Option<String>,
     security_token: Option<String>,
-    password: Option<crate::auth::Password>,
+    password: PasswordParts,
 ) -> Result<Option<Given>> {
-    let kinds = [token.is_some(), ak.is_some() || sk.is_some(), password.is_some()];
+    let (user_name, password, domain_name) = password;
+    let any_password = user_name.is_some() || password.is_some() || domain_name.is_some();
+    let kinds = [token.is_some(), ak.is_some() || sk.is_some(), any_password];
     if kinds.iter().filter(|k| **k).count() > 1 {
         return Err(Error::invalid(
             "conflicting credentials: give one of token, ak/sk, or user_name/password/domain_name",
@@ -95,18 +100,30 @@ pub(crate) fn from_parts(
     if security_token.is_some() && ak.is_none() && sk.is_none() {
         return Err(Error::invalid("conflicting credentials: security_token goes with ak/sk only"));
     }
-    let given = match (token, ak, sk, password) {
+    let given = match (token, ak, sk) {
         (Some(token), ..) => Given::Credentials(Credentials::token(token)),
-        (None, Some(ak), Some(sk), _) => Given::Credentials(Credentials::ak_sk(ak, sk, security_token)),
-        (None, Some(_), None, _) => return Err(Error::invalid("incomplete credentials: ak given without sk")),
-        (None, None, Some(_), _) => return Err(Error::invalid("incomplete credentials: sk given without ak")),
-        (None, None, None, Some(password)) => {
-            validate::name("user_name", &password.user_name)?;
-            validate::name("domain_name", &password.domain_name)?;
-            validate::password(password.password.expose())?;
-            return Ok(Some(Given::Password(password)));
+        (None, Some(ak), Some(sk)) => Given::Credentials(Credentials::ak_sk(ak, sk, security_token)),
+        (None, Some(_), None) => return Err(Error::invalid("incomplete credentials: ak given without sk")),
+        (None, None, Some(_)) => return Err(Error::invalid("incomplete credentials: sk given without ak")),
+        (None, None, None) if !any_password => return Ok(None),
+        (None, None, None) => {
+            let (Some(user_name), Some(password), Some(domain_name)) = (user_name.clone(), password.clone(), domain_name.clone())
+            else {
+                let missing: Vec<&str> = [("user_name", user_name.is_none()), ("password", password.is_none()), ("domain_name", domain_name.is_none())]
+                    .iter()
+                    .filter(|(_, absent)| *absent)
+                    .map(|(name, _)| *name)
+                    .collect();
+                return Err(Error::invalid(format!(
+                    "incomplete password credentials: user_name, password and domain_name go together ({} missing)",
+                    missing.join(", ")
+                )));
+            };
+            validate::name("user_name", &user_name)?;
+            validate::name("domain_name", &domain_name)?;
+            validate::password(password.expose())?;
+            return Ok(Some(Given::Password(crate::auth::Password { user_name, password, domain_name })));
         }
-        (None, None, None, None) => return Ok(None),
     };
     if let Given::Credentials(c) = &given {
         c.validate()?;
@@ -142,18 +159,25 @@ mod tests {
     #[test]
     fn exactly_one_kind() {
         let s = |v: &str| Some(v.to_string());
-        let pw = || Some(crate::auth::Password { user_name: "u".into(), password: Secret::new("p"), domain_name: "d".into() });
+        let pw = || (s("u"), Some(Secret::new("p")), s("d"));
+        let none = || (None, None, None);
         let err = |r: Result<Option<Given>>| r.err().map(|e| e.message().to_string()).unwrap_or_default();
-        assert!(err(from_parts(s("t"), s("a"), s("k"), None, None)).contains("conflicting"));
-        assert!(err(from_parts(s("t"), None, None, s("st"), None)).contains("conflicting"));
+        assert!(err(from_parts(s("t"), s("a"), s("k"), None, none())).contains("conflicting"));
+        assert!(err(from_parts(s("t"), None, None, s("st"), none())).contains("conflicting"));
         assert!(err(from_parts(None, s("a"), s("k"), None, pw())).contains("conflicting"));
-        assert!(err(from_parts(None, s("a"), None, None, None)).contains("without sk"));
-        assert!(matches!(from_parts(None, None, None, None, None), Ok(None)));
-        assert!(matches!(from_parts(s("t"), None, None, None, None), Ok(Some(Given::Credentials(Credentials::Token(_))))));
-        assert!(matches!(from_parts(None, s("a"), s("k"), s("st"), None), Ok(Some(Given::Credentials(Credentials::AkSk { .. })))));
+        assert!(err(from_parts(None, s("a"), None, None, none())).contains("without sk"));
+        assert!(matches!(from_parts(None, None, None, None, none()), Ok(None)));
+        assert!(matches!(from_parts(s("t"), None, None, None, none()), Ok(Some(Given::Credentials(Credentials::Token(_))))));
+        assert!(matches!(
+            from_parts(None, s("a"), s("k"), s("st"), none()),
+            Ok(Some(Given::Credentials(Credentials::AkSk { .. })))
+        ));
         assert!(matches!(from_parts(None, None, None, None, pw()), Ok(Some(Given::Password(_)))));
-        let bad = crate::auth::Password { user_name: "".into(), password: Secret::new("p"), domain_name: "d".into() };
-        assert!(err(from_parts(None, None, None, None, Some(bad))).starts_with("user_name"));
+        assert!(err(from_parts(None, None, None, None, (s(""), Some(Secret::new("p")), s("d")))).starts_with("user_name"));
+        assert_eq!(
+            err(from_parts(None, None, None, None, (s("u"), None, None))),
+            "incomplete password credentials: user_name, password and domain_name go together (password, domain_name missing)"
+        );
     }
 
     #[test]

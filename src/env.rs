@@ -26,7 +26,7 @@ pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 pub fn fill(mut builder: ClientBuilder, lookup: Lookup<'_>) -> Result<ClientBuilder> {
     let get = |name: &str| lookup(name).filter(|v| !v.is_empty());
     let explicit_credentials =
-        builder.token.is_some() || builder.ak.is_some() || builder.sk.is_some() || builder.password.is_some();
+        builder.token.is_some() || builder.ak.is_some() || builder.sk.is_some() || builder.user_name.is_some() || builder.password.is_some() || builder.domain_name.is_some();
     let env_has_keys = get(ENV_AK).is_some() || get(ENV_SK).is_some();
     if !explicit_credentials && env_has_keys {
         builder.ak = get(ENV_AK);

@@ -6,6 +6,7 @@ use super::errors::to_pyerr;
 use super::guard::guarded;
 use crate::builder::ClientBuilder;
 use crate::client::{Client as CoreClient, DeleteOptions, Deletion, Outcome};
+use crate::credentials::Secret;
 use crate::error::Error;
 use pyo3::prelude::*;
 use std::sync::Mutex;
@@ -37,76 +38,36 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The core's builder with what the caller gave set, and nothing else: every default,
+    /// every check and every message is the core's.
     fn builder(self) -> Result<ClientBuilder, Error> {
-        // Only what the caller gave is set: every default and every check is the core's.
-        let mut b = CoreClient::builder();
-        if let Some(v) = self.verify {
-            b = b.verify(v)
-        }
-        if let Some(v) = self.allow_insecure_http {
-            b = b.allow_insecure_http(v)
-        }
-        if let Some(v) = self.endpoint {
-            b = b.endpoint(v)
-        }
-        if let Some(v) = self.region {
-            b = b.region(v)
-        }
-        if let Some(v) = self.project_id {
-            b = b.project_id(v)
-        }
-        if let Some(v) = self.token {
-            b = b.token(v)
-        }
-        match (self.ak, self.sk) {
-            (Some(ak), Some(sk)) => b = b.ak_sk(ak, sk),
-            (Some(_), None) => return Err(Error::invalid("incomplete credentials: ak given without sk")),
-            (None, Some(_)) => return Err(Error::invalid("incomplete credentials: sk given without ak")),
-            (None, None) => {}
-        }
-        if let Some(v) = self.security_token {
-            b = b.security_token(v)
-        }
-        if let Some(v) = self.timeout {
-            b = b.timeout_secs(v)
-        }
-        if let Some(v) = self.connect_timeout {
-            b = b.connect_timeout_secs(v)
-        }
-        if let Some(v) = self.max_retries {
-            b = b.max_retries(v)
-        }
-        if let Some(v) = self.ca_file {
-            b = b.ca_file(v)
-        }
-        if let Some(v) = self.proxy {
-            b = b.proxy(v)
-        }
-        if let Some(v) = self.iam_endpoint {
-            b = b.iam_endpoint(v)
-        }
-        if let Some(v) = self.metadata_endpoint {
-            b = b.metadata_endpoint(v)
-        }
-        match (self.user_name, self.password, self.domain_name) {
-            (Some(user), Some(password), Some(domain)) => b = b.password(user, password, domain),
-            (None, None, None) => {}
-            (user, password, domain) => {
-                let missing: Vec<&str> = [
-                    ("user_name", user.is_none()),
-                    ("password", password.is_none()),
-                    ("domain_name", domain.is_none()),
-                ]
-                .iter()
-                .filter(|(_, absent)| *absent)
-                .map(|(name, _)| *name)
-                .collect();
-                return Err(Error::invalid(format!(
-                    "incomplete password credentials: user_name, password and domain_name go together ({} missing)",
-                    missing.join(", ")
-                )));
+        fn set<T>(b: ClientBuilder, value: Option<T>, f: fn(ClientBuilder, T) -> ClientBuilder) -> ClientBuilder {
+            match value {
+                Some(v) => f(b, v),
+                None => b,
             }
         }
+        let mut b = CoreClient::builder();
+        b = set(b, self.verify, ClientBuilder::verify);
+        b = set(b, self.allow_insecure_http, ClientBuilder::allow_insecure_http);
+        b = set(b, self.endpoint, |b, v| b.endpoint(v));
+        b = set(b, self.region, |b, v| b.region(v));
+        b = set(b, self.project_id, |b, v| b.project_id(v));
+        b = set(b, self.token, |b, v| b.token(v));
+        b = set(b, self.security_token, |b, v| b.security_token(v));
+        b = set(b, self.timeout, ClientBuilder::timeout_secs);
+        b = set(b, self.connect_timeout, ClientBuilder::connect_timeout_secs);
+        b = set(b, self.max_retries, ClientBuilder::max_retries);
+        b = set(b, self.ca_file, |b, v| b.ca_file(v));
+        b = set(b, self.proxy, |b, v| b.proxy(v));
+        b = set(b, self.iam_endpoint, |b, v| b.iam_endpoint(v));
+        b = set(b, self.metadata_endpoint, |b, v| b.metadata_endpoint(v));
+        // Parts that the Rust API takes together: given one by one, so the core can say which is missing.
+        b.ak = self.ak;
+        b.sk = self.sk.map(Secret::new);
+        b.user_name = self.user_name;
+        b.password = self.password.map(Secret::new);
+        b.domain_name = self.domain_name;
         Ok(b)
     }
 }
