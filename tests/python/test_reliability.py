@@ -121,6 +121,24 @@ def test_ca_file_adds_trust_and_verify_false_disables_it():
         assert emu.certificates() == []
 
 
+def test_a_slow_tls_answer_is_read_whole_and_its_connection_reused():
+    """A call waits for its answer in 50 ms slices (so that it can be stopped): over TLS, each
+    slice that runs out must leave the TLS stream intact for the next one, and the connection
+    fit to be reused."""
+    with https_emulator() as emu:
+        for c in ("slow1", "slow2", "fast"):
+            emu.add_certificate(c)
+        emu.add_rule(certificate_id="slow1", action="pass", delay_ms=400)
+        # A body that drips a byte every 120 ms: slices run out in the middle of it.
+        emu.add_rule(certificate_id="slow2", action="drip", status=200, body="{\"ok\": true}", drip_ms=120)
+        client = emu.client(ca_file=os.path.join(TLS, "ca.pem"), max_retries=0)
+        assert client.delete_certificate("slow1") is True
+        assert client.delete_certificate("slow2") is True
+        assert client.delete_certificate("fast") is True
+        log = emu.requests()
+        assert len({r["connection"] for r in log}) == 1, "every answer was read whole; the connection was reused"
+
+
 def test_explicit_proxy_with_escaped_credentials(emu):
     emu.add_certificate("c1")
     client = pyapig.Client(
