@@ -334,3 +334,24 @@ fn eight_threads_share_expiring_credentials_one_fetch_per_renewal() {
         log.iter().filter(|r| r.method == "DELETE").count()
     );
 }
+
+#[test]
+fn a_source_that_fails_never_stops_the_chain() {
+    let emu = Emulator::start().unwrap();
+    seed(&emu, "c", 1);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let token_file = std::env::temp_dir().join(format!("apig-pod-token-{}", std::process::id()));
+    std::fs::write(&token_file, DEFAULT_POD_TOKEN).unwrap();
+    // Pod identity is configured but refuses connections (a transport error): the chain goes
+    // on to the metadata service.
+    let vars = [
+        ("HC_CONTAINER_CREDENTIALS_FULL_URI", format!("http://127.0.0.1:{port}/pod")),
+        ("HC_CONTAINER_AUTHORIZATION_TOKEN_FILE", token_file.display().to_string()),
+    ];
+    let client = from_env(base(&emu).project_id(PROJECT), &vars);
+    assert_eq!(client.delete_certificate("c0").unwrap(), Outcome::Deleted);
+    assert_eq!((count(&emu, "pod_credentials"), count(&emu, "metadata_credentials")), (0, 1));
+    std::fs::remove_file(&token_file).unwrap();
+}
