@@ -34,6 +34,8 @@ pub struct Rule {
     pub certificate_id: Option<String>,
     /// Apply to this many requests, then expire (None: forever).
     pub times: Option<u64>,
+    /// Apply only to every N-th matching request (None: to each): a share of the traffic.
+    pub every: Option<u64>,
     /// What to do.
     pub action: Action,
     /// Wait this long before acting (for `Stall`: how long to hold the connection).
@@ -58,6 +60,7 @@ impl Default for Rule {
             project_id: None,
             certificate_id: None,
             times: None,
+            every: None,
             action: Action::Respond,
             delay: Duration::ZERO,
             status: 500,
@@ -88,6 +91,7 @@ impl Rule {
                 "project_id" => rule.project_id = Some(text(v, key)?),
                 "certificate_id" => rule.certificate_id = Some(text(v, key)?),
                 "times" => rule.times = Some(number(v, key)?),
+                "every" => rule.every = Some(number(v, key)?).filter(|n| *n > 0).ok_or("every must be 1 or more")?.into(),
                 "delay_ms" => rule.delay = Duration::from_millis(number(v, key)?),
                 "drip_ms" => rule.drip = Duration::from_millis(number(v, key)?),
                 "body_bytes" => rule.body_bytes = number(v, key)?,
@@ -142,6 +146,7 @@ impl Rule {
             "project_id": self.project_id,
             "certificate_id": self.certificate_id,
             "times": self.times,
+            "every": self.every,
             "action": format!("{:?}", self.action).to_ascii_lowercase(),
             "delay_ms": self.delay.as_millis() as u64,
             "status": self.status,

@@ -101,6 +101,7 @@ async fn handle(req: Request<Incoming>, state: Arc<State>, reset: Arc<AtomicBool
     if super::identity::is_identity_path(req.uri().path()) {
         return Ok(super::identity::handle(req, &state, seq, connection, &request_id).await);
     }
+    state.counters.apig_requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let path = req.uri().path().to_string();
     let segments: Vec<&str> = path.split('/').collect();
     let ids = match segments.as_slice() {

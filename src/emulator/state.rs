@@ -73,7 +73,8 @@ struct Store {
     /// Tokens IAM issued: token → (project id, expiry on the emulator's clock).
     issued_tokens: HashMap<String, (String, f64)>,
     keys: HashMap<String, Key>,
-    rules: Vec<(Rule, u64)>,
+    /// Each rule with how many requests it applied to, and how many it matched (for `every`).
+    rules: Vec<(Rule, u64, u64)>,
     log: Vec<RecordedRequest>,
 }
 
@@ -95,6 +96,8 @@ pub struct Counters {
     pub metadata_session_tokens: AtomicU64,
     pub metadata_credentials: AtomicU64,
     pub pod_credentials: AtomicU64,
+    /// Every APIG request (counted even with the request log off: benchmarks read it).
+    pub apig_requests: AtomicU64,
     pub expired_uses: AtomicU64,
 }
 
@@ -107,6 +110,7 @@ impl Counters {
             "metadata_session_tokens": n(&self.metadata_session_tokens),
             "metadata_credentials": n(&self.metadata_credentials),
             "pod_credentials": n(&self.pod_credentials),
+            "apig_requests": n(&self.apig_requests),
             "expired_uses": n(&self.expired_uses),
         })
     }
@@ -215,7 +219,7 @@ impl State {
     }
 
     pub fn push_rule(&self, rule: Rule) {
-        self.store().rules.push((rule, 0));
+        self.store().rules.push((rule, 0, 0));
     }
 
     pub fn clear_rules(&self) {
@@ -223,18 +227,25 @@ impl State {
     }
 
     pub fn rules(&self) -> Vec<Rule> {
-        self.store().rules.iter().map(|(r, _)| r.clone()).collect()
+        self.store().rules.iter().map(|(r, _, _)| r.clone()).collect()
     }
 
     /// The first rule that matches and is not used up; counts the use.
     pub fn take_rule(&self, project: &str, certificate: &str) -> Option<Rule> {
         let mut store = self.store();
-        let (rule, used) = store
-            .rules
-            .iter_mut()
-            .find(|(r, used)| r.matches(project, certificate) && r.times.is_none_or(|t| *used < t))?;
-        *used += 1;
-        Some(rule.clone())
+        for (rule, used, matched) in store.rules.iter_mut() {
+            if !rule.matches(project, certificate) || rule.times.is_some_and(|t| *used >= t) {
+                continue;
+            }
+            *matched += 1;
+            // `every: N`: only every N-th matching request (a share of the traffic).
+            if rule.every.is_some_and(|n| *matched % n != 0) {
+                continue;
+            }
+            *used += 1;
+            return Some(rule.clone());
+        }
+        None
     }
 
     pub fn delete(&self, project: &str, certificate: &str) -> Decision {
