@@ -91,7 +91,9 @@ impl Rule {
                 "project_id" => rule.project_id = Some(text(v, key)?),
                 "certificate_id" => rule.certificate_id = Some(text(v, key)?),
                 "times" => rule.times = Some(number(v, key)?),
-                "every" => rule.every = Some(number(v, key)?).filter(|n| *n > 0).ok_or("every must be 1 or more")?.into(),
+                "every" => {
+                    rule.every = Some(number(v, key)?).filter(|n| *n > 0).ok_or("every must be 1 or more")?.into()
+                }
                 "delay_ms" => rule.delay = Duration::from_millis(number(v, key)?),
                 "drip_ms" => rule.drip = Duration::from_millis(number(v, key)?),
                 "body_bytes" => rule.body_bytes = number(v, key)?,
