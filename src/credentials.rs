@@ -107,18 +107,18 @@ pub(crate) fn from_parts(
         (None, None, Some(_)) => return Err(Error::invalid("incomplete credentials: sk given without ak")),
         (None, None, None) if !any_password => return Ok(None),
         (None, None, None) => {
-            let (Some(user_name), Some(password), Some(domain_name)) = (user_name.clone(), password.clone(), domain_name.clone())
-            else {
-                let missing: Vec<&str> = [("user_name", user_name.is_none()), ("password", password.is_none()), ("domain_name", domain_name.is_none())]
-                    .iter()
-                    .filter(|(_, absent)| *absent)
-                    .map(|(name, _)| *name)
-                    .collect();
-                return Err(Error::invalid(format!(
-                    "incomplete password credentials: user_name, password and domain_name go together ({} missing)",
-                    missing.join(", ")
-                )));
+            let parts = match (user_name, password, domain_name) {
+                (Some(user_name), Some(password), Some(domain_name)) => (user_name, password, domain_name),
+                (user_name, password, domain_name) => {
+                    let absent = [("user_name", user_name.is_none()), ("password", password.is_none()), ("domain_name", domain_name.is_none())];
+                    let missing: Vec<&str> = absent.iter().filter(|(_, a)| *a).map(|(name, _)| *name).collect();
+                    return Err(Error::invalid(format!(
+                        "incomplete password credentials: user_name, password and domain_name go together ({} missing)",
+                        missing.join(", ")
+                    )));
+                }
             };
+            let (user_name, password, domain_name) = parts;
             validate::name("user_name", &user_name)?;
             validate::name("domain_name", &domain_name)?;
             validate::password(password.expose())?;

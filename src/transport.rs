@@ -18,19 +18,27 @@ pub struct TransportOptions {
     pub proxy: Option<String>,
 }
 
+/// What every agent of ours has: error bodies read by us, no redirect followed, our
+/// User-Agent, the client's TLS settings.
+fn base_config(options: &TransportOptions) -> Result<ureq::config::ConfigBuilder<ureq::typestate::AgentScope>> {
+    Ok(ureq::Agent::config_builder()
+        // We read and keep error bodies ourselves.
+        .http_status_as_error(false)
+        // A redirect is an error for this API; never carry credentials elsewhere.
+        .max_redirects(0)
+        .user_agent(USER_AGENT)
+        .accept("application/json")
+        .tls_config(tls_config(options)?))
+}
+
 /// An agent for the services on the machine's own link (ECS metadata, CCE pod identity):
 /// never through a proxy (the temporary keys must not pass one), short timeouts (such a
-/// service answers at once or is not there), the client's TLS settings.
+/// service answers at once or is not there).
 pub fn build_local_agent(options: &TransportOptions) -> Result<ureq::Agent> {
-    let config = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
+    let config = base_config(options)?
         .timeout_connect(Some(crate::auth::instance::CONNECT_TIMEOUT))
         .timeout_recv_response(Some(crate::auth::instance::READ_TIMEOUT))
         .timeout_recv_body(Some(crate::auth::instance::READ_TIMEOUT))
-        .user_agent(USER_AGENT)
-        .accept("application/json")
-        .tls_config(tls_config(options)?)
         .proxy(None)
         .build();
     Ok(ureq::Agent::with_parts(config, connector(), ureq::unversioned::resolver::DefaultResolver::default()))
@@ -48,22 +56,14 @@ fn tls_config(options: &TransportOptions) -> Result<TlsConfig> {
 pub const USER_AGENT: &str = concat!("apig/", env!("CARGO_PKG_VERSION"));
 
 pub fn build_agent(options: &TransportOptions) -> Result<ureq::Agent> {
-    let tls = tls_config(options)?;
     let proxy = match &options.proxy {
         Some(url) => Some(ureq::Proxy::new(url).map_err(|_| {
             Error::invalid("proxy is not a valid proxy URL (http://, https://, socks5://; escape special characters in credentials)")
         })?),
         None => ureq::Proxy::try_from_env(),
     };
-    let config = ureq::Agent::config_builder()
-        // We read and keep error bodies ourselves.
-        .http_status_as_error(false)
-        // A redirect is an error for this API; never carry credentials elsewhere.
-        .max_redirects(0)
+    let config = base_config(options)?
         .timeout_connect(Some(options.connect_timeout))
-        .user_agent(USER_AGENT)
-        .accept("application/json")
-        .tls_config(tls)
         .proxy(proxy)
         .max_idle_connections_per_host(64)
         .max_idle_connections(64)
