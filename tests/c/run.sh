@@ -50,7 +50,7 @@ start_emulator() {
     stop_emulator
     local seeds=(--cert "$project/c-bound=www.example.com" --rules "$root/tests/c/rules.json")
     for i in 1 2 3 4 5; do seeds+=(--cert "$project/c-ok-$i"); done
-    for i in setter password discovered metadata-1 metadata-2 pod; do seeds+=(--cert "$project/id-$i"); done
+    for i in password discovered metadata-1 metadata-2 pod; do seeds+=(--cert "$project/id-$i"); done
     seeds+=(--cert "$project/c-env" --cert "$project/c-outcome" --cert "$project/c-after")
     for t in 0 1 2 3 4 5 6 7; do seeds+=(--cert-range "$project/t$t-/$per_thread"); done
     "$emulator" "${seeds[@]}" > "$out/emulator.out" &
