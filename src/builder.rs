@@ -286,11 +286,21 @@ impl ClientBuilder {
             ca_file: self.ca_file,
             proxy: self.proxy,
         };
+        // Built once (at most), when the first agent needs it: the shared pool's for default options.
+        let mut built = None;
+        let mut tls = || -> Result<transport::Tls> {
+            if let Some(tls) = &built {
+                return Ok(Arc::clone(tls));
+            }
+            let tls = if transport == default_transport() { shared()?.1.clone() } else { transport::tls(&transport)? };
+            built = Some(Arc::clone(&tls));
+            Ok(tls)
+        };
         let auth = match (given, self.chain) {
             (Some(credentials::Given::Credentials(c)), _) => Auth::Static(Arc::new(c)),
             (Some(credentials::Given::Password(p)), _) => Auth::Password { password: p, tokens: Default::default() },
             (None, Some(plan)) => {
-                let local = transport::build_local_agent(&transport)?;
+                let local = transport::build_local_agent(&tls()?);
                 let mut sources = Vec::new();
                 if let Some((uri, token_file)) = plan.pod {
                     let pod = named_endpoint(crate::auth::pod::ENV_POD_URI, &uri, true)?;
@@ -307,9 +317,9 @@ impl ClientBuilder {
             }
         };
         let agent = if transport == default_transport() {
-            shared_agent()?.clone()
+            shared()?.0.clone()
         } else {
-            transport::build_agent(&transport)?
+            transport::build_agent(&transport, &tls()?)?
         };
         let iam = iam_endpoint.map(|e| Iam::new(e, agent.clone()));
         let identity = Identity::new(auth, iam, self.region);
@@ -364,13 +374,15 @@ fn default_transport() -> TransportOptions {
     TransportOptions { connect_timeout: DEFAULT_CONNECT_TIMEOUT, verify_tls: true, ca_file: None, proxy: None }
 }
 
-/// One process-wide pool for every client with default transport options, so that
-/// one-shot calls in a loop reuse connections.
-fn shared_agent() -> Result<&'static ureq::Agent> {
-    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
-    if let Some(agent) = AGENT.get() {
-        return Ok(agent);
+/// One process-wide pool (and TLS session cache) for every client with default transport
+/// options, so that one-shot calls in a loop reuse connections.
+fn shared() -> Result<&'static (ureq::Agent, transport::Tls)> {
+    static SHARED: OnceLock<(ureq::Agent, transport::Tls)> = OnceLock::new();
+    if let Some(shared) = SHARED.get() {
+        return Ok(shared);
     }
-    let agent = transport::build_agent(&default_transport())?;
-    Ok(AGENT.get_or_init(|| agent))
+    let options = default_transport();
+    let tls = transport::tls(&options)?;
+    let agent = transport::build_agent(&options, &tls)?;
+    Ok(SHARED.get_or_init(|| (agent, tls)))
 }

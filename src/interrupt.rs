@@ -107,15 +107,11 @@ fn stopped() -> ureq::Error {
 #[derive(Debug)]
 pub(crate) struct Interruptible;
 
-impl Connector<Box<dyn Transport>> for Interruptible {
+impl<In: Transport> Connector<In> for Interruptible {
     type Out = Sliced;
 
-    fn connect(
-        &self,
-        _: &ConnectionDetails,
-        chained: Option<Box<dyn Transport>>,
-    ) -> Result<Option<Sliced>, ureq::Error> {
-        Ok(chained.map(Sliced))
+    fn connect(&self, _: &ConnectionDetails, chained: Option<In>) -> Result<Option<Sliced>, ureq::Error> {
+        Ok(chained.map(|transport| Sliced(Box::new(transport))))
     }
 }
 

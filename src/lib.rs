@@ -45,6 +45,7 @@ mod client;
 mod error;
 mod interrupt;
 mod resolver;
+mod tls;
 mod transport;
 
 /// Modules that are internal, but public (and hidden) with the feature `internals`: for this

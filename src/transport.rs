@@ -3,10 +3,8 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use std::io;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use ureq::tls::{Certificate, RootCerts, TlsConfig};
 
 /// What the agent is built from (everything per client, nothing per call).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,86 +16,77 @@ pub struct TransportOptions {
     pub proxy: Option<String>,
 }
 
+/// The TLS configuration every agent of a client shares (roots, session cache): built once.
+pub type Tls = Arc<rustls::ClientConfig>;
+
+/// Builds the TLS configuration of `options` (reads `ca_file`).
+pub fn tls(options: &TransportOptions) -> Result<Tls> {
+    crate::tls::client_config(options.verify_tls, options.ca_file.as_deref())
+}
+
 /// What every agent of ours has: error bodies read by us, no redirect followed, our
-/// User-Agent, the client's TLS settings.
-fn base_config(options: &TransportOptions) -> Result<ureq::config::ConfigBuilder<ureq::typestate::AgentScope>> {
-    Ok(ureq::Agent::config_builder()
+/// User-Agent.
+fn base_config() -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
+    ureq::Agent::config_builder()
         // We read and keep error bodies ourselves.
         .http_status_as_error(false)
         // A redirect is an error for this API; never carry credentials elsewhere.
         .max_redirects(0)
         .user_agent(USER_AGENT)
         .accept("application/json")
-        .tls_config(tls_config(options)?))
 }
 
 /// An agent for the services on the machine's own link (ECS metadata, CCE pod identity):
 /// never through a proxy (the temporary keys must not pass one), short timeouts (such a
 /// service answers at once or is not there).
-pub fn build_local_agent(options: &TransportOptions) -> Result<ureq::Agent> {
-    let config = base_config(options)?
+pub fn build_local_agent(tls: &Tls) -> ureq::Agent {
+    let config = base_config()
         .timeout_connect(Some(crate::auth::instance::CONNECT_TIMEOUT))
         .timeout_recv_response(Some(crate::auth::instance::READ_TIMEOUT))
         .timeout_recv_body(Some(crate::auth::instance::READ_TIMEOUT))
         .proxy(None)
         .build();
-    Ok(ureq::Agent::with_parts(config, connector(), ureq::unversioned::resolver::DefaultResolver::default()))
-}
-
-fn tls_config(options: &TransportOptions) -> Result<TlsConfig> {
-    let mut tls = TlsConfig::builder().disable_verification(!options.verify_tls);
-    if let Some(path) = &options.ca_file {
-        tls = tls.root_certs(load_ca_file(path)?);
-    }
-    Ok(tls.build())
+    ureq::Agent::with_parts(config, connector(tls), ureq::unversioned::resolver::DefaultResolver::default())
 }
 
 /// The `User-Agent` of every request: `apig/<version>`.
 pub const USER_AGENT: &str = concat!("apig/", env!("CARGO_PKG_VERSION"));
 
-pub fn build_agent(options: &TransportOptions) -> Result<ureq::Agent> {
+pub fn build_agent(options: &TransportOptions, tls: &Tls) -> Result<ureq::Agent> {
     let proxy = match &options.proxy {
         Some(url) => Some(ureq::Proxy::new(url).map_err(|_| {
-            Error::invalid("proxy is not a valid proxy URL (http://, https://, socks5://; escape special characters in credentials)")
+            Error::invalid(
+                "proxy is not a valid proxy URL (http:// or https://; escape special characters in credentials)",
+            )
         })?),
         None => ureq::Proxy::try_from_env(),
     };
-    let config = base_config(options)?
+    if let Some(proxy) = &proxy {
+        // Never a silent direct connection where the user named a proxy.
+        if !matches!(proxy.protocol(), ureq::ProxyProtocol::Http | ureq::ProxyProtocol::Https) {
+            let whence =
+                if options.proxy.is_some() { "proxy" } else { "the proxy of the environment (ALL_PROXY, HTTPS_PROXY)" };
+            return Err(Error::invalid(format!("{whence} is a SOCKS proxy: not supported; use an HTTP(S) proxy")));
+        }
+    }
+    let config = base_config()
         .timeout_connect(Some(options.connect_timeout))
         .proxy(proxy)
         .max_idle_connections_per_host(64)
         .max_idle_connections(64)
         .build();
-    Ok(ureq::Agent::with_parts(config, connector(), crate::resolver::CachingResolver::default()))
+    Ok(ureq::Agent::with_parts(config, connector(tls), crate::resolver::CachingResolver::default()))
 }
 
-/// ureq's connectors, then ours: every connection waits in slices, so that a call can be
-/// stopped (see [`crate::interrupt`]).
-fn connector() -> impl ureq::unversioned::transport::Connector {
-    use ureq::unversioned::transport::{Connector, DefaultConnector};
-    DefaultConnector::default().chain(crate::interrupt::Interruptible)
-}
-
-/// The built-in (Mozilla) roots plus the CA certificates of `path`: `ca_file` adds trust for
-/// a private CA without taking it away from the public ones.
-fn load_ca_file(path: &Path) -> Result<RootCerts> {
-    let pem =
-        std::fs::read(path).map_err(|e| Error::invalid(format!("ca_file {}: cannot read it: {e}", path.display())))?;
-    let mut extra = Vec::new();
-    for item in ureq::tls::parse_pem(&pem) {
-        match item {
-            Ok(ureq::tls::PemItem::Certificate(c)) => extra.push(c),
-            Ok(_) => {}
-            Err(_) => return Err(Error::invalid(format!("ca_file {}: not valid PEM", path.display()))),
-        }
-    }
-    if extra.is_empty() {
-        return Err(Error::invalid(format!("ca_file {}: holds no PEM certificate", path.display())));
-    }
-    let mut certs: Vec<Certificate<'static>> =
-        webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().map(|c| Certificate::from_der(c.as_ref()).to_owned()).collect();
-    certs.extend(extra);
-    Ok(RootCerts::Specific(Arc::new(certs)))
+/// ureq's proxy and TCP connectors, then our TLS (one configuration per client, see
+/// [`crate::tls`]), then every connection waits in slices, so that a call can be stopped (see
+/// [`crate::interrupt`]).
+fn connector(tls: &Tls) -> impl ureq::unversioned::transport::Connector {
+    use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
+    ().chain(ConnectProxyConnector::default())
+        .chain(TcpConnector::default())
+        .chain(crate::tls::TlsConnector { config: tls.clone() })
+        .chain(crate::interrupt::Interruptible)
 }
 
 /// Maps a ureq failure to our kinds, by type (never by searching its text), keeping it as
@@ -191,17 +180,5 @@ fn io_kind(e: &io::Error) -> (ErrorKind, String, bool) {
             (ErrorKind::Connect, format!("I/O error: {e}"), true)
         }
         _ => (ErrorKind::Connect, format!("I/O error: {e}"), false),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ca_file_adds_to_the_built_in_roots() {
-        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tls/ca.pem"));
-        let RootCerts::Specific(certs) = load_ca_file(path).unwrap() else { panic!("not specific roots") };
-        assert_eq!(certs.len(), webpki_root_certs::TLS_SERVER_ROOT_CERTS.len() + 1);
     }
 }

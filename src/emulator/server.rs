@@ -53,6 +53,12 @@ pub async fn accept_loop(listener: TcpListener, state: Arc<State>, options: Arc<
             match &options.tls {
                 Some(acceptor) => {
                     if let Ok(tls) = acceptor.accept(conn).await {
+                        let resumed =
+                            tls.get_ref().1.handshake_kind() == Some(tokio_rustls::rustls::HandshakeKind::Resumed);
+                        let counters = &state.counters;
+                        let counter =
+                            if resumed { &counters.tls_resumed_handshakes } else { &counters.tls_full_handshakes };
+                        counter.fetch_add(1, Ordering::Relaxed);
                         serve(TokioIo::new(tls), state, reset, id).await;
                     }
                 }

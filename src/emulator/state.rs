@@ -99,6 +99,9 @@ pub struct Counters {
     /// Every APIG request (counted even with the request log off: benchmarks read it).
     pub apig_requests: AtomicU64,
     pub expired_uses: AtomicU64,
+    /// TLS handshakes, full and resumed (HTTPS mode): whether clients resume their sessions.
+    pub tls_full_handshakes: AtomicU64,
+    pub tls_resumed_handshakes: AtomicU64,
 }
 
 impl Counters {
@@ -112,6 +115,8 @@ impl Counters {
             "pod_credentials": n(&self.pod_credentials),
             "apig_requests": n(&self.apig_requests),
             "expired_uses": n(&self.expired_uses),
+            "tls_full_handshakes": n(&self.tls_full_handshakes),
+            "tls_resumed_handshakes": n(&self.tls_resumed_handshakes),
         })
     }
 }
