@@ -78,6 +78,7 @@ def delete_certificate(
     token: str,
     timeout: Optional[float] = None,
     missing_ok: bool = False,
+    ca_file: Optional[Union[str, PathLike[str]]] = None,
 ) -> bool: ...
 def _sign(
     ak: str, sk: str, method: str, path: str, query: list[tuple[str, str]], headers: list[tuple[str, str]]

@@ -25,7 +25,7 @@ pub struct Settings {
     pub timeout: Option<f64>,
     pub connect_timeout: Option<f64>,
     pub max_retries: Option<u32>,
-    pub ca_file: Option<String>,
+    pub ca_file: Option<std::path::PathBuf>,
     /// None: the core's default (verified).
     pub verify: Option<bool>,
     pub proxy: Option<String>,
@@ -130,7 +130,7 @@ impl Client {
                 timeout: args::seconds(NEW, "timeout", timeout)?,
                 connect_timeout: args::seconds(NEW, "connect_timeout", connect_timeout)?,
                 max_retries: args::count(NEW, "max_retries", max_retries)?,
-                ca_file: args::path(NEW, "ca_file", ca_file)?.map(|p| p.to_string_lossy().into_owned()),
+                ca_file: args::path(NEW, "ca_file", ca_file)?,
                 verify: args::opt_flag(NEW, "verify", verify)?,
                 proxy: args::opt_text(NEW, "proxy", proxy)?,
                 allow_insecure_http: args::opt_flag(NEW, "allow_insecure_http", allow_insecure_http)?,
@@ -310,8 +310,9 @@ where
 /// Deletes one certificate with a token, through a process-wide connection pool: True when
 /// this call deleted it, False when it was already absent (only with missing_ok=True).
 #[pyfunction]
-#[pyo3(signature = (certificate_id, *, project_id, endpoint, token, timeout=None, missing_ok=None),
-    text_signature = "(certificate_id, *, project_id, endpoint, token, timeout=None, missing_ok=False)")]
+#[pyo3(signature = (certificate_id, *, project_id, endpoint, token, timeout=None, missing_ok=None, ca_file=None),
+    text_signature = "(certificate_id, *, project_id, endpoint, token, timeout=None, missing_ok=False, ca_file=None)")]
+#[allow(clippy::too_many_arguments)] // Python's keyword arguments, one parameter each
 pub fn delete_certificate(
     py: Python<'_>,
     certificate_id: &Bound<'_, PyAny>,
@@ -320,28 +321,34 @@ pub fn delete_certificate(
     token: &Bound<'_, PyAny>,
     timeout: Option<&Bound<'_, PyAny>>,
     missing_ok: Option<&Bound<'_, PyAny>>,
+    ca_file: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<bool> {
-    guarded(py, "delete_certificate", || one_shot(py, certificate_id, project_id, endpoint, token, timeout, missing_ok))
+    let args = OneShot { certificate_id, project_id, endpoint, token, timeout, missing_ok, ca_file };
+    guarded(py, "delete_certificate", || one_shot(py, args))
 }
 
-fn one_shot(
-    py: Python<'_>,
-    certificate_id: &Bound<'_, PyAny>,
-    project_id: &Bound<'_, PyAny>,
-    endpoint: &Bound<'_, PyAny>,
-    token: &Bound<'_, PyAny>,
-    timeout: Option<&Bound<'_, PyAny>>,
-    missing_ok: Option<&Bound<'_, PyAny>>,
-) -> PyResult<bool> {
-    let certificate_id = args::text(DELETE, "certificate_id", certificate_id)?;
+/// The one-shot call's arguments as Python gave them.
+struct OneShot<'a, 'py> {
+    certificate_id: &'a Bound<'py, PyAny>,
+    project_id: &'a Bound<'py, PyAny>,
+    endpoint: &'a Bound<'py, PyAny>,
+    token: &'a Bound<'py, PyAny>,
+    timeout: Option<&'a Bound<'py, PyAny>>,
+    missing_ok: Option<&'a Bound<'py, PyAny>>,
+    ca_file: Option<&'a Bound<'py, PyAny>>,
+}
+
+fn one_shot(py: Python<'_>, given: OneShot<'_, '_>) -> PyResult<bool> {
+    let certificate_id = args::text(DELETE, "certificate_id", given.certificate_id)?;
     let settings = Settings {
-        project_id: Some(args::text(DELETE, "project_id", project_id)?),
-        endpoint: Some(args::text(DELETE, "endpoint", endpoint)?),
-        token: Some(args::text(DELETE, "token", token)?),
-        timeout: args::seconds(DELETE, "timeout", timeout)?,
+        project_id: Some(args::text(DELETE, "project_id", given.project_id)?),
+        endpoint: Some(args::text(DELETE, "endpoint", given.endpoint)?),
+        token: Some(args::text(DELETE, "token", given.token)?),
+        timeout: args::seconds(DELETE, "timeout", given.timeout)?,
+        ca_file: args::path(DELETE, "ca_file", given.ca_file)?,
         ..Settings::default()
     };
-    let missing_ok = args::flag(DELETE, "missing_ok", missing_ok, false)?;
+    let missing_ok = args::flag(DELETE, "missing_ok", given.missing_ok, false)?;
     super::logging::refresh(py);
     let outcome = interruptible(py, None, |interrupt| {
         let client = settings.builder()?.build()?;

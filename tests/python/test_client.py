@@ -200,6 +200,8 @@ NAMED = [
      "delete_certificate() argument 'timeout' must be int or float, not str"),
     (lambda e: pyapig.delete_certificate("c", project_id="p", endpoint=e, token="t", missing_ok="yes"),
      "delete_certificate() argument 'missing_ok' must be bool, not str"),
+    (lambda e: pyapig.delete_certificate("c", project_id="p", endpoint=e, token="t", ca_file=b"ca.pem"),
+     "delete_certificate() argument 'ca_file' must be str or os.PathLike, not bytes"),
     (lambda e: pyapig.Client(endpoint=e, token="t").delete_certificate(3),
      "delete_certificate() argument 'certificate_id' must be str, not int"),
     (lambda e: pyapig.Client(endpoint=e, token="t").delete_certificate("c", project_id=7),

@@ -3,6 +3,7 @@
 
 import base64
 import os
+from pathlib import Path
 
 import pytest
 
@@ -119,6 +120,22 @@ def test_ca_file_adds_trust_and_verify_false_disables_it():
         # verify=False really disables verification, whatever ca_file says.
         emu.client(verify=False, ca_file=os.path.join(TLS, "other-ca.pem")).delete_certificate("b")
         assert emu.certificates() == []
+
+
+def test_the_one_shot_call_takes_a_ca_file():
+    """A gateway behind a private CA is reachable without building a client."""
+    with https_emulator() as emu:
+        emu.add_certificate("a")
+        call = dict(project_id=PROJECT, endpoint=emu.url, token=DEFAULT_TOKEN)
+        with pytest.raises(pyapig.TLSError):
+            pyapig.delete_certificate("a", **call)
+        with pytest.raises(pyapig.TLSError):
+            pyapig.delete_certificate("a", ca_file=os.path.join(TLS, "other-ca.pem"), **call)
+        assert emu.certificates() == ["a"]
+        assert pyapig.delete_certificate("a", ca_file=Path(TLS) / "ca.pem", **call) is True
+        assert emu.certificates() == []
+        with pytest.raises(pyapig.InvalidArgumentError, match="ca_file .*missing.pem: cannot read it"):
+            pyapig.delete_certificate("a", ca_file=os.path.join(TLS, "missing.pem"), **call)
 
 
 def test_a_slow_tls_answer_is_read_whole_and_its_connection_reused():
