@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::transport::{self, TransportOptions};
 use crate::validate;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Default connect timeout.
@@ -286,21 +286,22 @@ impl ClientBuilder {
             ca_file: self.ca_file,
             proxy: self.proxy,
         };
-        // Built once (at most), when the first agent needs it: the shared pool's for default options.
-        let mut built = None;
-        let mut tls = || -> Result<transport::Tls> {
-            if let Some(tls) = &built {
-                return Ok(Arc::clone(tls));
+        // The pool (and TLS configuration) of these transport options, looked up once, when the
+        // first agent needs it.
+        let mut found = None;
+        let mut pool = || -> Result<(ureq::Agent, transport::Tls)> {
+            if let Some(pool) = &found {
+                return Ok(Clone::clone(pool));
             }
-            let tls = if transport == default_transport() { shared()?.1.clone() } else { transport::tls(&transport)? };
-            built = Some(Arc::clone(&tls));
-            Ok(tls)
+            let pool = transport::shared_pool(&transport)?;
+            found = Some(pool.clone());
+            Ok(pool)
         };
         let auth = match (given, self.chain) {
             (Some(credentials::Given::Credentials(c)), _) => Auth::Static(Arc::new(c)),
             (Some(credentials::Given::Password(p)), _) => Auth::Password { password: p, tokens: Default::default() },
             (None, Some(plan)) => {
-                let local = transport::build_local_agent(&tls()?);
+                let local = transport::build_local_agent(&pool()?.1);
                 let mut sources = Vec::new();
                 if let Some((uri, token_file)) = plan.pod {
                     let pod = named_endpoint(crate::auth::pod::ENV_POD_URI, &uri, true)?;
@@ -316,11 +317,7 @@ impl ClientBuilder {
                 ));
             }
         };
-        let agent = if transport == default_transport() {
-            shared()?.0.clone()
-        } else {
-            transport::build_agent(&transport, &tls()?)?
-        };
+        let agent = pool()?.0;
         let iam = iam_endpoint.map(|e| Iam::new(e, agent.clone()));
         let identity = Identity::new(auth, iam, self.region);
         Ok(Client::new(endpoint, self.project_id, identity, timeout, max_retries, agent))
@@ -368,21 +365,4 @@ fn check_timeout(field: &str, value: Option<Seconds>, default: Duration) -> Resu
         return Err(refuse());
     }
     Ok(value)
-}
-
-fn default_transport() -> TransportOptions {
-    TransportOptions { connect_timeout: DEFAULT_CONNECT_TIMEOUT, verify_tls: true, ca_file: None, proxy: None }
-}
-
-/// One process-wide pool (and TLS session cache) for every client with default transport
-/// options, so that one-shot calls in a loop reuse connections.
-fn shared() -> Result<&'static (ureq::Agent, transport::Tls)> {
-    static SHARED: OnceLock<(ureq::Agent, transport::Tls)> = OnceLock::new();
-    if let Some(shared) = SHARED.get() {
-        return Ok(shared);
-    }
-    let options = default_transport();
-    let tls = transport::tls(&options)?;
-    let agent = transport::build_agent(&options, &tls)?;
-    Ok(SHARED.get_or_init(|| (agent, tls)))
 }

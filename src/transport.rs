@@ -49,6 +49,40 @@ pub fn build_local_agent(tls: &Tls) -> ureq::Agent {
     ureq::Agent::with_parts(config, connector(tls), ureq::unversioned::resolver::DefaultResolver::default())
 }
 
+/// How many pools [`shared_pool`] keeps (one per set of transport options); beyond, the oldest
+/// is let go (its clients keep it as long as they live).
+const SHARED_POOLS: usize = 8;
+
+/// The process-wide pool (agent) and TLS configuration of these transport options: clients with
+/// the same options share connections and TLS sessions, so that one-shot calls in a loop reuse
+/// them. A `ca_file` that changed on disk (size or time) gets a pool of its own; a bad one is an
+/// error here and is never kept.
+pub fn shared_pool(options: &TransportOptions) -> Result<(ureq::Agent, Tls)> {
+    struct Pool {
+        options: TransportOptions,
+        ca_file_stamp: Option<(u64, Option<std::time::SystemTime>)>,
+        agent: ureq::Agent,
+        tls: Tls,
+    }
+    static POOLS: std::sync::Mutex<Vec<Pool>> = std::sync::Mutex::new(Vec::new());
+    let stamp =
+        options.ca_file.as_deref().and_then(|path| std::fs::metadata(path).ok()).map(|m| (m.len(), m.modified().ok()));
+    // A panic elsewhere while the lock was held leaves the list itself intact.
+    let pools = || POOLS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(pool) = pools().iter().find(|p| p.options == *options && p.ca_file_stamp == stamp) {
+        return Ok((pool.agent.clone(), pool.tls.clone()));
+    }
+    let tls = tls(options)?;
+    let agent = build_agent(options, &tls)?;
+    let mut pools = pools();
+    pools.retain(|p| p.options != *options);
+    if pools.len() >= SHARED_POOLS {
+        pools.remove(0);
+    }
+    pools.push(Pool { options: options.clone(), ca_file_stamp: stamp, agent: agent.clone(), tls: tls.clone() });
+    Ok((agent, tls))
+}
+
 /// The `User-Agent` of every request: `apig/<version>`.
 pub const USER_AGENT: &str = concat!("apig/", env!("CARGO_PKG_VERSION"));
 

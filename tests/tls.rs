@@ -71,7 +71,10 @@ fn a_new_connection_resumes_the_clients_tls_session() {
     // The emulator drops connections idle for 50 ms, so each call after a pause reconnects.
     let emu =
         https_emulator_with(EmulatorOptions { idle_close: Some(Duration::from_millis(50)), ..Default::default() });
-    let client = builder(&emu).ca_file(fixture("ca.pem")).build().unwrap();
+    // Transport options of this test only: the pools (and TLS sessions) are shared per options,
+    // process-wide, and the other tests of this file run beside it against other servers.
+    let own = |b: apig::ClientBuilder| b.ca_file(fixture("ca.pem")).connect_timeout_secs(9.5);
+    let client = own(builder(&emu)).build().unwrap();
     for id in ["a", "b", "c"] {
         assert_eq!(client.delete_certificate(id).unwrap(), Outcome::Deleted);
         std::thread::sleep(Duration::from_millis(150));
@@ -79,8 +82,27 @@ fn a_new_connection_resumes_the_clients_tls_session() {
     let counters = emu.counters();
     assert_eq!(counters["tls_full_handshakes"], 1, "{counters}");
     assert_eq!(counters["tls_resumed_handshakes"], 2, "{counters}");
-    // A second client has its own session cache: its first connection is a full handshake.
-    let other = builder(&emu).ca_file(fixture("ca.pem")).build().unwrap();
+    // Clients with the same transport options share the pool and its sessions (one-shot calls
+    // in a loop are clients of a call each); other options have their own.
+    let same = own(builder(&emu)).build().unwrap();
+    assert_eq!(same.delete_certificate("a").unwrap_err().kind(), ErrorKind::NotFound);
+    let counters = emu.counters();
+    assert_eq!((&counters["tls_full_handshakes"], &counters["tls_resumed_handshakes"]), (&1.into(), &3.into()));
+    let other = own(builder(&emu)).connect_timeout_secs(7.5).build().unwrap();
     assert_eq!(other.delete_certificate("a").unwrap_err().kind(), ErrorKind::NotFound);
     assert_eq!(emu.counters()["tls_full_handshakes"], 2);
+}
+
+#[test]
+fn a_ca_file_changed_on_disk_is_read_again() {
+    let emu = https_emulator();
+    let path = std::env::temp_dir().join(format!("apig-ca-{}.pem", std::process::id()));
+    std::fs::copy(fixture("ca.pem"), &path).unwrap();
+    assert_eq!(builder(&emu).ca_file(&path).build().unwrap().delete_certificate("a").unwrap(), Outcome::Deleted);
+    // Replaced by an unrelated CA: a client built now must not trust the server any more.
+    std::thread::sleep(Duration::from_millis(20));
+    std::fs::copy(fixture("other-ca.pem"), &path).unwrap();
+    let e = builder(&emu).ca_file(&path).build().unwrap().delete_certificate("b").unwrap_err();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(e.kind(), ErrorKind::Tls, "{e:?}");
 }
