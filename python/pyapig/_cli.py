@@ -8,13 +8,17 @@ absent with --missing-ok), else the status of the first id (in input order) that
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from typing import Any, Dict, Iterable, List, Optional, Sequence, TextIO, Tuple
 
 from . import ApigError, CancelledError, Client, InvalidArgumentError, __version__
+
+# A one-off delete is often the whole life of this process (a CI step, an acme hook): what is
+# not needed for it (typing, json, concurrent.futures and the logging it pulls in) is imported
+# only when used. (mypy reads any `if TYPE_CHECKING:` block.)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, TextIO, Tuple
 
 EXIT_INVALID_ARGUMENT = 1
 EXIT_INTERRUPTED = 130
@@ -266,17 +270,23 @@ def delete_one(client: Client, cert_id: str, missing_ok: bool) -> Dict[str, Any]
         deleted, status, request_id = client._delete_detailed(cert_id, missing_ok=missing_ok)
         result.update(outcome="deleted" if deleted else "absent", http_status=status, request_id=request_id)
     except CancelledError as e:
-        result.update(outcome="interrupted", code=EXIT_INTERRUPTED, error=str(e),
-                      note="the request may have reached the server before it was stopped")
+        result.update(interrupted(cert_id, str(e)))
     except ApigError as e:
         result.update(outcome="failed", code=e.code, http_status=e.status_code, error_code=e.error_code,
                       request_id=e.request_id, error=str(e))
     return result
 
 
+def interrupted(cert_id: str, why: str) -> Dict[str, Any]:
+    """The result row of a call stopped under way."""
+    return {"id": cert_id, "outcome": "interrupted", "code": EXIT_INTERRUPTED, "http_status": None,
+            "error_code": None, "request_id": None, "error": why,
+            "note": "the request may have reached the server before it was stopped"}
+
+
 def delete_all(args: argparse.Namespace, ids: Sequence[str], secrets: Secrets, out: TextIO, err: TextIO) -> int:
     """Deletes every id with --jobs workers, printing each result as it comes. Ctrl-C stops the
-    calls under way (client.cancel()), drops the ones not started, and exits 130."""
+    calls under way, drops the ones not started, and exits 130."""
     client = make_client(args, secrets)
     progress = not args.no_progress and len(ids) > 1 and err.isatty()
     counts = {"deleted": 0, "absent": 0, "failed": 0, "interrupted": 0}
@@ -288,6 +298,8 @@ def delete_all(args: argparse.Namespace, ids: Sequence[str], secrets: Secrets, o
         if result["outcome"] == "failed" and (first_failure is None or position < first_failure[0]):
             first_failure = (position, result["code"])
         if args.json:
+            import json
+
             out.write(json.dumps(result) + "\n")
         elif result["outcome"] == "deleted":
             out.write(f"deleted {result['id']}\n")
@@ -301,32 +313,86 @@ def delete_all(args: argparse.Namespace, ids: Sequence[str], secrets: Secrets, o
             err.write(f"\r[{done}/{len(ids)}] {done - counts['failed']} ok, {counts['failed']} failed")
             err.flush()
 
-    pool = ThreadPoolExecutor(max_workers=min(args.jobs, len(ids)))
-    pending = {pool.submit(delete_one, client, cert_id, args.missing_ok): i for i, cert_id in enumerate(ids)}
-    try:
-        while pending:
-            # Waits in slices: the main thread must stay free for Ctrl-C.
-            finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-            for future in finished:
-                report(pending.pop(future), future.result())
-    except KeyboardInterrupt:
-        client.cancel()
-        not_started = sum(1 for f in pending if f.cancel())
-        for future in [f for f in pending if not f.cancelled()]:
-            report(pending[future], future.result())
-        pool.shutdown(wait=True)
-        if progress:
-            err.write("\n")
+    if len(ids) == 1 or args.jobs == 1:
+        not_started = delete_in_turn(client, ids, args.missing_ok, report)
+    else:
+        not_started = delete_in_parallel(client, ids, args.missing_ok, args.jobs, report)
+    if progress:
+        err.write("\n")
+    if not_started is not None:
         err.write(f"pyapig: interrupted: {counts['deleted']} deleted, {counts['absent']} already absent, "
                   f"{counts['failed']} failed, {counts['interrupted']} stopped under way, {not_started} not attempted\n")
         return EXIT_INTERRUPTED
-    pool.shutdown(wait=True)
-    if progress:
-        err.write("\n")
     return first_failure[1] if first_failure else 0
 
 
+def delete_in_turn(client: Client, ids: Sequence[str], missing_ok: bool,
+                   report: Callable[[int, Dict[str, Any]], None]) -> Optional[int]:
+    """One id after the other in this thread (one id, or --jobs 1: no worker thread to start).
+    Ctrl-C stops the call under way (it looks every 50 ms). Returns the number of ids not
+    attempted when interrupted, else None."""
+    for position, cert_id in enumerate(ids):
+        try:
+            result = delete_one(client, cert_id, missing_ok)
+        except KeyboardInterrupt:
+            report(position, interrupted(cert_id, "interrupted (Ctrl-C)"))
+            return len(ids) - position - 1
+        report(position, result)
+    return None
+
+
+def delete_in_parallel(client: Client, ids: Sequence[str], missing_ok: bool, jobs: int,
+                       report: Callable[[int, Dict[str, Any]], None]) -> Optional[int]:
+    """`jobs` worker threads take the ids in turn; their results are reported (here, in the main
+    thread) as they finish. Ctrl-C stops the calls under way (client.cancel()) and leaves the ids
+    not yet taken. Returns the number of ids not attempted when interrupted, else None."""
+    import queue
+    import threading
+
+    todo: queue.SimpleQueue[Tuple[int, str]] = queue.SimpleQueue()
+    for item in enumerate(ids):
+        todo.put(item)
+    finished: queue.SimpleQueue[Tuple[int, Dict[str, Any]]] = queue.SimpleQueue()
+    stop = threading.Event()
+
+    def work() -> None:
+        while not stop.is_set():
+            try:
+                position, cert_id = todo.get_nowait()
+            except queue.Empty:
+                return
+            finished.put((position, delete_one(client, cert_id, missing_ok)))
+
+    workers = [threading.Thread(target=work, daemon=True) for _ in range(min(jobs, len(ids)))]
+    for worker in workers:
+        worker.start()
+    reported = 0
+    try:
+        while reported < len(ids):
+            try:
+                # Waits in slices: the main thread must stay free for Ctrl-C.
+                position, result = finished.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            report(position, result)
+            reported += 1
+    except KeyboardInterrupt:
+        stop.set()
+        for worker in workers:
+            while worker.is_alive():
+                # Again and again: a call that started just after one cancel() sees the next.
+                client.cancel()
+                worker.join(0.05)
+        while not finished.empty():
+            report(*finished.get_nowait())
+        return todo.qsize()
+    for worker in workers:
+        worker.join()
+    return None
+
+
 def run_emulator(args: argparse.Namespace, out: TextIO) -> int:
+    import json
     import time
 
     from .testing import Emulator

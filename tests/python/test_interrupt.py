@@ -102,3 +102,27 @@ def test_ctrl_c_stops_the_cli_reports_what_finished_and_exits_130(emu):
     assert "s3" not in rows and "s4" not in rows
     assert "interrupted: 1 deleted, 0 already absent, 0 failed, 2 stopped under way, 2 not attempted" in err
     assert len(emu.requests()) == 3, "the ids not started were never sent"
+
+
+@pytest.mark.parametrize("ids", [["s1"], ["fast1", "s1", "s2"]], ids=["one id", "jobs 1"])
+def test_ctrl_c_stops_the_cli_deleting_in_turn(emu, ids):
+    """One id, or --jobs 1: the ids are deleted one after the other in the main thread (no worker
+    to start); Ctrl-C stops the call under way and the rest are not attempted."""
+    for c in ids:
+        emu.add_certificate(c)
+    emu.add_rule(certificate_id="s1", action="stall")
+    args = [sys.executable, "-m", "pyapig", "delete-certificate", "--endpoint", emu.url, "--project-id", PROJECT,
+            "--json", "--jobs", "1", *ids]
+    proc, out, err, seconds = interrupt(args, lambda proc: any(r["path"].endswith("/s1") for r in emu.requests()),
+                                        env={"APIG_TOKEN": DEFAULT_TOKEN})
+    assert proc.returncode == 130, (out, err)
+    assert seconds < BOUND, seconds
+    assert "Traceback" not in err, err
+    rows = {row["id"]: row for row in map(json.loads, out.splitlines())}
+    assert rows["s1"]["outcome"] == "interrupted" and rows["s1"]["code"] == 130
+    done = 1 if "fast1" in ids else 0
+    assert rows.get("fast1", {"outcome": "deleted"})["outcome"] == "deleted"
+    assert "s2" not in rows
+    assert (f"interrupted: {done} deleted, 0 already absent, 0 failed, 1 stopped under way, "
+            f"{len(ids) - done - 1} not attempted") in err, err
+    assert not any(r["path"].endswith("/s2") for r in emu.requests()), "an id not started was never sent"
