@@ -92,6 +92,19 @@ def test_many_ids_in_parallel(emu):
     assert len({q["connection"] for q in emu.requests()}) <= 8
 
 
+def test_the_default_is_16_deletes_at_once(emu):
+    """--jobs defaults to 16 (bench/bulk.py: 87% of the round-trip bound, 20 MiB): 32 slow
+    deletes run on 16 connections at once."""
+    ids = [f"d{i}" for i in range(32)]
+    for c in ids:
+        emu.add_certificate(c)
+    emu.add_rule(action="pass", delay_ms=300)
+    r = cli("delete-certificate", *where(emu), *ids)
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout.splitlines()) == 32
+    assert len({q["connection"] for q in emu.requests()}) == 16
+
+
 def test_credentials_from_the_environment(emu):
     emu.add_certificate("e1")
     env = {"HUAWEICLOUD_SDK_AK": DEFAULT_AK, "HUAWEICLOUD_SDK_SK": DEFAULT_SK, "HUAWEICLOUD_SDK_PROJECT_ID": PROJECT}
