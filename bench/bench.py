@@ -8,20 +8,14 @@ peak RSS. Figures are printed as ratios to libcurl and to the official SDK. A mi
 skipped with a note, never faked.
 """
 
-import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
-import time
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-BIN = os.path.join(ROOT, "target", "bench")
-PY = sys.executable
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
-SCALE = float(os.environ.get("BENCH_SCALE", "1"))
-ENV = dict(os.environ, HOME=os.path.join(ROOT, "target", "sdk-home"))
+from harness import (BIN, CURL, PY, ROUNDS, SCALE, SDK, available, cell, cold_command, command,
+                     fmt, machine_line, process_cpu_seconds, ratio, run_child, wall)
 
 # name, kind, calls per run (slow peers get fewer calls; per-call time is what is compared)
 CLIENTS = [
@@ -30,10 +24,10 @@ CLIENTS = [
     ("pyapig.Client, logging at INFO", "py:pyapig-client-log-info", 20000),
     ("pyapig.delete_certificate", "py:pyapig-oneshot", 20000),
     ("apig C client handle", "c:c_apig", 20000),
-    ("libcurl easy handle (C)", "c:c_curl", 20000),
+    (CURL, "c:c_curl", 20000),
     ("http.client (stdlib)", "py:http.client", 10000),
     ("requests.Session", "py:requests", 3000),
-    ("official SDK (huaweicloudsdkapig)", "py:sdk", 1000),
+    (SDK, "py:sdk", 1000),
     ("raw socket loop (the floor)", "c:c_raw", 20000),
 ]
 FLOOR = "raw socket loop (the floor)"
@@ -42,48 +36,8 @@ IMPORTS = {
     "pyapig.delete_certificate": "import pyapig",
     "http.client (stdlib)": "import http.client",
     "requests.Session": "import requests",
-    "official SDK (huaweicloudsdkapig)": "import huaweicloudsdkapig.v2, huaweicloudsdkcore.auth.credentials",
+    SDK: "import huaweicloudsdkapig.v2, huaweicloudsdkcore.auth.credentials",
 }
-
-
-def available(kind):
-    tool, name = kind.split(":")
-    if tool == "c":
-        return os.path.exists(os.path.join(BIN, name)), f"{name} was not built"
-    probe = {"sdk": "huaweicloudsdkapig", "requests": "requests"}.get(name)
-    if probe is None:
-        return True, ""
-    ok = subprocess.run([PY, "-c", f"import {probe}"], env=ENV, capture_output=True).returncode == 0
-    return ok, f"{probe} is not installed"
-
-
-def command(kind, url, calls, threads):
-    tool, name = kind.split(":")
-    calls = max(int(calls * SCALE), threads * 50)
-    if tool == "c":
-        return [os.path.join(BIN, name), url, str(calls), str(threads)]
-    return [PY, os.path.join(ROOT, "bench", "py_client.py"), name, url, str(calls), str(threads)]
-
-
-def run_child(cmd, pin):
-    if pin:
-        cmd = ["taskset", "-c", "0"] + cmd
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, text=True)
-    out, err = proc.communicate()
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed: {err.strip()[-500:]}")
-    return json.loads(out.strip().splitlines()[-1])
-
-
-def wall(cmd, pin=False):
-    if pin:
-        cmd = ["taskset", "-c", "0"] + cmd
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
-    _, err = proc.communicate()
-    if proc.returncode != 0:
-        raise RuntimeError(err.decode()[-300:])
-    return time.perf_counter() - start
 
 
 class Server:
@@ -96,10 +50,7 @@ class Server:
 
     def cpu_seconds(self):
         """(user, system) CPU seconds the server has used so far."""
-        with open(f"/proc/{self.proc.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        tick = os.sysconf("SC_CLK_TCK")
-        return int(fields[11]) / tick, int(fields[12]) / tick
+        return process_cpu_seconds(self.proc.pid)
 
     def served(self):
         import urllib.request
@@ -109,10 +60,6 @@ class Server:
     def stop(self):
         self.proc.terminate()
         self.proc.wait()
-
-
-def fmt(x, digits=1):
-    return "—" if x is None else f"{x:,.{digits}f}"
 
 
 def main():
@@ -149,14 +96,9 @@ def main():
                 for _ in range(15):
                     samples.append(wall([PY, "-c", IMPORTS[name]]) - wall([PY, "-c", "pass"]))
                 imports[name] = statistics.median(samples) * 1000
-            tool, mode = kind.split(":")
             if name == FLOOR:
                 continue
-            if tool == "py":
-                colds[name] = statistics.median(
-                    wall([PY, os.path.join(ROOT, "bench", "py_client.py"), mode, free_server.url, "cold"]) for _ in range(7)) * 1000
-            else:
-                colds[name] = statistics.median(wall(command(kind, free_server.url, 1, 1)) for _ in range(7)) * 1000
+            colds[name] = statistics.median(wall(cold_command(kind, free_server.url)) for _ in range(7)) * 1000
             rss[name] = run_child(command(kind, free_server.url, 10000 / SCALE, 1), pin=False)["vmhwm_kib"] / 1024
         rss_20k = run_child(command("py:pyapig-client", free_server.url, 20000 / SCALE, 1), pin=False)["vmhwm_kib"] / 1024
     finally:
@@ -164,22 +106,13 @@ def main():
         free_server.stop()
 
     med = {name: {k: statistics.median(v) for k, v in r.items() if v} for name, r in results.items()}
-    curl_name, sdk_name = "libcurl easy handle (C)", "official SDK (huaweicloudsdkapig)"
     floor = med.get(FLOOR, {}).get("pinned")
 
-    def cell(value, of, digits=1):
-        """`value (×libcurl / ×SDK)`: every figure side by side with both peers."""
-        if value is None:
-            return "—"
-        base_curl, base_sdk = of(curl_name), of(sdk_name)
-        def r(base):
-            return "—" if not base else f"{value / base:.2f}" if value / base >= 0.1 else f"{value / base:.3f}"
-
-        r_curl, r_sdk = r(base_curl), r(base_sdk)
-        return f"{fmt(value, digits)} ({r_curl} / {r_sdk})"
+    def column(key):
+        return {name: m.get(key) for name, m in med.items()}
 
     print()
-    print(f"machine: {os.cpu_count()} CPUs, {platform()}; {time.strftime('%Y-%m-%d')}; {ROUNDS} rounds, medians.")
+    print(machine_line())
     print(f"server (bench/fast_server.rs) CPU per request, pinned runs: {server_user:.2f} µs user + "
           f"{server_sys:.2f} µs system (kernel TCP work included); floor (raw socket loop): {fmt(floor)} µs/call.")
     print("Each cell: value (× libcurl / × official SDK); lower is better except the speed-up.")
@@ -190,27 +123,21 @@ def main():
     for name, _, _ in clients:
         m = med[name]
         speedup = m["free"] / m["threads"] if m.get("threads") else None
-        print(f"| {name} | {cell(m.get('pinned'), lambda n: med.get(n, {}).get('pinned'))} "
-              f"| {cell(m.get('free'), lambda n: med.get(n, {}).get('free'))} "
-              f"| {cell(m.get('threads'), lambda n: med.get(n, {}).get('threads'))} "
+        print(f"| {name} | {cell(m.get('pinned'), column('pinned'))} "
+              f"| {cell(m.get('free'), column('free'))} "
+              f"| {cell(m.get('threads'), column('threads'))} "
               f"| {fmt(speedup, 2) + '×' if speedup else '—'} "
-              f"| {cell(imports.get(name), imports.get)} "
-              f"| {cell(colds.get(name), colds.get)} "
-              f"| {cell(rss.get(name), rss.get)} |")
+              f"| {cell(imports.get(name), imports)} "
+              f"| {cell(colds.get(name), colds)} "
+              f"| {cell(rss.get(name), rss)} |")
     print()
     print(f"pyapig.Client peak RSS after 10,000 calls: {fmt(rss.get('pyapig.Client'))} MiB; "
           f"after 20,000: {fmt(rss_20k)} MiB. Bare interpreter start: {bare * 1000:.1f} ms.")
-
-
-def platform():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
+    pinned = column("pinned")
+    print()
+    print(f"target: the C client handle ≤ 0.85× libcurl per call, pinned: "
+          f"{ratio(pinned.get('apig C client handle'), pinned.get(CURL))}× "
+          f"(the floor: {ratio(floor, pinned.get(CURL))}×)")
 
 
 if __name__ == "__main__":

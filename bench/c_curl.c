@@ -1,11 +1,15 @@
 /* Benchmark peer: libcurl, one reused easy handle per thread (keep-alive), the same DELETE
- * with X-Auth-Token. Usage: c_curl ENDPOINT CALLS THREADS; prints one JSON line. */
+ * with X-Auth-Token. Usage: c_curl ENDPOINT CALLS THREADS; prints one JSON line.
+ * c_curl ENDPOINT cold: a fresh process's one delete (one handle, one call, exit).
+ * An https ENDPOINT is trusted through the CA file named by BENCH_CA_FILE (libcurl's own
+ * defaults otherwise, session reuse included). */
 #define _POSIX_C_SOURCE 200809L
 #include <curl/curl.h>
 #include <stdio.h>
 
 #include "bench_util.h"
 #include <stdlib.h>
+#include <string.h>
 
 static char url[512];
 static long calls_per_thread;
@@ -24,6 +28,7 @@ static CURL *make(struct curl_slist *headers) {
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    if (getenv("BENCH_CA_FILE") != NULL) curl_easy_setopt(h, CURLOPT_CAINFO, getenv("BENCH_CA_FILE"));
     return h;
 }
 
@@ -49,8 +54,9 @@ int main(int argc, char **argv) {
     long i;
     double elapsed;
     CURL *warm;
-    if (argc != 4) return 2;
-    n_threads = atoi(argv[3]);
+    int cold = argc == 3 && strcmp(argv[2], "cold") == 0;
+    if (argc != 4 && !cold) return 2;
+    n_threads = cold ? 1 : atoi(argv[3]);
     if (n_threads < 1 || n_threads > 64) return 2;
     calls_per_thread = atol(argv[2]) / n_threads;
     snprintf(url, sizeof url, "%s/v2/0123456789abcdef0123456789abcdef/apigw/certificates/b6f9b7e2c4b14e5e8a1f0c3d2e1f0a9b", argv[1]);
@@ -58,6 +64,15 @@ int main(int argc, char **argv) {
     headers = curl_slist_append(headers, "X-Auth-Token: emulator-token");
     headers = curl_slist_append(headers, "Accept: application/json");
     warm = make(headers);
+    if (cold) {
+        long code = 0;
+        CURLcode rc = curl_easy_perform(warm);
+        curl_easy_getinfo(warm, CURLINFO_RESPONSE_CODE, &code);
+        if (rc != CURLE_OK) fprintf(stderr, "%s\n", curl_easy_strerror(rc));
+        curl_easy_cleanup(warm);
+        curl_global_cleanup();
+        return rc == CURLE_OK && code == 204 ? 0 : 1;
+    }
     for (i = 0; i < 200; i++) curl_easy_perform(warm);
     curl_easy_cleanup(warm);
     elapsed = run_threads(n_threads, work, headers);

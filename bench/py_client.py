@@ -4,10 +4,13 @@
     py_client.py MODE ENDPOINT cold               -> import + client + one delete, then exit
 
 MODE: pyapig-client, pyapig-client-log-imported, pyapig-client-log-info, pyapig-oneshot, sdk,
-requests, http.client. Imports happen inside the
-modes so that `cold` measures them.
+requests, http.client. Imports happen inside the modes so that `cold` measures them.
+
+An https ENDPOINT is trusted through the CA file named by BENCH_CA_FILE, each client given it in
+its own way (its users' way); whether a client resumes TLS sessions is its own default.
 """
 
+import os
 import sys
 
 # json, threading and time are imported only for timed runs, so that `cold` measures the
@@ -18,6 +21,7 @@ CERT = "b6f9b7e2c4b14e5e8a1f0c3d2e1f0a9b"
 TOKEN = "emulator-token"
 AK = "EMULATORAK0000000001"
 SK = "emulator-secret-key-0000000000000001"
+CA = os.environ.get("BENCH_CA_FILE")  # None: the clients' defaults
 
 
 def factory(mode, endpoint):
@@ -26,7 +30,7 @@ def factory(mode, endpoint):
     if mode == "pyapig-client":
         import pyapig
 
-        client = pyapig.Client(endpoint=endpoint, project_id=PROJECT, token=TOKEN)
+        client = pyapig.Client(endpoint=endpoint, project_id=PROJECT, token=TOKEN, ca_file=CA)
         return lambda: (lambda: client.delete_certificate(CERT))
     if mode in ("pyapig-client-log-imported", "pyapig-client-log-info"):
         # Logging imported but not configured (its records cost nothing), or configured at INFO
@@ -37,19 +41,23 @@ def factory(mode, endpoint):
 
         if mode == "pyapig-client-log-info":
             logging.basicConfig(level=logging.INFO, handlers=[logging.NullHandler()])
-        client = pyapig.Client(endpoint=endpoint, project_id=PROJECT, token=TOKEN)
+        client = pyapig.Client(endpoint=endpoint, project_id=PROJECT, token=TOKEN, ca_file=CA)
         return lambda: (lambda: client.delete_certificate(CERT))
     if mode == "pyapig-oneshot":
         import pyapig
 
-        return lambda: (lambda: pyapig.delete_certificate(CERT, project_id=PROJECT, endpoint=endpoint, token=TOKEN))
+        return lambda: (lambda: pyapig.delete_certificate(CERT, project_id=PROJECT, endpoint=endpoint, token=TOKEN,
+                                                            ca_file=CA))
     if mode == "sdk":
         from huaweicloudsdkapig.v2 import ApigClient, DeleteCertificateV2Request
         from huaweicloudsdkcore.auth.credentials import BasicCredentials
+        from huaweicloudsdkcore.http.http_config import HttpConfig
 
         # The SDK has no token auth: AK/SK, as its users run it.
+        config = HttpConfig.get_default_config()
+        config.ssl_ca_cert = CA
         client = (ApigClient.new_builder().with_credentials(BasicCredentials(AK, SK, PROJECT))
-                  .with_endpoints([endpoint]).build())
+                  .with_http_config(config).with_endpoints([endpoint]).build())
         request = DeleteCertificateV2Request(certificate_id=CERT)
         return lambda: (lambda: client.delete_certificate_v2(request))
     if mode == "requests":
@@ -60,9 +68,11 @@ def factory(mode, endpoint):
         def make():
             session = requests.Session()
             headers = {"X-Auth-Token": TOKEN}
+            # Per request: a session's own `verify` loses to REQUESTS_CA_BUNDLE in the environment.
+            verify = CA or True
 
             def call():
-                r = session.delete(url, headers=headers)
+                r = session.delete(url, headers=headers, verify=verify)
                 if r.status_code != 204:
                     raise RuntimeError(r.status_code)
             return call
@@ -74,7 +84,13 @@ def factory(mode, endpoint):
         parts = urlsplit(endpoint)
 
         def make():
-            conn = http.client.HTTPConnection(parts.hostname, parts.port)
+            if parts.scheme == "https":
+                import ssl
+
+                context = ssl.create_default_context(cafile=CA)
+                conn = http.client.HTTPSConnection(parts.hostname, parts.port, context=context)
+            else:
+                conn = http.client.HTTPConnection(parts.hostname, parts.port)
             headers = {"X-Auth-Token": TOKEN}
 
             def call():

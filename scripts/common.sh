@@ -56,6 +56,26 @@ build_wheel() {
     "$py" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps target/wheels/pyapig-*.whl
 }
 
+# The benchmark's C clients (target/bench), linked against target/release (build_c first). The
+# libcurl peer needs libcurl's headers: with install=1, and as root, they are installed (Debian's
+# libcurl4-openssl-dev); without them that peer is skipped, with a note.
+build_bench_clients() {
+    local install=${1:-0}
+    mkdir -p target/bench
+    cc -O2 -std=c99 -Wall bench/c_raw.c -o target/bench/c_raw
+    cc -O2 -std=c99 -Wall -Iinclude bench/c_apig.c -o target/bench/c_apig target/release/libapig.a \
+        -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+    if [ "$install" = 1 ] && [ ! -e /usr/include/curl/curl.h ] && [ ! -e /usr/include/x86_64-linux-gnu/curl/curl.h ] \
+        && [ "$(id -u)" = 0 ]; then
+        step "installing libcurl's headers (Debian: libcurl4-openssl-dev)"
+        (apt-get install -y -q libcurl4-openssl-dev || (apt-get update -q && apt-get install -y -q libcurl4-openssl-dev)) \
+            >/dev/null || true
+    fi
+    rm -f target/bench/c_curl
+    cc -O2 -std=c99 -Wall bench/c_curl.c -o target/bench/c_curl -lcurl -lpthread 2>/dev/null \
+        || echo "note: libcurl's headers are missing: the libcurl peer will be skipped"
+}
+
 # The release artifacts (scripts/dist): a manylinux2014 wheel, the sdist and the C archive, built
 # once; zig (from .venv) links against glibc 2.17 so that they run on EulerOS 2, CentOS 7 and up.
 build_dist() {
