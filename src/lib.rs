@@ -45,6 +45,7 @@ mod client;
 mod error;
 mod interrupt;
 mod resolver;
+mod tcp;
 mod tls;
 mod transport;
 

@@ -112,13 +112,13 @@ pub fn build_agent(options: &TransportOptions, tls: &Tls) -> Result<ureq::Agent>
     Ok(ureq::Agent::with_parts(config, connector(tls), crate::resolver::CachingResolver::default()))
 }
 
-/// ureq's proxy and TCP connectors, then our TLS (one configuration per client, see
-/// [`crate::tls`]), then every connection waits in slices, so that a call can be stopped (see
-/// [`crate::interrupt`]).
+/// ureq's proxy connector, then ours: TCP (a cheaper liveness check, see [`crate::tcp`]), TLS
+/// (one configuration per client, see [`crate::tls`]), and slices: every connection waits in
+/// slices, so that a call can be stopped (see [`crate::interrupt`]).
 fn connector(tls: &Tls) -> impl ureq::unversioned::transport::Connector {
-    use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
+    use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
     ().chain(ConnectProxyConnector::default())
-        .chain(TcpConnector::default())
+        .chain(crate::tcp::TcpConnector)
         .chain(crate::tls::TlsConnector { config: tls.clone() })
         .chain(crate::interrupt::Interruptible)
 }
