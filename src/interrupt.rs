@@ -1,7 +1,8 @@
 //! Stopping a call while it waits: `Client::cancel` (C `apig_client_cancel`) and a caller's
 //! check (Python looks for Ctrl-C with it). A waiting call wakes every [`SLICE`] to look: the
-//! read of an answer (through [`Interruptible`], a transport wrapper that waits in slices), a
-//! backoff between retries, and the start of every attempt. A call stopped mid-answer drops
+//! connect (on Linux, [`crate::connect`]), the read of an answer (through [`Interruptible`], a
+//! transport wrapper that waits in slices), a backoff between retries, and the start of every
+//! attempt. A call stopped mid-answer drops
 //! its connection, so nothing half-read ever goes back to the pool. The fast path costs a
 //! thread-local read per wait; nothing at all while the answer is already there.
 
@@ -99,8 +100,13 @@ impl std::fmt::Display for Stopped {
 
 impl std::error::Error for Stopped {}
 
+/// The I/O error of a stopped call (its kind is `Interrupted`).
+pub(crate) fn stopped_io_error() -> io::Error {
+    io::Error::new(io::ErrorKind::Interrupted, Stopped)
+}
+
 fn stopped() -> ureq::Error {
-    ureq::Error::Io(io::Error::new(io::ErrorKind::Interrupted, Stopped))
+    ureq::Error::Io(stopped_io_error())
 }
 
 /// The last link of the connector chain: wraps every connection so that its reads wait in slices.

@@ -42,6 +42,7 @@
 
 mod builder;
 mod client;
+mod connect;
 mod error;
 mod interrupt;
 mod resolver;

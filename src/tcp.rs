@@ -54,18 +54,20 @@ fn connect(details: &ConnectionDetails) -> Result<TcpStream, ureq::Error> {
     let mut last = ureq::Error::ConnectionFailed;
     for (i, addr) in addrs.iter().enumerate() {
         let attempt = match deadline {
-            None => TcpStream::connect(addr),
+            None => crate::connect::connect(addr, None),
             Some(deadline) => {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
                     return Err(ureq::Error::Timeout(details.timeout.reason));
                 }
                 let share = (left / (addrs.len() - i) as u32).max(MIN_PER_ADDRESS).min(left);
-                TcpStream::connect_timeout(addr, share)
+                crate::connect::connect(addr, Some(share))
             }
         };
         match attempt {
             Ok(stream) => return Ok(stream),
+            // Stopped (cancel, Ctrl-C): no other address is tried.
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Err(ureq::Error::Io(e)),
             Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
                 last = ureq::Error::Timeout(details.timeout.reason);
             }

@@ -1,12 +1,19 @@
 /* apig_client_cancel: a call stalled on a server that never answers returns APIG_E_CANCELLED
- * soon after another thread cancels the client, and the client works normally afterwards.
+ * soon after another thread cancels the client, and the client works normally afterwards; so
+ * does a call whose connect never completes (a local black hole: a full accept queue).
  * Usage: test_cancel ENDPOINT PROJECT_ID   (c-after seeded; "stalled" never answered) */
 #define _POSIX_C_SOURCE 200809L
 #include "apig.h"
 #include "harness.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 static apig_client *client;
 static apig_status stalled_status;
@@ -26,6 +33,34 @@ static void *stalled_call(void *arg) {
     stalled_seconds = now() - started;
     apig_error_free(err);
     return NULL;
+}
+
+/* A port on 127.0.0.1 whose connects hang: backlog 0, nobody accepts, the queue filled by
+ * non-blocking connects until one does not complete. Writes its URL; returns the listener. */
+static int black_hole(char *url, size_t size, int *fillers, int *n_fillers) {
+    struct sockaddr_in addr;
+    socklen_t len = sizeof addr;
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (listener < 0 || bind(listener, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(listener, 0) != 0 ||
+        getsockname(listener, (struct sockaddr *)&addr, &len) != 0) {
+        return -1;
+    }
+    *n_fillers = 0;
+    while (*n_fillers < 8) {
+        struct pollfd p;
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        fillers[(*n_fillers)++] = fd;
+        connect(fd, (struct sockaddr *)&addr, sizeof addr);
+        p.fd = fd;
+        p.events = POLLOUT;
+        p.revents = 0;
+        if (poll(&p, 1, 300) == 0) break; /* this one hangs: so will the client's */
+    }
+    snprintf(url, size, "http://127.0.0.1:%d", ntohs(addr.sin_port));
+    return listener;
 }
 
 int main(int argc, char **argv) {
@@ -57,5 +92,29 @@ int main(int argc, char **argv) {
     CHECK_STATUS(apig_client_delete_certificate(client, NULL, "c-after", false, &err), APIG_OK);
     apig_client_cancel(NULL);
     apig_client_free(client);
+
+    {
+        /* Cancelled while connecting: without slices, the 10 s connect timeout. */
+        char url[64];
+        int fillers[8], n_fillers = 0, i;
+        int listener = black_hole(url, sizeof url, fillers, &n_fillers);
+        CHECK(listener >= 0);
+        opts = apig_client_options_new();
+        apig_client_options_set_endpoint(opts, url);
+        apig_client_options_set_project_id(opts, argv[2]);
+        apig_client_options_set_token(opts, "emulator-token");
+        CHECK_STATUS(apig_client_new(opts, &client, &err), APIG_OK);
+        apig_client_options_free(opts);
+        CHECK(pthread_create(&thread, NULL, stalled_call, NULL) == 0);
+        nanosleep(&wait, NULL);
+        apig_client_cancel(client);
+        CHECK(pthread_join(thread, NULL) == 0);
+        CHECK_STATUS(stalled_status, APIG_E_CANCELLED);
+        CHECK(stalled_seconds < 5.0);
+        printf("cancelled while connecting after %.3f s\n", stalled_seconds);
+        apig_client_free(client);
+        for (i = 0; i < n_fillers; i++) close(fillers[i]);
+        close(listener);
+    }
     return finish("test_cancel");
 }

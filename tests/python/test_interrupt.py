@@ -29,6 +29,32 @@ def silent_server():
         yield f"http://127.0.0.1:{s.getsockname()[1]}"
 
 
+@pytest.fixture
+def black_hole():
+    """A port whose connects never complete: its accept queue is full (backlog 0, nobody
+    accepts), so the kernel drops new SYNs and the client waits for its connect timeout."""
+    import select
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        fillers = []
+        try:
+            for _ in range(8):
+                filler = socket.socket()
+                filler.setblocking(False)
+                fillers.append(filler)
+                filler.connect_ex(listener.getsockname())
+                if not select.select([], [filler], [], 0.3)[1]:
+                    break  # this connect hangs: so will the client's
+            else:
+                pytest.fail("could not fill the accept queue: no black hole on this machine")
+            yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+        finally:
+            for filler in fillers:
+                filler.close()
+
+
 def interrupt(args, ready, env=None):
     """Starts `args`, waits until `ready(proc)` is true, sends SIGINT; returns (proc, out, err, seconds to exit)."""
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -83,6 +109,24 @@ def test_ctrl_c_interrupts_a_waiting_call(silent_server, name):
     assert "KeyboardInterrupt after" in out
     assert seconds < BOUND, seconds
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_ctrl_c_interrupts_a_connect_that_never_completes(black_hole, name):
+    """The connect waits in slices too: Ctrl-C does not wait for the 10 s connect timeout."""
+    code = textwrap.dedent(SCRIPT.format(call=CALLS[name]))
+    first_line = []
+
+    def ready(proc):
+        if not first_line:
+            first_line.append(proc.stdout.readline())
+        return True
+
+    proc, out, err, seconds = interrupt([sys.executable, "-c", code, black_hole], ready)
+    assert first_line == ["calling\n"]
+    assert proc.returncode == 42, (out, err)
+    assert "KeyboardInterrupt after" in out
+    assert seconds < BOUND, seconds
 
 
 def test_ctrl_c_stops_the_cli_reports_what_finished_and_exits_130(emu):
