@@ -115,7 +115,7 @@ def main():
     print(machine_line())
     print(f"server (bench/fast_server.rs) CPU per request, pinned runs: {server_user:.2f} µs user + "
           f"{server_sys:.2f} µs system (kernel TCP work included); floor (raw socket loop): {fmt(floor)} µs/call.")
-    print("Each cell: value (× libcurl / × official SDK); lower is better except the speed-up.")
+    print("Each cell: × libcurl / × official SDK (this machine's figure); lower is better except the speed-up.")
     print()
     print("| client | µs/call pinned | µs/call unpinned | µs/call, 8 threads | 8-thread speed-up | "
           "import ms | cold start ms | peak RSS MiB, 10k calls |")

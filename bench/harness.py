@@ -99,11 +99,11 @@ def ratio(value, base):
 
 
 def cell(value, column, digits=1):
-    """`value (× libcurl / × SDK)`: every figure side by side with both peers of its column
-    (`column` maps a client's name to its figure in the same column)."""
+    """`× libcurl / × SDK (value)`: ratios first, to both peers of the column (`column` maps a
+    client's name to its figure in the same column), then this machine's absolute figure."""
     if value is None:
         return "—"
-    return f"{fmt(value, digits)} ({ratio(value, column.get(CURL))} / {ratio(value, column.get(SDK))})"
+    return f"{ratio(value, column.get(CURL))} / {ratio(value, column.get(SDK))} ({fmt(value, digits)})"
 
 
 def platform():

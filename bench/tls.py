@@ -151,7 +151,7 @@ def main():
           "call in pinned runs: " + ", ".join(f"{label} {fmt(med(server_cost[mode]))} µs" for mode, label in
                                                (("kept", "kept alive"), ("full", "full handshake"),
                                                 ("resume", "resumption offered"))) + ".")
-    print("Each cell: value (× libcurl / × official SDK); lower is better.")
+    print("Each cell: × libcurl / × official SDK (this machine's figure); lower is better.")
     print()
     print("TLS 1.3, one kept-alive connection:")
     print()
