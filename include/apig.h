@@ -439,8 +439,9 @@ void apig_client_free(apig_client *client);
 
 /**
  * Stops the calls running on `client` now, from any thread: each returns `APIG_E_CANCELLED`
- * within about 50 ms (while it waits for an answer, a retry's backoff or the next attempt; a
- * connect under way finishes or times out first). A stopped call's connection is closed, never
+ * within about 50 ms (while it connects, waits for an answer, a retry's backoff or the next
+ * attempt; on systems other than Linux a connect under way finishes or times out first). A
+ * stopped call's connection is closed, never
  * reused half-read. Calls started afterwards run normally. NULL is fine (nothing happens).
  * Thread-safe; the usual way to give C programs a Ctrl-C: call it from a signal-watching thread.
  *
