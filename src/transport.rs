@@ -55,33 +55,54 @@ const SHARED_POOLS: usize = 8;
 
 /// The process-wide pool (agent) and TLS configuration of these transport options: clients with
 /// the same options share connections and TLS sessions, so that one-shot calls in a loop reuse
-/// them. A `ca_file` that changed on disk (size or time) gets a pool of its own; a bad one is an
-/// error here and is never kept.
+/// them. A `ca_file` that changed on disk (size or time), or a proxy environment that changed,
+/// gets a pool of its own; a bad `ca_file` is an error here and is never kept.
 pub fn shared_pool(options: &TransportOptions) -> Result<(ureq::Agent, Tls)> {
-    struct Pool {
+    /// What makes two clients' pools the same: their options, and what the options point at
+    /// as it is now (the CA file's size and time; the proxy environment, when no proxy is given).
+    #[derive(PartialEq)]
+    struct Key {
         options: TransportOptions,
         ca_file_stamp: Option<(u64, Option<std::time::SystemTime>)>,
+        proxy_environment: Vec<Option<String>>,
+    }
+    struct Pool {
+        key: Key,
         agent: ureq::Agent,
         tls: Tls,
     }
     static POOLS: std::sync::Mutex<Vec<Pool>> = std::sync::Mutex::new(Vec::new());
-    let stamp =
-        options.ca_file.as_deref().and_then(|path| std::fs::metadata(path).ok()).map(|m| (m.len(), m.modified().ok()));
+    let key = Key {
+        options: options.clone(),
+        ca_file_stamp: options
+            .ca_file
+            .as_deref()
+            .and_then(|path| std::fs::metadata(path).ok())
+            .map(|m| (m.len(), m.modified().ok())),
+        proxy_environment: match options.proxy {
+            Some(_) => Vec::new(),
+            None => PROXY_ENVIRONMENT.iter().map(|name| std::env::var(name).ok()).collect(),
+        },
+    };
     // A panic elsewhere while the lock was held leaves the list itself intact.
     let pools = || POOLS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(pool) = pools().iter().find(|p| p.options == *options && p.ca_file_stamp == stamp) {
+    if let Some(pool) = pools().iter().find(|p| p.key == key) {
         return Ok((pool.agent.clone(), pool.tls.clone()));
     }
     let tls = tls(options)?;
     let agent = build_agent(options, &tls)?;
     let mut pools = pools();
-    pools.retain(|p| p.options != *options);
+    pools.retain(|p| p.key.options != *options);
     if pools.len() >= SHARED_POOLS {
         pools.remove(0);
     }
-    pools.push(Pool { options: options.clone(), ca_file_stamp: stamp, agent: agent.clone(), tls: tls.clone() });
+    pools.push(Pool { key, agent: agent.clone(), tls: tls.clone() });
     Ok((agent, tls))
 }
+
+/// The variables ureq reads for a proxy from the environment.
+const PROXY_ENVIRONMENT: [&str; 8] =
+    ["ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"];
 
 /// The `User-Agent` of every request: `apig/<version>`.
 pub const USER_AGENT: &str = concat!("apig/", env!("CARGO_PKG_VERSION"));
