@@ -117,6 +117,6 @@ def platform():
     return "unknown CPU"
 
 
-def machine_line():
+def machine_line(rounds=ROUNDS):
     return (f"machine: {os.cpu_count()} CPUs, {platform()}; {time.strftime('%Y-%m-%d')}; "
-            f"{ROUNDS} round{'s' if ROUNDS != 1 else ''}, medians.")
+            f"{rounds} round{'s' if rounds != 1 else ''}, medians.")

@@ -146,7 +146,7 @@ def main():
     share = {name: med(v) for name, v in resumed.items()}
 
     print()
-    print(machine_line())
+    print(machine_line(rounds))
     print("server: bench/tls_server.rs (rustls, TLS 1.3 only, ECDSA P-256 certificate of a local CA); its CPU per "
           "call in pinned runs: " + ", ".join(f"{label} {fmt(med(server_cost[mode]))} µs" for mode, label in
                                                (("kept", "kept alive"), ("full", "full handshake"),
