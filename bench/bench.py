@@ -6,8 +6,11 @@ reported. Pinned: server and client on CPU 0 (the client's own cost, without the
 machine's cross-CPU wake-ups); unpinned: free. Also: 8 threads, import time, cold start and
 peak RSS. Figures are printed as ratios to libcurl and to the official SDK. A missing peer is
 skipped with a note, never faked.
+
+    python bench/bench.py [--quick]     (bench/run runs it; the tests run --quick)
 """
 
+import argparse
 import os
 import shutil
 import statistics
@@ -63,19 +66,24 @@ class Server:
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="one round of a few hundred calls (the tests' run)")
+    args = parser.parse_args()
+    # --quick: the code runs, the figures mean little.
+    rounds, scale, samples, rss_calls = (1, 0.01, 2, 500) if args.quick else (ROUNDS, 1.0, 15, 10000)
     clients = []
     for name, kind, calls in CLIENTS:
         ok, why = available(kind)
         if ok:
-            clients.append((name, kind, calls))
+            clients.append((name, kind, int(calls * scale)))
         else:
             print(f"note: skipping {name}: {why}")
     pinned_server, free_server = Server(pin=True), Server(pin=False)
     results = {name: {"pinned": [], "free": [], "threads": []} for name, _, _ in clients}
     server_cost = []  # (user µs, system µs) per request, measured around each pinned run
     try:
-        for round_ in range(ROUNDS):
-            print(f"round {round_ + 1}/{ROUNDS} …", file=sys.stderr)
+        for round_ in range(rounds):
+            print(f"round {round_ + 1}/{rounds} …", file=sys.stderr)
             for name, kind, calls in clients:
                 (u0, s0), n0 = pinned_server.cpu_seconds(), pinned_server.served()
                 results[name]["pinned"].append(run_child(command(kind, pinned_server.url, calls, 1), pin=True)["us_per_call"])
@@ -88,19 +96,17 @@ def main():
         server_user = statistics.median(u for u, _ in server_cost) if server_cost else float("nan")
         server_sys = statistics.median(s for _, s in server_cost) if server_cost else float("nan")
 
-        bare = statistics.median(wall([PY, "-c", "pass"]) for _ in range(15))
+        bare = statistics.median(wall([PY, "-c", "pass"]) for _ in range(samples))
         imports, colds, rss = {}, {}, {}
         for name, kind, _ in clients:
             if name in IMPORTS:
-                samples = []
-                for _ in range(15):
-                    samples.append(wall([PY, "-c", IMPORTS[name]]) - wall([PY, "-c", "pass"]))
-                imports[name] = statistics.median(samples) * 1000
+                times = [wall([PY, "-c", IMPORTS[name]]) - wall([PY, "-c", "pass"]) for _ in range(samples)]
+                imports[name] = statistics.median(times) * 1000
             if name == FLOOR:
                 continue
-            colds[name] = statistics.median(wall(cold_command(kind, free_server.url)) for _ in range(7)) * 1000
-            rss[name] = run_child(command(kind, free_server.url, 10000 / SCALE, 1), pin=False)["vmhwm_kib"] / 1024
-        rss_20k = run_child(command("py:pyapig-client", free_server.url, 20000 / SCALE, 1), pin=False)["vmhwm_kib"] / 1024
+            colds[name] = statistics.median(wall(cold_command(kind, free_server.url)) for _ in range(min(samples, 7))) * 1000
+            rss[name] = run_child(command(kind, free_server.url, rss_calls / SCALE, 1), pin=False)["vmhwm_kib"] / 1024
+        rss_20k = run_child(command("py:pyapig-client", free_server.url, 2 * rss_calls / SCALE, 1), pin=False)["vmhwm_kib"] / 1024
     finally:
         pinned_server.stop()
         free_server.stop()
@@ -112,13 +118,13 @@ def main():
         return {name: m.get(key) for name, m in med.items()}
 
     print()
-    print(machine_line())
+    print(machine_line(rounds))
     print(f"server (bench/fast_server.rs) CPU per request, pinned runs: {server_user:.2f} µs user + "
           f"{server_sys:.2f} µs system (kernel TCP work included); floor (raw socket loop): {fmt(floor)} µs/call.")
     print("Each cell: × libcurl / × official SDK (this machine's figure); lower is better except the speed-up.")
     print()
     print("| client | µs/call pinned | µs/call unpinned | µs/call, 8 threads | 8-thread speed-up | "
-          "import ms | cold start ms | peak RSS MiB, 10k calls |")
+          f"import ms | cold start ms | peak RSS MiB, {rss_calls:,} calls |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, _, _ in clients:
         m = med[name]
@@ -131,8 +137,8 @@ def main():
               f"| {cell(colds.get(name), colds)} "
               f"| {cell(rss.get(name), rss)} |")
     print()
-    print(f"pyapig.Client peak RSS after 10,000 calls: {fmt(rss.get('pyapig.Client'))} MiB; "
-          f"after 20,000: {fmt(rss_20k)} MiB. Bare interpreter start: {bare * 1000:.1f} ms.")
+    print(f"pyapig.Client peak RSS after {rss_calls:,} calls: {fmt(rss.get('pyapig.Client'))} MiB; "
+          f"after {2 * rss_calls:,}: {fmt(rss_20k)} MiB. Bare interpreter start: {bare * 1000:.1f} ms.")
     pinned = column("pinned")
     print()
     print(f"target: the C client handle ≤ 0.85× libcurl per call, pinned: "
