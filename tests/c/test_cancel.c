@@ -63,58 +63,57 @@ static int black_hole(char *url, size_t size, int *fillers, int *n_fillers) {
     return listener;
 }
 
-int main(int argc, char **argv) {
-    apig_client_options *opts;
+/* A new client of ENDPOINT with the emulator's token. */
+static apig_client *new_client(const char *endpoint, const char *project_id) {
+    apig_client *c = NULL;
     apig_error *err = NULL;
+    apig_client_options *opts = apig_client_options_new();
+    apig_client_options_set_endpoint(opts, endpoint);
+    apig_client_options_set_project_id(opts, project_id);
+    apig_client_options_set_token(opts, "emulator-token");
+    CHECK_STATUS(apig_client_new(opts, &c, &err), APIG_OK);
+    apig_client_options_free(opts);
+    return c;
+}
+
+/* Starts a call of `client` on "stalled" in another thread, cancels the client 300 ms later and
+ * checks that the call returned APIG_E_CANCELLED soon after. */
+static void cancel_a_stalled_call(const char *what) {
     pthread_t thread;
     struct timespec wait = {0, 300 * 1000 * 1000};
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s ENDPOINT PROJECT_ID\n", argv[0]);
-        return 2;
-    }
-    opts = apig_client_options_new();
-    apig_client_options_set_endpoint(opts, argv[1]);
-    apig_client_options_set_project_id(opts, argv[2]);
-    apig_client_options_set_token(opts, "emulator-token");
-    CHECK_STATUS(apig_client_new(opts, &client, &err), APIG_OK);
-    apig_client_options_free(opts);
-
     CHECK(pthread_create(&thread, NULL, stalled_call, NULL) == 0);
     nanosleep(&wait, NULL);
     apig_client_cancel(client);
     CHECK(pthread_join(thread, NULL) == 0);
     CHECK_STATUS(stalled_status, APIG_E_CANCELLED);
-    /* The call would otherwise wait for its 60 s deadline; a generous bound. */
+    /* The call would otherwise wait for its 60 s deadline (10 s connecting); a generous bound. */
     CHECK(stalled_seconds < 5.0);
-    printf("cancelled after %.3f s\n", stalled_seconds);
+    printf("cancelled %s after %.3f s\n", what, stalled_seconds);
+}
+
+int main(int argc, char **argv) {
+    apig_error *err = NULL;
+    char url[64];
+    int fillers[8], n_fillers = 0, i, listener;
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s ENDPOINT PROJECT_ID\n", argv[0]);
+        return 2;
+    }
+    client = new_client(argv[1], argv[2]);
+    cancel_a_stalled_call("while waiting for an answer");
 
     /* Later calls run normally; a NULL client is fine. */
     CHECK_STATUS(apig_client_delete_certificate(client, NULL, "c-after", false, &err), APIG_OK);
     apig_client_cancel(NULL);
     apig_client_free(client);
 
-    {
-        /* Cancelled while connecting: without slices, the 10 s connect timeout. */
-        char url[64];
-        int fillers[8], n_fillers = 0, i;
-        int listener = black_hole(url, sizeof url, fillers, &n_fillers);
-        CHECK(listener >= 0);
-        opts = apig_client_options_new();
-        apig_client_options_set_endpoint(opts, url);
-        apig_client_options_set_project_id(opts, argv[2]);
-        apig_client_options_set_token(opts, "emulator-token");
-        CHECK_STATUS(apig_client_new(opts, &client, &err), APIG_OK);
-        apig_client_options_free(opts);
-        CHECK(pthread_create(&thread, NULL, stalled_call, NULL) == 0);
-        nanosleep(&wait, NULL);
-        apig_client_cancel(client);
-        CHECK(pthread_join(thread, NULL) == 0);
-        CHECK_STATUS(stalled_status, APIG_E_CANCELLED);
-        CHECK(stalled_seconds < 5.0);
-        printf("cancelled while connecting after %.3f s\n", stalled_seconds);
-        apig_client_free(client);
-        for (i = 0; i < n_fillers; i++) close(fillers[i]);
-        close(listener);
-    }
+    /* Cancelled while connecting to a port whose connects never complete. */
+    listener = black_hole(url, sizeof url, fillers, &n_fillers);
+    CHECK(listener >= 0);
+    client = new_client(url, argv[2]);
+    cancel_a_stalled_call("while connecting");
+    apig_client_free(client);
+    for (i = 0; i < n_fillers; i++) close(fillers[i]);
+    close(listener);
     return finish("test_cancel");
 }
