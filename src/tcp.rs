@@ -38,18 +38,23 @@ impl<In: Transport> Connector<In> for TcpConnector {
     }
 }
 
+/// When the connection (TCP connect and TLS handshake) must be made by: `details.timeout` counts
+/// from `details.now`. None: no limit.
+pub(crate) fn connect_deadline(details: &ConnectionDetails) -> Option<Instant> {
+    if details.timeout.after.is_not_happening() {
+        return None;
+    }
+    let started = match details.now {
+        UreqInstant::Exact(at) => at,
+        _ => Instant::now(),
+    };
+    Some(started + *details.timeout.after)
+}
+
 /// Tries the host's addresses in turn within the connect timeout, sharing what is left of it
 /// between the addresses not yet tried.
 fn connect(details: &ConnectionDetails) -> Result<TcpStream, ureq::Error> {
-    let deadline = if details.timeout.after.is_not_happening() {
-        None
-    } else {
-        let started = match details.now {
-            UreqInstant::Exact(at) => at,
-            _ => Instant::now(),
-        };
-        Some(started + *details.timeout.after)
-    };
+    let deadline = connect_deadline(details);
     let addrs: Vec<SocketAddr> = details.addrs.iter().copied().collect();
     let mut last = ureq::Error::ConnectionFailed;
     for (i, addr) in addrs.iter().enumerate() {
@@ -68,10 +73,7 @@ fn connect(details: &ConnectionDetails) -> Result<TcpStream, ureq::Error> {
             Ok(stream) => return Ok(stream),
             // Stopped (cancel, Ctrl-C): no other address is tried.
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Err(ureq::Error::Io(e)),
-            Err(e) if matches!(e.kind(), io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock) => {
-                last = ureq::Error::Timeout(details.timeout.reason);
-            }
-            Err(e) => last = ureq::Error::Io(e),
+            Err(e) => last = io_error(e, &details.timeout),
         }
     }
     Err(last)

@@ -15,7 +15,6 @@ use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStor
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::Arc;
-use ureq::unversioned::transport::time::Instant;
 use ureq::unversioned::transport::{
     Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, Transport, TransportAdapter,
 };
@@ -92,15 +91,10 @@ impl<In: Transport> Connector<In> for TlsConnector {
         let name = ServerName::try_from(host.to_string()).map_err(|_| ureq::Error::Tls("invalid TLS server name"))?;
         let mut conn = ClientConnection::new(self.config.clone(), name)?;
         let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
-        // The handshake gets what is left of the call's time after the TCP connect.
-        let spent = match ((details.current_time)(), details.now) {
-            (Instant::Exact(now), Instant::Exact(then)) => now.saturating_duration_since(then),
-            _ => std::time::Duration::ZERO,
-        };
-        let left = if details.timeout.after.is_not_happening() {
-            details.timeout.after
-        } else {
-            details.timeout.after.saturating_sub(spent).into()
+        // The handshake gets what is left of the connect timeout after the TCP connect.
+        let left = match crate::tcp::connect_deadline(details) {
+            Some(deadline) => deadline.saturating_duration_since(std::time::Instant::now()).into(),
+            None => details.timeout.after,
         };
         sock.set_timeout(NextTimeout { after: left, ..details.timeout });
         conn.complete_io(&mut sock)?;
