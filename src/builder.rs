@@ -286,22 +286,16 @@ impl ClientBuilder {
             ca_file: self.ca_file,
             proxy: self.proxy,
         };
-        // The pool (and TLS configuration) of these transport options, looked up once, when the
-        // first agent needs it.
-        let mut found = None;
-        let mut pool = || -> Result<(ureq::Agent, transport::Tls)> {
-            if let Some(pool) = &found {
-                return Ok(Clone::clone(pool));
-            }
-            let pool = transport::shared_pool(&transport)?;
-            found = Some(pool.clone());
-            Ok(pool)
-        };
+        // The pool of these transport options: looked up in the chain's branch (its link-local
+        // agent shares the pool's TLS configuration), else after the credentials are checked.
+        let mut pooled = None;
         let auth = match (given, self.chain) {
             (Some(credentials::Given::Credentials(c)), _) => Auth::Static(Arc::new(c)),
             (Some(credentials::Given::Password(p)), _) => Auth::Password { password: p, tokens: Default::default() },
             (None, Some(plan)) => {
-                let local = transport::build_local_agent(&pool()?.1);
+                let (agent, tls) = transport::shared_pool(&transport)?;
+                let local = transport::build_local_agent(&tls);
+                pooled = Some(agent);
                 let mut sources = Vec::new();
                 if let Some((uri, token_file)) = plan.pod {
                     let pod = named_endpoint(crate::auth::pod::ENV_POD_URI, &uri, true)?;
@@ -317,7 +311,10 @@ impl ClientBuilder {
                 ));
             }
         };
-        let agent = pool()?.0;
+        let agent = match pooled {
+            Some(agent) => agent,
+            None => transport::shared_pool(&transport)?.0,
+        };
         let iam = iam_endpoint.map(|e| Iam::new(e, agent.clone()));
         let identity = Identity::new(auth, iam, self.region);
         Ok(Client::new(endpoint, self.project_id, identity, timeout, max_retries, agent))
