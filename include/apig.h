@@ -19,6 +19,7 @@
  *   9 APIG_E_FORBIDDEN (403)  10 APIG_E_NOT_FOUND (404)  11 APIG_E_CONFLICT (409)
  *  12 APIG_E_RATE_LIMITED (429) 13 APIG_E_SERVER (5xx)   14 APIG_E_HTTP_STATUS (other)
  *  15 APIG_E_CANCELLED (apig_client_cancel)
+ *  16 APIG_E_CREDENTIALS (credentials or project id not obtained; never APIG's answer)
  */
 
 #ifndef APIG_H
@@ -102,6 +103,12 @@ typedef enum {
    * The call was stopped by `apig_client_cancel` while it waited.
    */
   APIG_E_CANCELLED = 15,
+  /**
+   * Credentials or the project id could not be obtained (no source found; IAM, ECS metadata
+   * or CCE pod identity refused or failed). The HTTP status, code and message are the
+   * identity service's, never APIG's: nothing is said about the certificate.
+   */
+  APIG_E_CREDENTIALS = 16,
 } apig_status;
 
 /**
@@ -429,7 +436,10 @@ apig_status apig_client_new(const apig_client_options *options,
                             apig_error **error);
 
 /**
- * Frees a client. NULL is fine. No other thread may be using it.
+ * Frees a client. NULL is fine. No other thread may be using it: freeing a client while a call
+ * of it runs is undefined behaviour (the call reads the freed client). To end a client that
+ * other threads use, call `apig_client_cancel` (their calls return `APIG_E_CANCELLED` within
+ * about 50 ms), make sure those threads start no new call and have returned, then free it.
  *
  * # Safety
  * `client` is NULL or a client from `apig_client_new`, not yet freed; the object is freed once and

@@ -298,9 +298,16 @@ impl ClientBuilder {
                 pooled = Some(agent);
                 let mut sources = Vec::new();
                 if let Some((uri, token_file)) = plan.pod {
-                    let pod = named_endpoint(crate::auth::pod::ENV_POD_URI, &uri, true)?;
+                    let pod = named_endpoint(crate::auth::pod::ENV_POD_URI, &uri, true)?.check_local_http(
+                        crate::auth::pod::ENV_POD_URI,
+                        true,
+                        self.allow_insecure_http,
+                    )?;
                     sources.push(Source::Pod(PodIdentity::new(pod, token_file, local.clone())));
                 }
+                // Checked only where it is used: the chain asks it for keys.
+                let metadata_endpoint =
+                    metadata_endpoint.check_local_http("metadata_endpoint", true, self.allow_insecure_http)?;
                 sources.push(Source::Metadata(InstanceMetadata::new(metadata_endpoint, local)));
                 Auth::Chain(Chain::new(plan.skipped, sources))
             }

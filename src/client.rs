@@ -14,7 +14,7 @@ use crate::transport;
 use crate::validate;
 use std::io::Read;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// How a delete ended when it did not fail.
@@ -83,6 +83,8 @@ struct Inner {
     clock_offset: AtomicI64,
     /// How often `cancel` was called: a call stops when it changes while the call runs.
     cancels: AtomicU64,
+    /// Set by `close`: no call starts any more.
+    closed: AtomicBool,
 }
 
 impl std::fmt::Debug for Client {
@@ -142,6 +144,7 @@ impl Client {
                 agent,
                 clock_offset: AtomicI64::new(0),
                 cancels: AtomicU64::new(0),
+                closed: AtomicBool::new(false),
             }),
         }
     }
@@ -177,17 +180,30 @@ impl Client {
     /// [`ErrorKind::Cancelled`] within 50 ms or so, its connection dropped, never half-read in
     /// the pool. Calls started afterwards are not affected. Thread-safe.
     pub fn cancel(&self) {
-        self.inner.cancels.fetch_add(1, Ordering::Relaxed);
+        self.inner.cancels.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Closes the client (and its clones): the calls running now stop as with
+    /// [`Client::cancel`], and every later call fails at once with [`ErrorKind::Cancelled`]
+    /// without any I/O. Thread-safe; closing twice is fine.
+    pub fn close(&self) {
+        self.inner.closed.store(true, Ordering::SeqCst);
+        self.cancel();
+    }
+
+    /// Whether [`Client::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::SeqCst)
     }
 
     /// As [`Client::delete_certificate_with`], and says which status settled it, with its
     /// request id and the number of attempts.
     pub fn delete_certificate_detailed(&self, certificate_id: &str, options: &DeleteOptions<'_>) -> Result<Deletion> {
-        let watch = interrupt::Watch {
-            cancels: &self.inner.cancels,
-            seen: self.inner.cancels.load(Ordering::Relaxed),
-            check: options.interrupt,
-        };
+        let watch = interrupt::Watch::new(&self.inner.cancels, options.interrupt);
+        // After the watch: a `close()` that comes later is seen as a cancel.
+        if self.inner.closed.load(Ordering::SeqCst) {
+            return Err(Error::new(ErrorKind::Cancelled, "the client is closed: no call is made"));
+        }
         interrupt::watching(&watch, || self.delete(certificate_id, options))
     }
 
@@ -234,8 +250,13 @@ impl Client {
                                 && !reauthenticated
                                 && self.inner.identity.refused(&resolved) =>
                         {
-                            // IAM invalidates tokens early (password or permission changes): one new token.
-                            log::warn!(target: LOG_TARGET, "APIG refused the IAM token; getting a new one from IAM");
+                            // IAM invalidates tokens early (password or permission changes), and
+                            // temporary keys can be revoked: new ones, once.
+                            log::warn!(
+                                target: LOG_TARGET,
+                                "APIG refused {}; getting new ones",
+                                auth_name(&resolved.credentials)
+                            );
                             reauthenticated = true;
                             continue;
                         }
@@ -244,7 +265,8 @@ impl Client {
                 }
             };
             let error = failure.error;
-            if error.kind() == ErrorKind::NotFound {
+            // Only APIG's own 404 says anything about the certificate.
+            if error.kind() == ErrorKind::NotFound && failure.reached_apig {
                 if options.missing_ok {
                     let request_id = error.request_id().map(str::to_string);
                     return Ok(Deletion { outcome: Outcome::AlreadyAbsent, http_status: 404, request_id, attempts });
@@ -259,8 +281,8 @@ impl Client {
                 }
                 return Err(error.with_attempts(attempts));
             }
-            if reauthenticated && error.kind() == ErrorKind::Unauthorized {
-                let message = format!("{}; refused again with a new token from IAM", error.message());
+            if reauthenticated && error.kind() == ErrorKind::Unauthorized && failure.reached_apig {
+                let message = format!("{}; refused again with credentials fetched anew", error.message());
                 return Err(error.with_message(message).with_attempts(attempts));
             }
             // The signature was refused and the server's clock is far from ours: re-sign once

@@ -20,7 +20,7 @@ pub(crate) fn connect(addr: &SocketAddr, limit: Option<Duration>) -> io::Result<
 }
 
 /// Connects to `addr`, waiting at most `limit` (None: as long as the system does), in slices:
-/// an error of kind `Interrupted` (see [`crate::interrupt`]) when the call was stopped meanwhile.
+/// [`crate::interrupt::stopped_io_error`] when the call was stopped meanwhile.
 #[cfg(target_os = "linux")]
 pub(crate) fn connect(addr: &SocketAddr, limit: Option<Duration>) -> io::Result<TcpStream> {
     use std::os::fd::{AsRawFd, FromRawFd};

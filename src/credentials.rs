@@ -110,7 +110,11 @@ pub(crate) fn from_parts(
             let parts = match (user_name, password, domain_name) {
                 (Some(user_name), Some(password), Some(domain_name)) => (user_name, password, domain_name),
                 (user_name, password, domain_name) => {
-                    let absent = [("user_name", user_name.is_none()), ("password", password.is_none()), ("domain_name", domain_name.is_none())];
+                    let absent = [
+                        ("user_name", user_name.is_none()),
+                        ("password", password.is_none()),
+                        ("domain_name", domain_name.is_none()),
+                    ];
                     let missing: Vec<&str> = absent.iter().filter(|(_, a)| *a).map(|(name, _)| *name).collect();
                     return Err(Error::invalid(format!(
                         "incomplete password credentials: user_name, password and domain_name go together ({} missing)",
@@ -167,13 +171,18 @@ mod tests {
         assert!(err(from_parts(None, s("a"), s("k"), None, pw())).contains("conflicting"));
         assert!(err(from_parts(None, s("a"), None, None, none())).contains("without sk"));
         assert!(matches!(from_parts(None, None, None, None, none()), Ok(None)));
-        assert!(matches!(from_parts(s("t"), None, None, None, none()), Ok(Some(Given::Credentials(Credentials::Token(_))))));
+        assert!(matches!(
+            from_parts(s("t"), None, None, None, none()),
+            Ok(Some(Given::Credentials(Credentials::Token(_))))
+        ));
         assert!(matches!(
             from_parts(None, s("a"), s("k"), s("st"), none()),
             Ok(Some(Given::Credentials(Credentials::AkSk { .. })))
         ));
         assert!(matches!(from_parts(None, None, None, None, pw()), Ok(Some(Given::Password(_)))));
-        assert!(err(from_parts(None, None, None, None, (s(""), Some(Secret::new("p")), s("d")))).starts_with("user_name"));
+        assert!(
+            err(from_parts(None, None, None, None, (s(""), Some(Secret::new("p")), s("d")))).starts_with("user_name")
+        );
         assert_eq!(
             err(from_parts(None, None, None, None, (s("u"), None, None))),
             "incomplete password credentials: user_name, password and domain_name go together (password, domain_name missing)"

@@ -114,6 +114,32 @@ impl Endpoint {
         }
         self.host.parse::<Ipv4Addr>().map(|ip| ip.is_loopback()).unwrap_or(false)
     }
+
+    /// True for 169.254.0.0/16 and fe80::/10: addresses that never leave the machine's own link.
+    pub fn is_link_local(&self) -> bool {
+        if let Ok(ip) = self.host.parse::<Ipv4Addr>() {
+            return ip.is_link_local();
+        }
+        let bare = self.host.trim_start_matches('[').trim_end_matches(']');
+        // A zone index (fe80::1%eth0, written %25 in URLs) is not part of the address.
+        let bare = bare.split('%').next().unwrap_or(bare);
+        bare.parse::<std::net::Ipv6Addr>().is_ok_and(|ip| (ip.segments()[0] & 0xffc0) == 0xfe80)
+    }
+
+    /// Refuses plain `http` to a host that is neither loopback nor (with `link_local_too`)
+    /// link-local, unless `allow_insecure_http`: identity endpoints hand out or receive secrets.
+    pub fn check_local_http(self, name: &str, link_local_too: bool, allow_insecure_http: bool) -> Result<Endpoint> {
+        let local = self.is_loopback() || (link_local_too && self.is_link_local());
+        if self.https || local || allow_insecure_http {
+            return Ok(self);
+        }
+        let allowed = if link_local_too { "loopback or link-local (169.254.0.0/16, fe80::/10)" } else { "loopback" };
+        Err(crate::error::Error::invalid(format!(
+            "{name}: plain http to {} would carry secrets in clear text across the network: plain http is \
+             allowed only to {allowed} hosts; use https, or opt in with allow_insecure_http",
+            self.host
+        )))
+    }
 }
 
 impl std::fmt::Display for Endpoint {
@@ -142,8 +168,7 @@ fn split_host_port(authority: &str) -> std::result::Result<(&str, Option<u16>), 
     if host.is_empty() {
         return Err("has no host".into());
     }
-    if !host.starts_with('[')
-        && !host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
+    if !host.starts_with('[') && !host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
     {
         return Err("has a host with characters outside A-Z a-z 0-9 - . _".into());
     }

@@ -25,8 +25,12 @@ pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 /// and then ECS metadata at its first call (nothing is fetched here).
 pub fn fill(mut builder: ClientBuilder, lookup: Lookup<'_>) -> Result<ClientBuilder> {
     let get = |name: &str| lookup(name).filter(|v| !v.is_empty());
-    let explicit_credentials =
-        builder.token.is_some() || builder.ak.is_some() || builder.sk.is_some() || builder.user_name.is_some() || builder.password.is_some() || builder.domain_name.is_some();
+    let explicit_credentials = builder.token.is_some()
+        || builder.ak.is_some()
+        || builder.sk.is_some()
+        || builder.user_name.is_some()
+        || builder.password.is_some()
+        || builder.domain_name.is_some();
     let env_has_keys = get(ENV_AK).is_some() || get(ENV_SK).is_some();
     if !explicit_credentials && env_has_keys {
         builder.ak = get(ENV_AK);
@@ -200,7 +204,11 @@ mod tests {
         let plan = b.chain.unwrap();
         assert_eq!(
             plan.skipped,
-            ["HUAWEICLOUD_SDK_AK not set", "~/.huaweicloud/credentials: not found", "pod identity: HC_CONTAINER_CREDENTIALS_FULL_URI not set"]
+            [
+                "HUAWEICLOUD_SDK_AK not set",
+                "~/.huaweicloud/credentials: not found",
+                "pod identity: HC_CONTAINER_CREDENTIALS_FULL_URI not set"
+            ]
         );
         env.insert(ENV_POD_URI, "http://127.0.0.1:9/pod".to_string());
         env.insert(ENV_POD_TOKEN_FILE, "/run/token".to_string());

@@ -41,6 +41,10 @@ pub enum ErrorKind {
     /// The call was stopped while it waited: `Client::cancel`, or the caller's interrupt check
     /// (Ctrl-C in Python).
     Cancelled,
+    /// Credentials or the project id could not be obtained: no source found, or IAM, the ECS
+    /// metadata service or CCE pod identity refused or failed. Never APIG's answer: its HTTP
+    /// status, code and message are the identity service's (named in the message).
+    Credentials,
 }
 
 /// One row of the error table: everything every surface says about a kind. The C status
@@ -89,6 +93,7 @@ table![
     (Server, 13, "server", c"APIG_E_SERVER", "InternalServerError"),
     (HttpStatus, 14, "http_status", c"APIG_E_HTTP_STATUS", "APIStatusError"),
     (Cancelled, 15, "cancelled", c"APIG_E_CANCELLED", "CancelledError"),
+    (Credentials, 16, "credentials", c"APIG_E_CREDENTIALS", "CredentialsError"),
 ];
 
 impl ErrorKind {
@@ -146,6 +151,9 @@ struct Inner {
     /// A transport failure of a type this library does not know: never retried, since
     /// nobody can say whether repeating the DELETE is safe.
     unclassified: bool,
+    /// For a [`ErrorKind::Credentials`] error: what the identity service's failure would be
+    /// as an answer of APIG's (a 503, a timeout…), so that transient ones are retried.
+    cause: Option<ErrorKind>,
 }
 
 impl PartialEq for Error {
@@ -182,6 +190,7 @@ impl Error {
             attempts: 0,
             source: None,
             unclassified: false,
+            cause: None,
         }))
     }
 
@@ -220,6 +229,21 @@ impl Error {
     pub(crate) fn unclassified(mut self) -> Error {
         self.0.unclassified = true;
         self
+    }
+
+    /// This failure to obtain credentials or the project id as a [`ErrorKind::Credentials`]
+    /// error, keeping everything the identity service said. A stop stays a stop, a bug a bug.
+    pub(crate) fn into_credentials(mut self) -> Error {
+        if !matches!(self.0.kind, ErrorKind::Cancelled | ErrorKind::Internal | ErrorKind::Credentials) {
+            self.0.cause = Some(self.0.kind);
+            self.0.kind = ErrorKind::Credentials;
+        }
+        self
+    }
+
+    /// For a credentials failure: the kind the identity service's failure had (a timeout, a 503…).
+    pub(crate) fn cause_kind(&self) -> Option<ErrorKind> {
+        self.0.cause
     }
 
     /// Whether this is a transport failure of a type the library does not recognize.

@@ -1,10 +1,16 @@
 //! Stopping a call while it waits: `Client::cancel` (C `apig_client_cancel`) and a caller's
-//! check (Python looks for Ctrl-C with it). A waiting call wakes every [`SLICE`] to look: the
-//! connect (on Linux, [`crate::connect`]), the read of an answer (through [`Interruptible`], a
-//! transport wrapper that waits in slices), a backoff between retries, and the start of every
-//! attempt. A call stopped mid-answer drops
-//! its connection, so nothing half-read ever goes back to the pool. The fast path costs a
-//! thread-local read per wait; nothing at all while the answer is already there.
+//! check (Python looks for Ctrl-C with it). A waiting call wakes every [`SLICE`] to look: name
+//! resolution ([`crate::resolver`]), the connect (on Linux, [`crate::connect`]), every read of a
+//! connection — a proxy's CONNECT answer, the TLS handshake, the answer's head and body (through
+//! [`Interruptible`], a transport wrapper below TLS that waits in slices) —, a backoff between
+//! retries, a wait for another thread's credential fetch, and the start of every attempt. A call
+//! stopped mid-answer drops its connection, so nothing half-read ever goes back to the pool.
+//!
+//! A stop is sticky: once seen, every later step of the call fails at once (no DELETE is sent
+//! after it), and it is reported as [`Stopped`] inside an I/O error of kind `Other` — never
+//! `Interrupted`, which std (`read_to_end`, `write_all`) and rustls (`complete_io`) retry by
+//! design. The fast path costs a thread-local read per wait; nothing at all while the answer is
+//! already there.
 
 use std::cell::Cell;
 use std::io;
@@ -23,15 +29,29 @@ pub(crate) struct Watch<'a> {
     pub seen: u64,
     /// The caller's own check (true: stop).
     pub check: Option<&'a (dyn Fn() -> bool + Sync)>,
+    /// Set once a stop was seen: the call stays stopped (the caller's check may say "stop" only
+    /// once, as Python's signal check does).
+    pub stopped: Cell<bool>,
 }
 
-impl Watch<'_> {
+impl<'a> Watch<'a> {
+    /// A watch on `cancels` from its value now, with the caller's `check`.
+    pub fn new(cancels: &'a AtomicU64, check: Option<&'a (dyn Fn() -> bool + Sync)>) -> Watch<'a> {
+        Watch { cancels, seen: cancels.load(Ordering::SeqCst), check, stopped: Cell::new(false) }
+    }
+
     fn cancelled(&self) -> bool {
-        self.cancels.load(Ordering::Relaxed) != self.seen
+        if !self.stopped.get() && self.cancels.load(Ordering::Relaxed) != self.seen {
+            self.stopped.set(true);
+        }
+        self.stopped.get()
     }
 
     fn stop(&self) -> bool {
-        self.cancelled() || self.check.is_some_and(|check| check())
+        if !self.cancelled() && self.check.is_some_and(|check| check()) {
+            self.stopped.set(true);
+        }
+        self.stopped.get()
     }
 }
 
@@ -65,7 +85,8 @@ pub(crate) fn should_stop() -> bool {
     with_current(|w| w.stop())
 }
 
-/// Whether the call's client was cancelled: cheap enough for every step of a call.
+/// Whether the call's client was cancelled, or the call was stopped before: cheap enough for
+/// every step of a call.
 pub(crate) fn cancelled() -> bool {
     with_current(|w| w.cancelled())
 }
@@ -100,16 +121,60 @@ impl std::fmt::Display for Stopped {
 
 impl std::error::Error for Stopped {}
 
-/// The I/O error of a stopped call (its kind is `Interrupted`).
+/// The I/O error of a stopped call: kind `Other` (never `Interrupted`, which readers retry),
+/// carrying [`Stopped`] for [`is_stopped`] and [`crate::transport::map_error`].
 pub(crate) fn stopped_io_error() -> io::Error {
-    io::Error::new(io::ErrorKind::Interrupted, Stopped)
+    io::Error::other(Stopped)
 }
 
 fn stopped() -> ureq::Error {
     ureq::Error::Io(stopped_io_error())
 }
 
-/// The last link of the connector chain: wraps every connection so that its reads wait in slices.
+/// Whether `e` says that the call was stopped.
+pub(crate) fn is_stopped(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<Stopped>())
+}
+
+/// Locks `mutex` and waits on `condvar` until `done` holds (the guard is returned), the
+/// `deadline` passes (`Err(true)`) or the call is stopped (`Err(false)`); looks every [`SLICE`].
+/// The caller's check (which may run Python code) is asked with the lock released.
+pub(crate) fn wait_for<'a, T>(
+    mutex: &'a std::sync::Mutex<T>,
+    condvar: &std::sync::Condvar,
+    deadline: Instant,
+    mut done: impl FnMut(&T) -> bool,
+) -> Result<std::sync::MutexGuard<'a, T>, bool> {
+    let lock = || mutex.lock().unwrap_or_else(|p| p.into_inner());
+    loop {
+        let guard = lock();
+        if done(&guard) {
+            return Ok(guard);
+        }
+        if cancelled() {
+            return Err(false);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(true);
+        }
+        let guard = match condvar.wait_timeout(guard, left.min(SLICE)) {
+            Ok((g, _)) => g,
+            Err(p) => p.into_inner().0,
+        };
+        if done(&guard) {
+            return Ok(guard);
+        }
+        drop(guard);
+        if should_stop() {
+            return Err(false);
+        }
+    }
+}
+
+/// The link of the connector chain between TCP (or a proxy's tunnel) and TLS: wraps every
+/// connection so that its reads wait in slices — the TLS handshake and a proxy's CONNECT answer
+/// as much as the HTTP answer.
 #[derive(Debug)]
 pub(crate) struct Interruptible;
 
@@ -137,12 +202,12 @@ impl Transport for Sliced {
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+        if cancelled() {
+            return Err(stopped());
+        }
         let total = *timeout.after;
         if total <= SLICE || timeout.per_read.is_some_and(|p| *p <= SLICE) {
             return self.0.await_input(timeout);
-        }
-        if cancelled() {
-            return Err(stopped());
         }
         let started = Instant::now();
         loop {
@@ -176,7 +241,7 @@ mod tests {
     fn a_watch_is_seen_only_while_it_runs_and_cancels_count() {
         let cancels = AtomicU64::new(3);
         assert!(!should_stop());
-        let watch = Watch { cancels: &cancels, seen: 3, check: None };
+        let watch = Watch::new(&cancels, None);
         watching(&watch, || {
             assert!(!should_stop());
             cancels.fetch_add(1, Ordering::Relaxed);
@@ -186,7 +251,25 @@ mod tests {
         assert!(!should_stop());
         let asked = |_: ()| true;
         let check = move || asked(());
-        let watch = Watch { cancels: &cancels, seen: 4, check: Some(&check) };
+        let watch = Watch::new(&cancels, Some(&check));
         watching(&watch, || assert!(should_stop()));
+    }
+
+    #[test]
+    fn a_stop_is_sticky_and_never_an_interrupted_io_error() {
+        let cancels = AtomicU64::new(0);
+        let asked = std::sync::atomic::AtomicU32::new(0);
+        // Says "stop" once, as Python's signal check does.
+        let check = || asked.fetch_add(1, Ordering::Relaxed) == 0;
+        let watch = Watch::new(&cancels, Some(&check));
+        watching(&watch, || {
+            assert!(should_stop());
+            assert!(should_stop(), "still stopped when the check says no more");
+            assert!(cancelled(), "the cheap check sees it too");
+        });
+        let e = stopped_io_error();
+        assert_ne!(e.kind(), io::ErrorKind::Interrupted);
+        assert!(is_stopped(&e));
+        assert!(!is_stopped(&io::Error::other("something else")));
     }
 }

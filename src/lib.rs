@@ -50,22 +50,63 @@ mod tcp;
 mod tls;
 mod transport;
 
-/// Modules that are internal, but public (and hidden) with the feature `internals`: for this
-/// crate's integration tests, property tests and fuzz targets, never for users.
-macro_rules! internal_modules {
-    ($($(#[$meta:meta])* $name:ident),* $(,)?) => {$(
-        $(#[$meta])*
-        #[cfg(feature = "internals")]
-        #[doc(hidden)]
-        #[allow(missing_docs)]
-        pub mod $name;
-        $(#[$meta])*
-        #[cfg(not(feature = "internals"))]
-        mod $name;
-    )*};
-}
-
-internal_modules!(auth, credentials, endpoint, env, error_body, retry, signing, validate, ffi);
+// Modules that are internal, but public (and hidden) with the feature `internals`: for this
+// crate's integration tests, property tests and fuzz targets, never for users. Declared one by
+// one, not by a macro: rustfmt (and `cargo fmt --check`) only sees modules declared in plain sight.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[allow(missing_docs)]
+pub mod auth;
+#[cfg(not(feature = "internals"))]
+mod auth;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[allow(missing_docs)]
+pub mod credentials;
+#[cfg(not(feature = "internals"))]
+mod credentials;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[allow(missing_docs)]
+pub mod endpoint;
+#[cfg(not(feature = "internals"))]
+mod endpoint;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[allow(missing_docs)]
+pub mod env;
+#[cfg(not(feature = "internals"))]
+mod env;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[allow(missing_docs)]
+pub mod error_body;
+#[cfg(not(feature = "internals"))]
+mod error_body;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[allow(missing_docs)]
+pub mod ffi;
+#[cfg(not(feature = "internals"))]
+mod ffi;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[allow(missing_docs)]
+pub mod retry;
+#[cfg(not(feature = "internals"))]
+mod retry;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[allow(missing_docs)]
+pub mod signing;
+#[cfg(not(feature = "internals"))]
+mod signing;
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+#[allow(missing_docs)]
+pub mod validate;
+#[cfg(not(feature = "internals"))]
+mod validate;
 
 #[cfg(feature = "python")]
 mod python;

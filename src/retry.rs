@@ -12,7 +12,15 @@ pub const BACKOFF_CAP: Duration = Duration::from_secs(8);
 /// Whether an error may be retried. Only failures where repeating a DELETE is safe and
 /// may help: connection failures, timeouts, 429, 502/503/504 and 500 `APIG.9999`.
 pub fn is_retryable(error: &Error) -> bool {
-    match error.kind() {
+    // A failure to obtain credentials is retried as the identity service's failure would be.
+    let kind = match error.kind() {
+        ErrorKind::Credentials => match error.cause_kind() {
+            Some(cause) => cause,
+            None => return false,
+        },
+        kind => kind,
+    };
+    match kind {
         // A transport failure of a type we do not know: nobody can say a second DELETE is safe.
         ErrorKind::Connect | ErrorKind::Timeout if error.is_unclassified() => false,
         ErrorKind::Connect | ErrorKind::Timeout | ErrorKind::RateLimited => true,

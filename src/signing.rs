@@ -40,8 +40,7 @@ pub fn signed_headers(headers: &[(&str, &str)]) -> String {
 }
 
 fn canonical_headers(headers: &[(&str, &str)]) -> (String, String) {
-    let mut lowered: Vec<(String, &str)> =
-        headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), v.trim())).collect();
+    let mut lowered: Vec<(String, &str)> = headers.iter().map(|(n, v)| (n.to_ascii_lowercase(), v.trim())).collect();
     lowered.sort_by(|a, b| a.0.cmp(&b.0));
     let mut lines = String::new();
     for (name, value) in &lowered {
@@ -253,7 +252,11 @@ mod tests {
         ]
     }
 
-    fn input<'a>(path: &'a str, query: &'a [(&'a str, &'a str)], headers: &'a [(&'a str, &'a str)]) -> SigningInput<'a> {
+    fn input<'a>(
+        path: &'a str,
+        query: &'a [(&'a str, &'a str)],
+        headers: &'a [(&'a str, &'a str)],
+    ) -> SigningInput<'a> {
         SigningInput { method: "DELETE", path, query, headers, body_sha256: EMPTY_BODY_SHA256 }
     }
 
@@ -313,8 +316,10 @@ mod tests {
             sha256_hex(canonical.as_bytes()),
             "d084192d30a53f6d1ad44951e95f68b27bd7c16a3c40f2942bc013430bb2fb80"
         );
-        assert!(authorization(AK, SK, DATE, &inp)
-            .ends_with("Signature=b156dc48f35f22ef9de24cec003bf5f3f891e03b76a03abba0a8f0dee53f41f2"));
+        assert!(
+            authorization(AK, SK, DATE, &inp)
+                .ends_with("Signature=b156dc48f35f22ef9de24cec003bf5f3f891e03b76a03abba0a8f0dee53f41f2")
+        );
     }
 
     #[test]
@@ -331,7 +336,10 @@ mod tests {
     #[test]
     fn parses_authorization() {
         let p = parse_authorization("SDK-HMAC-SHA256 Access=AK, SignedHeaders=host;x-sdk-date, Signature=ab").unwrap();
-        assert_eq!(p, ParsedAuthorization { access: "AK", signed_headers: vec!["host", "x-sdk-date"], signature: "ab" });
+        assert_eq!(
+            p,
+            ParsedAuthorization { access: "AK", signed_headers: vec!["host", "x-sdk-date"], signature: "ab" }
+        );
         assert!(parse_authorization("Bearer x").is_none());
     }
 }

@@ -72,7 +72,7 @@ fn connect(details: &ConnectionDetails) -> Result<TcpStream, ureq::Error> {
         match attempt {
             Ok(stream) => return Ok(stream),
             // Stopped (cancel, Ctrl-C): no other address is tried.
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Err(ureq::Error::Io(e)),
+            Err(e) if crate::interrupt::is_stopped(&e) => return Err(ureq::Error::Io(e)),
             Err(e) => last = io_error(e, &details.timeout),
         }
     }

@@ -133,15 +133,17 @@ pub fn build_agent(options: &TransportOptions, tls: &Tls) -> Result<ureq::Agent>
     Ok(ureq::Agent::with_parts(config, connector(tls), crate::resolver::CachingResolver::default()))
 }
 
-/// ureq's proxy connector, then ours: TCP (a cheaper liveness check, see [`crate::tcp`]), TLS
-/// (one configuration per client, see [`crate::tls`]), and slices: every connection waits in
-/// slices, so that a call can be stopped (see [`crate::interrupt`]).
+/// ureq's proxy connector, then ours: TCP (a cheaper liveness check, see [`crate::tcp`]), slices
+/// (every read waits in slices, so that a call can be stopped, see [`crate::interrupt`]: below
+/// TLS, so that the handshake is sliced too), TLS (one configuration per client, see
+/// [`crate::tls`]). The proxy's own connection runs through the same chain, so its CONNECT
+/// answer is awaited in slices as well.
 fn connector(tls: &Tls) -> impl ureq::unversioned::transport::Connector {
     use ureq::unversioned::transport::{ConnectProxyConnector, Connector};
     ().chain(ConnectProxyConnector::default())
         .chain(crate::tcp::TcpConnector)
-        .chain(crate::tls::TlsConnector { config: tls.clone() })
         .chain(crate::interrupt::Interruptible)
+        .chain(crate::tls::TlsConnector { config: tls.clone() })
 }
 
 /// Maps a ureq failure to our kinds, by type (never by searching its text), keeping it as

@@ -18,10 +18,7 @@ pub fn id(field: &str, value: &str) -> Result<()> {
         return Err(Error::invalid(format!("{field} is empty")));
     }
     if value.len() > MAX_ID_LEN {
-        return Err(Error::invalid(format!(
-            "{field} is {} bytes long; at most {MAX_ID_LEN} are allowed",
-            value.len()
-        )));
+        return Err(Error::invalid(format!("{field} is {} bytes long; at most {MAX_ID_LEN} are allowed", value.len())));
     }
     if let Some((pos, c)) = value.char_indices().find(|&(_, c)| !is_id_char(c)) {
         return Err(Error::invalid(format!(
@@ -46,10 +43,7 @@ pub fn secret(field: &str, value: &str, max_len: usize) -> Result<()> {
         return Err(Error::invalid(format!("{field} is empty")));
     }
     if value.len() > max_len {
-        return Err(Error::invalid(format!(
-            "{field} is {} bytes long; at most {max_len} are allowed",
-            value.len()
-        )));
+        return Err(Error::invalid(format!("{field} is {} bytes long; at most {max_len} are allowed", value.len())));
     }
     if let Some(pos) = value.bytes().position(|b| !(0x20..0x7f).contains(&b)) {
         let what = match value.as_bytes()[pos] {
@@ -71,9 +65,7 @@ pub fn access_key(value: &str) -> Result<()> {
         return Err(Error::invalid("ak (access key id) is empty"));
     }
     if value.len() > MAX_KEY_LEN || !value.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(Error::invalid(format!(
-            "ak (access key id) must be 1 to {MAX_KEY_LEN} characters of A-Z a-z 0-9"
-        )));
+        return Err(Error::invalid(format!("ak (access key id) must be 1 to {MAX_KEY_LEN} characters of A-Z a-z 0-9")));
     }
     Ok(())
 }
@@ -90,7 +82,10 @@ pub fn name(field: &str, value: &str) -> Result<()> {
         return Err(Error::invalid(format!("{field} is empty")));
     }
     if value.len() > MAX_NAME_LEN {
-        return Err(Error::invalid(format!("{field} is {} bytes long; at most {MAX_NAME_LEN} are allowed", value.len())));
+        return Err(Error::invalid(format!(
+            "{field} is {} bytes long; at most {MAX_NAME_LEN} are allowed",
+            value.len()
+        )));
     }
     if let Some((pos, c)) = value.char_indices().find(|(_, c)| c.is_control()) {
         return Err(Error::invalid(format!("{field} contains {} at byte {pos}", describe_char(c))));
@@ -107,7 +102,10 @@ pub fn password(value: &str) -> Result<()> {
         return Err(Error::invalid("password is empty"));
     }
     if value.len() > MAX_PASSWORD_LEN {
-        return Err(Error::invalid(format!("password is {} bytes long; at most {MAX_PASSWORD_LEN} are allowed", value.len())));
+        return Err(Error::invalid(format!(
+            "password is {} bytes long; at most {MAX_PASSWORD_LEN} are allowed",
+            value.len()
+        )));
     }
     if let Some(pos) = value.char_indices().find(|(_, c)| c.is_control()).map(|(i, _)| i) {
         return Err(Error::invalid(format!("password contains a control character at byte {pos}")));
@@ -117,11 +115,7 @@ pub fn password(value: &str) -> Result<()> {
 
 /// Shows a character in a message unambiguously.
 pub(crate) fn describe_char(c: char) -> String {
-    if c.is_ascii_graphic() || c == ' ' {
-        format!("{c:?}")
-    } else {
-        format!("U+{:04X}", c as u32)
-    }
+    if c.is_ascii_graphic() || c == ' ' { format!("{c:?}") } else { format!("U+{:04X}", c as u32) }
 }
 
 #[cfg(test)]

@@ -57,7 +57,7 @@ fn a_wrong_password_is_an_authentication_error_that_never_shows_the_password() {
     let emu = Emulator::start().unwrap();
     let client = base(&emu).password(DEFAULT_USER, "Wrong-Passw0rd!", DEFAULT_DOMAIN).build().unwrap();
     let e = client.delete_certificate("c").unwrap_err();
-    assert_eq!((e.kind(), e.http_status()), (ErrorKind::Unauthorized, Some(401)));
+    assert_eq!((e.kind(), e.http_status()), (ErrorKind::Credentials, Some(401)));
     assert!(e.message().contains("The username or password is wrong"), "{}", e.message());
     assert!(e.request_id().is_some(), "IAM's X-IAM-Trace-Id is kept");
     assert!(!format!("{e:?} {e}").contains("Wrong-Passw0rd!"));
@@ -77,7 +77,7 @@ fn a_refused_token_is_replaced_once_and_a_second_refusal_is_final() {
     emu.push_rule(Rule::from_json(&serde_json::json!({"status": 401, "body": "{\"error_code\": \"APIG.1002\", \"error_msg\": \"Incorrect token\"}"})).unwrap());
     let e = client.delete_certificate("c2").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Unauthorized);
-    assert!(e.message().contains("refused again with a new token from IAM"), "{}", e.message());
+    assert!(e.message().contains("refused again with credentials fetched anew"), "{}", e.message());
     assert_eq!(e.attempts(), 2);
     assert_eq!(count(&emu, "iam_tokens"), 3);
 }
@@ -123,7 +123,7 @@ fn discovery_says_what_to_do_when_it_finds_no_project_or_several() {
     emu.clear_projects();
     let client = || base(&emu).ak_sk(DEFAULT_AK, DEFAULT_SK).build().unwrap();
     let e = client().delete_certificate("c").unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert_eq!(e.kind(), ErrorKind::Credentials);
     assert!(
         e.message().contains("no project named cn-north-4 in this account") && e.message().contains("give project_id"),
         "{}",
@@ -144,7 +144,7 @@ fn an_iam_refusal_keeps_iams_code_message_and_trace_id() {
     let emu = Emulator::start().unwrap();
     let e =
         base(&emu).ak_sk("UNKNOWNAK00000000001", "SECRETSECRET").build().unwrap().delete_certificate("c").unwrap_err();
-    assert_eq!((e.kind(), e.http_status(), e.error_code()), (ErrorKind::Unauthorized, Some(401), Some("401")));
+    assert_eq!((e.kind(), e.http_status(), e.error_code()), (ErrorKind::Credentials, Some(401), Some("401")));
     assert!(e.error_msg().unwrap().contains("requires authentication"));
     let trace = emu.requests().last().unwrap().request_id.clone();
     assert_eq!(e.request_id(), Some(trace.as_str()));
@@ -218,7 +218,7 @@ fn an_instance_without_an_agency_is_a_configuration_error() {
     let emu = Emulator::start().unwrap();
     emu.set_metadata_mode(MetadataMode::NoAgency);
     let e = from_env(base(&emu).project_id(PROJECT), &[]).delete_certificate("c").unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert_eq!(e.kind(), ErrorKind::Credentials);
     assert!(
         e.message().contains("this instance has no agency") && e.message().contains("attach an agency"),
         "{}",
@@ -268,7 +268,7 @@ fn an_empty_chain_says_why_each_source_failed() {
         &[],
     );
     let e = client.delete_certificate("c").unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert_eq!(e.kind(), ErrorKind::Credentials);
     assert_eq!(
         e.message(),
         format!(
@@ -289,7 +289,8 @@ fn metadata_requests_never_go_through_the_proxy() {
     // The delete went through the proxy, to the proxy's own APIG, which does not know the keys.
     let e = client.delete_certificate("c").unwrap_err();
     assert_eq!((e.kind(), e.error_code()), (ErrorKind::Unauthorized, Some("APIGW.0301")));
-    assert_eq!(count(&emu, "metadata_credentials"), 1, "the keys came straight from the metadata service");
+    // APIG refused the keys: fetched once more (they may have been revoked), refused again.
+    assert_eq!(count(&emu, "metadata_credentials"), 2, "the keys came straight from the metadata service");
     let through_proxy: Vec<String> = proxy.requests().into_iter().map(|r| r.method + " " + &r.path).collect();
     assert!(through_proxy.iter().any(|r| r.starts_with("CONNECT")), "{through_proxy:?}");
     assert!(through_proxy.iter().all(|r| !r.contains("securitykey") && !r.contains("api/token")), "{through_proxy:?}");

@@ -20,6 +20,7 @@ from ._exceptions import (
     BadRequestError,
     CancelledError,
     ConflictError,
+    CredentialsError,
     InternalError,
     InternalServerError,
     InvalidArgumentError,
@@ -65,4 +66,5 @@ __all__ = [
     "RateLimitError",
     "InternalServerError",
     "CancelledError",
+    "CredentialsError",
 ]

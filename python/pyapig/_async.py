@@ -101,11 +101,14 @@ class AsyncClient:
         return deleted
 
     async def aclose(self) -> None:
-        """Stops the calls under way (they raise pyapig.CancelledError) and waits for the
-        worker threads to end."""
+        """Closes the client: the calls under way stop and the calls still queued never run
+        (all raise pyapig.CancelledError); then waits for the worker threads to end."""
         pool, self._pool = self._pool, None
         if pool is not None:
-            self._client.cancel()
+            # Closed first: a queued call that a worker takes from now on raises
+            # pyapig.CancelledError without any I/O (so its task sees the same error as a call
+            # stopped under way).
+            self._client.close()
             await asyncio.get_running_loop().run_in_executor(None, functools.partial(pool.shutdown, wait=True))
 
     async def __aenter__(self) -> "AsyncClient":

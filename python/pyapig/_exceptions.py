@@ -31,6 +31,7 @@ __all__ = [
     "RateLimitError",
     "InternalServerError",
     "CancelledError",
+    "CredentialsError",
 ]
 
 
@@ -182,3 +183,12 @@ class CancelledError(ApigError):
     cancellation). Ctrl-C raises KeyboardInterrupt instead, as everywhere in Python."""
 
     code = 15
+
+
+class CredentialsError(ApigError):
+    """Credentials or the project id could not be obtained: no source was found, or IAM, the
+    ECS metadata service or CCE pod identity refused or failed. status_code, error_code,
+    error_msg and request_id are that service's (named in the message), never APIG's: nothing
+    is said about the certificate, and missing_ok never turns this into success."""
+
+    code = 16

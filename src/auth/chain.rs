@@ -9,6 +9,7 @@ use super::renewable::Renewable;
 use crate::credentials::Credentials;
 use crate::error::{Error, ErrorKind, Result};
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 pub(crate) enum Source {
     Pod(PodIdentity),
@@ -28,12 +29,13 @@ pub(crate) struct Chain {
 }
 
 impl Temporary {
-    fn get(&self) -> Result<Arc<Credentials>> {
-        self.cache.get(|| {
+    fn get(&self, deadline: Instant) -> Result<Arc<Credentials>> {
+        self.cache.get(deadline, || {
             let (name, fetched) = match &self.source {
-                Source::Pod(pod) => ("CCE pod identity", pod.fetch()),
-                Source::Metadata(metadata) => ("ECS metadata", metadata.fetch()),
+                Source::Pod(pod) => ("CCE pod identity", pod.fetch(deadline)),
+                Source::Metadata(metadata) => ("ECS metadata", metadata.fetch(deadline)),
             };
+            // No lock is held here (see `Renewable`): the records may go to the application's code.
             match &fetched {
                 Ok(f) => log::info!(
                     target: crate::client::LOG_TARGET,
@@ -53,28 +55,40 @@ impl Chain {
         Chain { skipped, sources, selected: OnceLock::new() }
     }
 
-    /// The credentials of the source in use, renewed when due.
-    pub fn current(&self) -> Result<Arc<Credentials>> {
+    /// The credentials of the source in use (and which source it is), renewed when due.
+    pub fn current(&self, deadline: Instant) -> Result<(usize, Arc<Credentials>)> {
         if let Some(&i) = self.selected.get() {
-            return self.sources[i].get();
+            return self.sources[i].get(deadline).map(|c| (i, c));
         }
         let mut reasons = self.skipped.clone();
-        let mut kind = ErrorKind::InvalidArgument;
+        // The first source that answered (an HTTP status): its status, code and request id are kept.
+        let mut answered: Option<Error> = None;
         for (i, source) in self.sources.iter().enumerate() {
-            match source.get() {
+            match source.get(deadline) {
                 Ok(credentials) => {
                     let _ = self.selected.set(i);
-                    return Ok(credentials);
+                    return Ok((i, credentials));
                 }
+                Err(e) if e.kind() == ErrorKind::Cancelled => return Err(e),
                 Err(e) => {
-                    // A source that is there but answered badly says more than "not configured".
-                    if !matches!(e.kind(), ErrorKind::InvalidArgument | ErrorKind::Connect | ErrorKind::Timeout) {
-                        kind = e.kind();
-                    }
                     reasons.push(e.message().to_string());
+                    if answered.is_none() && e.http_status().is_some() {
+                        answered = Some(e);
+                    }
                 }
             }
         }
-        Err(Error::new(kind, format!("no credentials found: {}", reasons.join("; "))))
+        let message = format!("no credentials found: {}", reasons.join("; "));
+        Err(match answered {
+            Some(e) => e.with_message(message).into_credentials(),
+            None => Error::new(ErrorKind::Credentials, message),
+        })
+    }
+
+    /// APIG refused `used`, from source `index`: forget them, so that the next attempt fetches anew.
+    pub fn refused(&self, index: usize, used: &Arc<Credentials>) {
+        if let Some(source) = self.sources.get(index) {
+            source.cache.invalidate(used);
+        }
     }
 }

@@ -7,6 +7,16 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::error_body;
 use std::io::Read;
 
+/// What is left of a call's deadline for a request to an identity service (an error when
+/// nothing is).
+pub(crate) fn remaining(deadline: std::time::Instant, what: &str) -> Result<std::time::Duration> {
+    let left = deadline.saturating_duration_since(std::time::Instant::now());
+    if left.is_zero() {
+        return Err(Error::new(ErrorKind::Timeout, format!("{what}: the call's deadline passed before it answered")));
+    }
+    Ok(left)
+}
+
 /// An answer, read whole (up to [`MAX_BODY_BYTES`]).
 pub(crate) struct Answer {
     pub status: u16,

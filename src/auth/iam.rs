@@ -25,6 +25,8 @@ pub struct Password {
 pub(crate) enum Scope {
     Id(String),
     Name(String),
+    /// Not a scope: where a client keeps IAM's refusal of its password.
+    Refused,
 }
 
 /// A project-scoped IAM token and the project it is for.
@@ -45,14 +47,6 @@ type Discovered = Mutex<HashMap<(String, String, String), String>>;
 fn discovered() -> &'static Discovered {
     static CACHE: std::sync::OnceLock<Discovered> = std::sync::OnceLock::new();
     CACHE.get_or_init(Default::default)
-}
-
-fn remaining(deadline: Instant) -> Result<std::time::Duration> {
-    let left = deadline.saturating_duration_since(Instant::now());
-    if left.is_zero() {
-        return Err(Error::new(ErrorKind::Timeout, "the call's deadline passed before IAM answered"));
-    }
-    Ok(left)
 }
 
 impl Iam {
@@ -96,7 +90,7 @@ impl Iam {
             body_sha256: signing::EMPTY_BODY_SHA256,
         };
         let authorization = signing::authorization(ak, sk.expose(), &date, &input);
-        let mut request = self.agent.get(&url).config().timeout_global(Some(remaining(deadline)?)).build();
+        let mut request = self.agent.get(&url).config().timeout_global(Some(http::remaining(deadline, &what)?)).build();
         request = request.header("Authorization", &authorization);
         for (name, value) in &headers {
             request = request.header(*name, *value);
@@ -129,6 +123,7 @@ impl Iam {
         let scope_json = match scope {
             Scope::Id(id) => serde_json::json!({"project": {"id": id}}),
             Scope::Name(name) => serde_json::json!({"project": {"name": name}}),
+            Scope::Refused => return Err(Error::new(ErrorKind::Internal, "a refused password was tried again")),
         };
         let body = serde_json::json!({"auth": {
             "identity": {"methods": ["password"], "password": {"user": {
@@ -144,7 +139,7 @@ impl Iam {
             password.domain_name
         );
         let url = format!("{}/v3/auth/tokens?nocatalog=true", self.endpoint.origin_and_base());
-        let request = self.agent.post(&url).config().timeout_global(Some(remaining(deadline)?)).build();
+        let request = self.agent.post(&url).config().timeout_global(Some(http::remaining(deadline, &what)?)).build();
         let answer = http::send_json(&what, request, &body)?;
         let secrets = [password.password.expose()];
         if !(200..300).contains(&answer.status) {

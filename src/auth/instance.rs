@@ -41,14 +41,14 @@ impl InstanceMetadata {
         format!("ECS metadata {}", self.endpoint)
     }
 
-    /// The instance's temporary credentials.
-    pub fn fetch(&self) -> Result<Fetched<Credentials>> {
+    /// The instance's temporary credentials, within the call's `deadline`.
+    pub fn fetch(&self, deadline: Instant) -> Result<Fetched<Credentials>> {
         let what = self.what();
-        let mut answer = self.security_key(&self.session()?)?;
+        let mut answer = self.security_key(&self.session(deadline)?, deadline)?;
         if answer.status == 401 && !answer.text().contains(NO_AGENCY) {
             // The session token expired: a new one, once.
             *self.session.lock().unwrap_or_else(|p| p.into_inner()) = None;
-            answer = self.security_key(&self.session()?)?;
+            answer = self.security_key(&self.session(deadline)?, deadline)?;
         }
         let session_secret = self.session.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|(s, _)| s.clone());
         let secrets: Vec<&str> = session_secret.iter().map(Secret::expose).collect();
@@ -65,7 +65,7 @@ impl InstanceMetadata {
     }
 
     /// A session token (cached), or `Session::None` where the service has none.
-    fn session(&self) -> Result<Session> {
+    fn session(&self, deadline: Instant) -> Result<Session> {
         if let Some((token, until)) = self.session.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
             if Instant::now() < *until {
                 return Ok(Session::Token(token.clone()));
@@ -73,7 +73,9 @@ impl InstanceMetadata {
         }
         let what = self.what();
         let url = format!("{}/meta-data/latest/api/token", self.endpoint.origin_and_base());
-        let request = self.agent.put(&url).header("X-Metadata-Token-Ttl-Seconds", SESSION_TTL.as_secs().to_string());
+        let left = http::remaining(deadline, &what)?;
+        let request = self.agent.put(&url).config().timeout_global(Some(left)).build();
+        let request = request.header("X-Metadata-Token-Ttl-Seconds", SESSION_TTL.as_secs().to_string());
         let answer = match request.send_empty() {
             // An older service may hold the PUT without answering: ask without a token.
             Err(ureq::Error::Timeout(t)) if t != ureq::Timeout::Connect => return Ok(Session::None),
@@ -94,9 +96,10 @@ impl InstanceMetadata {
         }
     }
 
-    fn security_key(&self, session: &Session) -> Result<Answer> {
+    fn security_key(&self, session: &Session, deadline: Instant) -> Result<Answer> {
         let url = format!("{}/openstack/latest/securitykey", self.endpoint.origin_and_base());
-        let mut request = self.agent.get(&url);
+        let left = http::remaining(deadline, &self.what())?;
+        let mut request = self.agent.get(&url).config().timeout_global(Some(left)).build();
         if let Session::Token(token) = session {
             request = request.header("X-Metadata-Token", token.expose());
         }

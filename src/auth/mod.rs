@@ -20,10 +20,10 @@ pub(crate) use iam::Password;
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
 use iam::{Iam, IamToken, Scope};
-use renewable::Renewable;
+use renewable::{Fetched, Renewable};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 /// Where a client's credentials come from.
 pub(crate) enum Auth {
@@ -36,21 +36,34 @@ pub(crate) enum Auth {
 pub(crate) struct Resolved {
     pub credentials: Arc<Credentials>,
     pub project_id: String,
-    /// The IAM token behind `credentials`, to forget when APIG refuses it.
-    token: Option<(Arc<Renewable<IamToken>>, Arc<IamToken>)>,
+    /// Where `credentials` came from, to forget them when APIG refuses them.
+    origin: Origin,
 }
+
+/// Where the credentials of an attempt came from, when they can be fetched anew.
+enum Origin {
+    Given,
+    /// An IAM token for a password.
+    Token(Arc<Renewable<IamToken>>, Arc<IamToken>),
+    /// Temporary keys from the source of the chain at this index.
+    Temporary(usize),
+}
+
+/// How long a discovered project id is kept: for the client's life.
+const FOR_GOOD: Duration = Duration::from_secs(10 * 365 * 86_400);
 
 pub(crate) struct Identity {
     auth: Auth,
     iam: Option<Iam>,
     region: Option<String>,
-    /// The project id found through IAM (when none was given), kept for the client's life.
-    discovered: Mutex<Option<String>>,
+    /// The project id found through IAM (when none was given), kept for the client's life;
+    /// asked once while the other calls wait within their deadlines.
+    discovered: Renewable<String>,
 }
 
 impl Identity {
     pub fn new(auth: Auth, iam: Option<Iam>, region: Option<String>) -> Identity {
-        Identity { auth, iam, region, discovered: Mutex::new(None) }
+        Identity { auth, iam, region, discovered: Renewable::default() }
     }
 
     /// A short name of the kind of credentials, for `repr` and logs.
@@ -79,7 +92,7 @@ impl Identity {
     }
 
     fn discovered(&self) -> Option<String> {
-        self.discovered.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.discovered.peek().map(|id| id.as_ref().clone())
     }
 
     /// Checks, before any I/O, that a call can know its project.
@@ -101,17 +114,26 @@ impl Identity {
     }
 
     /// The credentials and project of one attempt; `given` is the caller's project, if any.
+    /// Any failure to obtain them is a [`crate::ErrorKind::Credentials`] error (a stop stays a
+    /// stop): an identity service's answer is never taken for APIG's.
     pub fn resolve(&self, given: Option<&str>, deadline: Instant, clock_offset: i64) -> Result<Resolved> {
-        let credentials = match &self.auth {
-            Auth::Static(c) => c.clone(),
-            Auth::Chain(chain) => chain.current()?,
+        self.resolve_any(given, deadline, clock_offset).map_err(Error::into_credentials)
+    }
+
+    fn resolve_any(&self, given: Option<&str>, deadline: Instant, clock_offset: i64) -> Result<Resolved> {
+        let (credentials, origin) = match &self.auth {
+            Auth::Static(c) => (c.clone(), Origin::Given),
+            Auth::Chain(chain) => {
+                let (index, credentials) = chain.current(deadline)?;
+                (credentials, Origin::Temporary(index))
+            }
             Auth::Password { password, tokens } => return self.resolve_password(password, tokens, given, deadline),
         };
         let project_id = match given {
             Some(p) => p.to_string(),
             None => self.discover(&credentials, deadline, clock_offset)?,
         };
-        Ok(Resolved { credentials, project_id, token: None })
+        Ok(Resolved { credentials, project_id, origin })
     }
 
     fn iam(&self) -> Result<&Iam> {
@@ -124,14 +146,11 @@ impl Identity {
 
     /// The project of `region`, asked of IAM once per client (and cached per process).
     fn discover(&self, credentials: &Credentials, deadline: Instant, clock_offset: i64) -> Result<String> {
-        // Held while asking, so that the threads of a first burst of calls ask once.
-        let mut discovered = self.discovered.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(id) = discovered.as_ref() {
-            return Ok(id.clone());
-        }
-        let id = self.iam()?.project_id(credentials, self.region()?, deadline, clock_offset)?;
-        *discovered = Some(id.clone());
-        Ok(id)
+        let id = self.discovered.get(deadline, || {
+            let id = self.iam()?.project_id(credentials, self.region()?, deadline, clock_offset)?;
+            Ok(Fetched { value: id, expires_at: SystemTime::now() + FOR_GOOD })
+        })?;
+        Ok(id.as_ref().clone())
     }
 
     fn resolve_password(
@@ -146,9 +165,26 @@ impl Identity {
             Some(id) => Scope::Id(id.clone()),
             None => Scope::Name(self.region()?.to_string()),
         };
-        let cell = tokens.lock().unwrap_or_else(|p| p.into_inner()).entry(scope.clone()).or_default().clone();
         let iam = self.iam()?;
-        let token = cell.get(|| iam.password_token(password, &scope, deadline))?;
+        // One login for every scope: a refused password is refused whatever the project.
+        let refused = tokens.lock().unwrap_or_else(|p| p.into_inner()).get(&Scope::Refused).cloned();
+        if let Some(refused) = refused {
+            refused.get(deadline, || unreachable_fetch())?;
+        }
+        let cell = tokens.lock().unwrap_or_else(|p| p.into_inner()).entry(scope.clone()).or_default().clone();
+        let token = match cell.get(deadline, || iam.password_token(password, &scope, deadline)) {
+            Ok(token) => token,
+            Err(e) if e.http_status() == Some(401) => {
+                // IAM refused the password: never again with this client (each try counts towards
+                // the account's lock-out), and every call says so at once.
+                let refused = Arc::new(Renewable::default());
+                refused.fail_for_good(e.clone().into_credentials());
+                cell.fail_for_good(e.clone().into_credentials());
+                tokens.lock().unwrap_or_else(|p| p.into_inner()).insert(Scope::Refused, refused);
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
         let project_id = match (known, &token.project_id) {
             (Some(id), _) => id,
             (None, Some(id)) => {
@@ -159,8 +195,7 @@ impl Identity {
                     .unwrap_or_else(|p| p.into_inner())
                     .entry(Scope::Id(id.clone()))
                     .or_insert_with(|| cell.clone());
-                let mut discovered = self.discovered.lock().unwrap_or_else(|p| p.into_inner());
-                discovered.get_or_insert_with(|| id.clone()).clone()
+                self.discovered.offer(id.clone(), SystemTime::now() + FOR_GOOD).as_ref().clone()
             }
             (None, None) => {
                 return Err(Error::new(
@@ -169,18 +204,27 @@ impl Identity {
                 ));
             }
         };
-        Ok(Resolved { credentials: token.credentials.clone(), project_id, token: Some((cell, token)) })
+        Ok(Resolved { credentials: token.credentials.clone(), project_id, origin: Origin::Token(cell, token) })
     }
 
-    /// APIG refused the credentials of `resolved` (401): forget an IAM token so that the next
-    /// attempt gets a new one. True when that is worth a retry.
+    /// APIG refused the credentials of `resolved` (401): forget an IAM token or temporary keys
+    /// so that the next attempt fetches new ones. True when that is worth a retry.
     pub fn refused(&self, resolved: &Resolved) -> bool {
-        match &resolved.token {
-            Some((cell, token)) => {
+        match (&resolved.origin, &self.auth) {
+            (Origin::Token(cell, token), _) => {
                 cell.invalidate(token);
                 true
             }
-            None => false,
+            (Origin::Temporary(index), Auth::Chain(chain)) => {
+                chain.refused(*index, &resolved.credentials);
+                true
+            }
+            _ => false,
         }
     }
+}
+
+/// The fetch of a cell that holds a refusal for good: never run.
+fn unreachable_fetch<T>() -> Result<Fetched<T>> {
+    Err(Error::new(crate::error::ErrorKind::Internal, "a refused password was tried again"))
 }

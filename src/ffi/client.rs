@@ -94,7 +94,10 @@ unsafe fn set_string(
 /// used by another thread during the call; every string argument is NULL or a NUL-terminated string
 /// that stays valid during the call.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn apig_client_options_set_endpoint(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+pub unsafe extern "C" fn apig_client_options_set_endpoint(
+    options: *mut apig_client_options,
+    value: *const c_char,
+) -> apig_status {
     // SAFETY: the caller's contract (see # Safety).
     unsafe { set_string(options, "endpoint", value, |b, v| b.endpoint(v)) }
 }
@@ -106,7 +109,10 @@ pub unsafe extern "C" fn apig_client_options_set_endpoint(options: *mut apig_cli
 /// used by another thread during the call; every string argument is NULL or a NUL-terminated string
 /// that stays valid during the call.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn apig_client_options_set_region(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+pub unsafe extern "C" fn apig_client_options_set_region(
+    options: *mut apig_client_options,
+    value: *const c_char,
+) -> apig_status {
     // SAFETY: the caller's contract (see # Safety).
     unsafe { set_string(options, "region", value, |b, v| b.region(v)) }
 }
@@ -118,7 +124,10 @@ pub unsafe extern "C" fn apig_client_options_set_region(options: *mut apig_clien
 /// used by another thread during the call; every string argument is NULL or a NUL-terminated string
 /// that stays valid during the call.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn apig_client_options_set_project_id(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+pub unsafe extern "C" fn apig_client_options_set_project_id(
+    options: *mut apig_client_options,
+    value: *const c_char,
+) -> apig_status {
     // SAFETY: the caller's contract (see # Safety).
     unsafe { set_string(options, "project_id", value, |b, v| b.project_id(v)) }
 }
@@ -130,7 +139,10 @@ pub unsafe extern "C" fn apig_client_options_set_project_id(options: *mut apig_c
 /// used by another thread during the call; every string argument is NULL or a NUL-terminated string
 /// that stays valid during the call.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn apig_client_options_set_token(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+pub unsafe extern "C" fn apig_client_options_set_token(
+    options: *mut apig_client_options,
+    value: *const c_char,
+) -> apig_status {
     // SAFETY: the caller's contract (see # Safety).
     unsafe { set_string(options, "token", value, |b, v| b.token(v)) }
 }
@@ -142,7 +154,10 @@ pub unsafe extern "C" fn apig_client_options_set_token(options: *mut apig_client
 /// used by another thread during the call; every string argument is NULL or a NUL-terminated string
 /// that stays valid during the call.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn apig_client_options_set_security_token(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+pub unsafe extern "C" fn apig_client_options_set_security_token(
+    options: *mut apig_client_options,
+    value: *const c_char,
+) -> apig_status {
     // SAFETY: the caller's contract (see # Safety).
     unsafe { set_string(options, "security_token", value, |b, v| b.security_token(v)) }
 }
@@ -154,7 +169,10 @@ pub unsafe extern "C" fn apig_client_options_set_security_token(options: *mut ap
 /// used by another thread during the call; every string argument is NULL or a NUL-terminated string
 /// that stays valid during the call.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn apig_client_options_set_ca_file(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+pub unsafe extern "C" fn apig_client_options_set_ca_file(
+    options: *mut apig_client_options,
+    value: *const c_char,
+) -> apig_status {
     // SAFETY: the caller's contract (see # Safety).
     unsafe { set_string(options, "ca_file", value, |b, v| b.ca_file(v)) }
 }
@@ -166,7 +184,10 @@ pub unsafe extern "C" fn apig_client_options_set_ca_file(options: *mut apig_clie
 /// used by another thread during the call; every string argument is NULL or a NUL-terminated string
 /// that stays valid during the call.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn apig_client_options_set_proxy(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+pub unsafe extern "C" fn apig_client_options_set_proxy(
+    options: *mut apig_client_options,
+    value: *const c_char,
+) -> apig_status {
     // SAFETY: the caller's contract (see # Safety).
     unsafe { set_string(options, "proxy", value, |b, v| b.proxy(v)) }
 }
@@ -184,7 +205,9 @@ pub unsafe extern "C" fn apig_client_options_set_ak_sk(
     sk: *const c_char,
 ) -> apig_status {
     // SAFETY: NULL or NUL-terminated strings.
-    with_options(unsafe { options.as_mut() }, |b| Ok(b.ak_sk(unsafe { required_str("ak", ak) }?, unsafe { required_str("sk", sk) }?)))
+    with_options(unsafe { options.as_mut() }, |b| {
+        Ok(b.ak_sk(unsafe { required_str("ak", ak) }?, unsafe { required_str("sk", sk) }?))
+    })
 }
 
 /// Authenticate as an IAM user: a project-scoped token is obtained from IAM at the first call
@@ -220,7 +243,10 @@ pub unsafe extern "C" fn apig_client_options_set_password(
 /// used by another thread during the call; every string argument is NULL or a NUL-terminated string
 /// that stays valid during the call.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn apig_client_options_set_iam_endpoint(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+pub unsafe extern "C" fn apig_client_options_set_iam_endpoint(
+    options: *mut apig_client_options,
+    value: *const c_char,
+) -> apig_status {
     // SAFETY: the caller's contract (see # Safety).
     unsafe { set_string(options, "iam_endpoint", value, |b, v| b.iam_endpoint(v)) }
 }
@@ -233,7 +259,10 @@ pub unsafe extern "C" fn apig_client_options_set_iam_endpoint(options: *mut apig
 /// used by another thread during the call; every string argument is NULL or a NUL-terminated string
 /// that stays valid during the call.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn apig_client_options_set_metadata_endpoint(options: *mut apig_client_options, value: *const c_char) -> apig_status {
+pub unsafe extern "C" fn apig_client_options_set_metadata_endpoint(
+    options: *mut apig_client_options,
+    value: *const c_char,
+) -> apig_status {
     // SAFETY: the caller's contract (see # Safety).
     unsafe { set_string(options, "metadata_endpoint", value, |b, v| b.metadata_endpoint(v)) }
 }
@@ -244,7 +273,10 @@ pub unsafe extern "C" fn apig_client_options_set_metadata_endpoint(options: *mut
 /// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
 /// used by another thread during the call.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn apig_client_options_set_connect_timeout_ms(options: *mut apig_client_options, ms: u32) -> apig_status {
+pub unsafe extern "C" fn apig_client_options_set_connect_timeout_ms(
+    options: *mut apig_client_options,
+    ms: u32,
+) -> apig_status {
     with_options(unsafe { options.as_mut() }, |b| Ok(b.connect_timeout(Duration::from_millis(ms.into()))))
 }
 
@@ -264,7 +296,10 @@ pub unsafe extern "C" fn apig_client_options_set_timeout_ms(options: *mut apig_c
 /// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
 /// used by another thread during the call.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn apig_client_options_set_max_retries(options: *mut apig_client_options, retries: u32) -> apig_status {
+pub unsafe extern "C" fn apig_client_options_set_max_retries(
+    options: *mut apig_client_options,
+    retries: u32,
+) -> apig_status {
     with_options(unsafe { options.as_mut() }, |b| Ok(b.max_retries(retries)))
 }
 
@@ -274,7 +309,10 @@ pub unsafe extern "C" fn apig_client_options_set_max_retries(options: *mut apig_
 /// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
 /// used by another thread during the call.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn apig_client_options_set_verify_tls(options: *mut apig_client_options, verify: bool) -> apig_status {
+pub unsafe extern "C" fn apig_client_options_set_verify_tls(
+    options: *mut apig_client_options,
+    verify: bool,
+) -> apig_status {
     with_options(unsafe { options.as_mut() }, |b| Ok(b.verify(verify)))
 }
 
@@ -285,7 +323,10 @@ pub unsafe extern "C" fn apig_client_options_set_verify_tls(options: *mut apig_c
 /// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
 /// used by another thread during the call.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn apig_client_options_set_allow_insecure_http(options: *mut apig_client_options, allow: bool) -> apig_status {
+pub unsafe extern "C" fn apig_client_options_set_allow_insecure_http(
+    options: *mut apig_client_options,
+    allow: bool,
+) -> apig_status {
     with_options(unsafe { options.as_mut() }, |b| Ok(b.allow_insecure_http(allow)))
 }
 
@@ -339,7 +380,10 @@ pub unsafe extern "C" fn apig_client_new(
     })
 }
 
-/// Frees a client. NULL is fine. No other thread may be using it.
+/// Frees a client. NULL is fine. No other thread may be using it: freeing a client while a call
+/// of it runs is undefined behaviour (the call reads the freed client). To end a client that
+/// other threads use, call `apig_client_cancel` (their calls return `APIG_E_CANCELLED` within
+/// about 50 ms), make sure those threads start no new call and have returned, then free it.
 ///
 /// # Safety
 /// `client` is NULL or a client from `apig_client_new`, not yet freed; the object is freed once and
@@ -420,7 +464,10 @@ pub unsafe extern "C" fn apig_client_delete_certificate_outcome(
         let client = unsafe { client.as_ref() }.ok_or_else(|| null("client"))?;
         let project_id = unsafe { optional_str("project_id", project_id) }?;
         let certificate_id = unsafe { required_str("certificate_id", certificate_id) }?;
-        let done = client.client.delete_certificate_detailed(certificate_id, &DeleteOptions { project_id, missing_ok, ..DeleteOptions::default() })?;
+        let done = client.client.delete_certificate_detailed(
+            certificate_id,
+            &DeleteOptions { project_id, missing_ok, ..DeleteOptions::default() },
+        )?;
         let o = match done.outcome {
             Outcome::Deleted => apig_outcome::APIG_OUTCOME_DELETED,
             Outcome::AlreadyAbsent => apig_outcome::APIG_OUTCOME_ALREADY_ABSENT,
@@ -454,7 +501,10 @@ pub unsafe extern "C" fn apig_client_delete_certificate(
         let client = unsafe { client.as_ref() }.ok_or_else(|| null("client"))?;
         let project_id = unsafe { optional_str("project_id", project_id) }?;
         let certificate_id = unsafe { required_str("certificate_id", certificate_id) }?;
-        client.client.delete_certificate_with(certificate_id, &DeleteOptions { project_id, missing_ok, ..DeleteOptions::default() })?;
+        client.client.delete_certificate_with(
+            certificate_id,
+            &DeleteOptions { project_id, missing_ok, ..DeleteOptions::default() },
+        )?;
         Ok(())
     })
 }

@@ -83,9 +83,7 @@ pub unsafe extern "C" fn apig_error_code(error: *const apig_error) -> *const c_c
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apig_error_message(error: *const apig_error) -> *const c_char {
     const NULL_ERROR: &std::ffi::CStr = c"no error object (NULL)";
-    guard_value(NULL_ERROR.as_ptr(), || {
-        unsafe { error.as_ref() }.map_or(NULL_ERROR.as_ptr(), |e| e.message.as_ptr())
-    })
+    guard_value(NULL_ERROR.as_ptr(), || unsafe { error.as_ref() }.map_or(NULL_ERROR.as_ptr(), |e| e.message.as_ptr()))
 }
 
 /// The request id (header X-Request-Id, else the body's request_id), or NULL.

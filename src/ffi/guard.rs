@@ -19,7 +19,9 @@ pub(crate) fn guard(error_out: Option<&mut *mut apig_error>, body: impl FnOnce()
         Ok(Ok(())) => return apig_status::APIG_OK,
         Ok(Err(error)) => error,
         // The panic payload is not shown: it could quote data it should not.
-        Err(_) => Error::new(ErrorKind::Internal, "internal error (a panic was caught at the C boundary); please report it"),
+        Err(_) => {
+            Error::new(ErrorKind::Internal, "internal error (a panic was caught at the C boundary); please report it")
+        }
     };
     let status = apig_status::from(error.kind());
     if let Some(out) = error_out {

@@ -31,7 +31,8 @@ pub enum apig_log_level {
 /// given to `apig_set_log_callback`. Called from the thread that runs the call being logged,
 /// possibly several at once: it must be thread-safe, and must not call back into apig.
 #[allow(non_camel_case_types)]
-pub type apig_log_callback = Option<unsafe extern "C" fn(level: apig_log_level, message: *const c_char, user_data: *mut c_void)>;
+pub type apig_log_callback =
+    Option<unsafe extern "C" fn(level: apig_log_level, message: *const c_char, user_data: *mut c_void)>;
 
 struct Sink {
     callback: unsafe extern "C" fn(apig_log_level, *const c_char, *mut c_void),

@@ -55,9 +55,10 @@ pub extern "C" fn apig_status_str(status: std::ffi::c_int) -> *const c_char {
 #[unsafe(no_mangle)]
 pub extern "C" fn apig_version() -> *const c_char {
     // Evaluated at compile time: a NUL in the version would fail the build, never a call.
-    const VERSION: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
-        Ok(v) => v,
-        Err(_) => panic!("version has a NUL"),
-    };
+    const VERSION: &std::ffi::CStr =
+        match std::ffi::CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+            Ok(v) => v,
+            Err(_) => panic!("version has a NUL"),
+        };
     VERSION.as_ptr()
 }

@@ -41,6 +41,10 @@ pub enum apig_status {
     APIG_E_HTTP_STATUS = 14,
     /// The call was stopped by `apig_client_cancel` while it waited.
     APIG_E_CANCELLED = 15,
+    /// Credentials or the project id could not be obtained (no source found; IAM, ECS metadata
+    /// or CCE pod identity refused or failed). The HTTP status, code and message are the
+    /// identity service's, never APIG's: nothing is said about the certificate.
+    APIG_E_CREDENTIALS = 16,
 }
 
 impl From<ErrorKind> for apig_status {
@@ -61,6 +65,7 @@ impl From<ErrorKind> for apig_status {
             ErrorKind::Server => apig_status::APIG_E_SERVER,
             ErrorKind::HttpStatus => apig_status::APIG_E_HTTP_STATUS,
             ErrorKind::Cancelled => apig_status::APIG_E_CANCELLED,
+            ErrorKind::Credentials => apig_status::APIG_E_CREDENTIALS,
         }
     }
 }
@@ -93,6 +98,6 @@ mod tests {
         }
         assert_eq!(status_name(0), "APIG_OK");
         assert_eq!(status_name(-1), "APIG_E_UNKNOWN");
-        assert_eq!(status_name(16), "APIG_E_UNKNOWN");
+        assert_eq!(status_name(17), "APIG_E_UNKNOWN");
     }
 }

@@ -211,6 +211,32 @@ impl Client {
         })
     }
 
+    /// Closes the client: the calls running now stop (they raise `pyapig.CancelledError`
+    /// within about 50 ms), and every later call raises `pyapig.CancelledError` without any
+    /// I/O. Closing twice is fine; `with pyapig.Client(...) as client:` closes at the end.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        guarded(py, "Client.close", || {
+            self.inner.close();
+            Ok(())
+        })
+    }
+
+    /// Whether close() was called.
+    #[getter]
+    fn closed(&self, py: Python<'_>) -> PyResult<bool> {
+        guarded(py, "Client.closed", || Ok(self.inner.is_closed()))
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<bool> {
+        self.close(py)?;
+        Ok(false)
+    }
+
     #[getter]
     fn endpoint(&self, py: Python<'_>) -> PyResult<String> {
         guarded(py, "Client.endpoint", || Ok(self.inner.endpoint()))
@@ -301,10 +327,12 @@ where
         })
     };
     let result = py.detach(|| call(&check));
-    result.map_err(|e| match raised.lock().unwrap_or_else(|p| p.into_inner()).take() {
-        Some(signal) => signal,
-        None => to_pyerr(py, &e),
-    })
+    // A signal handler that raised (Ctrl-C) is raised, whatever became of the call: the check
+    // consumed the signal, and nobody else would see it.
+    if let Some(signal) = raised.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        return Err(signal);
+    }
+    result.map_err(|e| to_pyerr(py, &e))
 }
 
 /// Deletes one certificate with a token, through a process-wide connection pool: True when
