@@ -147,7 +147,8 @@ class Emulator:
 
     def add_rule(self, **rule: Any) -> None:
         """Adds a fault rule (fields as in the README: certificate_id, times, action, status,
-        body, headers, delay_ms, drip_ms, body_bytes, location)."""
+        body, headers, delay_ms, drip_ms, body_bytes, location; path: any request whose path
+        starts with it, identity services included)."""
         self._emu.add_rule_json(json.dumps(rule))
 
     def fail(
@@ -216,6 +217,10 @@ class Emulator:
     def add_user(self, domain: str, user: str, password: str) -> None:
         """IAM accepts this user of this account (besides DEFAULT_USER)."""
         self._control("POST", "iam/users", {"domain": domain, "user": user, "password": password})
+
+    def revoke_temporary_keys(self) -> None:
+        """APIG refuses every temporary key the metadata service and pod identity issued."""
+        self._control("POST", "metadata/revoke-keys")
 
     def revoke_tokens(self) -> None:
         """Invalidates every token IAM issued, as IAM does after a password change."""

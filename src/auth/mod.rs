@@ -169,7 +169,7 @@ impl Identity {
         // One login for every scope: a refused password is refused whatever the project.
         let refused = tokens.lock().unwrap_or_else(|p| p.into_inner()).get(&Scope::Refused).cloned();
         if let Some(refused) = refused {
-            refused.get(deadline, || unreachable_fetch())?;
+            refused.get(deadline, unreachable_fetch)?;
         }
         let cell = tokens.lock().unwrap_or_else(|p| p.into_inner()).entry(scope.clone()).or_default().clone();
         let token = match cell.get(deadline, || iam.password_token(password, &scope, deadline)) {

@@ -339,6 +339,10 @@ pub fn control(
             state.revoke_tokens();
             Ok(json!({}))
         }
+        (&Method::POST, ["metadata", "revoke-keys"]) => {
+            state.revoke_temporary_keys();
+            Ok(json!({}))
+        }
         (&Method::POST, ["metadata", "expire-sessions"]) => {
             state.identity.lock().unwrap_or_else(|p| p.into_inner()).sessions.clear();
             Ok(json!({}))

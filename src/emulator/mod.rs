@@ -147,6 +147,12 @@ impl Emulator {
         self.state.revoke_tokens();
     }
 
+    /// Revokes every temporary key the metadata service and pod identity issued (APIG refuses
+    /// them from now on), as after an agency's keys were rotated.
+    pub fn revoke_temporary_keys(&self) {
+        self.state.revoke_temporary_keys();
+    }
+
     /// How long the temporary keys of the metadata service and pod identity live (default an hour).
     pub fn set_credential_lifetime(&self, lifetime: Duration) {
         self.identity().credential_lifetime = lifetime;

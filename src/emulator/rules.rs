@@ -32,6 +32,9 @@ pub struct Rule {
     pub project_id: Option<String>,
     /// Match only this certificate (None: any).
     pub certificate_id: Option<String>,
+    /// Match any request whose path starts with this — IAM, metadata and pod identity paths
+    /// too — instead of APIG's deletes by project and certificate.
+    pub path: Option<String>,
     /// Apply to this many requests, then expire (None: forever).
     pub times: Option<u64>,
     /// Apply only to every N-th matching request (None: to each): a share of the traffic.
@@ -59,6 +62,7 @@ impl Default for Rule {
         Rule {
             project_id: None,
             certificate_id: None,
+            path: None,
             times: None,
             every: None,
             action: Action::Respond,
@@ -76,8 +80,14 @@ impl Default for Rule {
 impl Rule {
     /// Whether this rule applies to a request for `certificate_id` in `project_id`.
     pub fn matches(&self, project_id: &str, certificate_id: &str) -> bool {
-        self.project_id.as_deref().is_none_or(|p| p == project_id)
+        self.path.is_none()
+            && self.project_id.as_deref().is_none_or(|p| p == project_id)
             && self.certificate_id.as_deref().is_none_or(|c| c == certificate_id)
+    }
+
+    /// Whether this rule applies to any request for `path` (a rule with `path` only).
+    pub fn matches_path(&self, path: &str) -> bool {
+        self.path.as_deref().is_some_and(|prefix| path.starts_with(prefix))
     }
 
     /// Parses the JSON form (documented in the README):
@@ -90,6 +100,7 @@ impl Rule {
             match key.as_str() {
                 "project_id" => rule.project_id = Some(text(v, key)?),
                 "certificate_id" => rule.certificate_id = Some(text(v, key)?),
+                "path" => rule.path = Some(text(v, key)?),
                 "times" => rule.times = Some(number(v, key)?),
                 "every" => {
                     rule.every = Some(number(v, key)?).filter(|n| *n > 0).ok_or("every must be 1 or more")?.into()
@@ -147,6 +158,7 @@ impl Rule {
         json!({
             "project_id": self.project_id,
             "certificate_id": self.certificate_id,
+            "path": self.path,
             "times": self.times,
             "every": self.every,
             "action": format!("{:?}", self.action).to_ascii_lowercase(),
@@ -185,6 +197,9 @@ mod tests {
         assert_eq!(r.status, 429);
         assert_eq!(r.times, Some(2));
         assert!(r.matches("any", "c") && !r.matches("any", "d"));
+        let by_path = Rule::from_json(&json!({"path": "/openstack/", "status": 404})).unwrap();
+        assert!(by_path.matches_path("/openstack/latest/securitykey") && !by_path.matches_path("/v3/projects"));
+        assert!(!by_path.matches("any", "c"), "a path rule is not a delete rule");
         assert!(Rule::from_json(&json!({"bogus": 1})).is_err());
         assert!(Rule::from_json(&json!({"action": "explode"})).is_err());
         assert_eq!(Rule::from_json(&json!({"action": "redirect"})).unwrap().status, 302);

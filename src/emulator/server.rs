@@ -104,6 +104,25 @@ async fn handle(req: Request<Incoming>, state: Arc<State>, reset: Arc<AtomicBool
     }
     let seq = state.next_seq();
     let request_id = format!("emu-{seq:08}-{:08x}", connection.wrapping_mul(0x9e37_79b9) as u32);
+    if let Some(rule) = state.take_path_rule(req.uri().path()) {
+        // A rule by path: any service misbehaves (an identity service's 404 or 403, a stall…).
+        let record = RecordedRequest {
+            seq,
+            connection,
+            method: req.method().to_string(),
+            path: req.uri().path().to_string(),
+            project_id: None,
+            certificate_id: None,
+            auth: auth_kind(&req),
+            headers: recorded_headers(&req),
+            status: 0,
+            outcome: String::new(),
+            request_id: request_id.clone(),
+        };
+        if let Some(answer) = apply_rule(&state, record, &rule, &request_id, &reset).await {
+            return answer;
+        }
+    }
     if super::identity::is_identity_path(req.uri().path()) {
         return Ok(super::identity::handle(req, &state, seq, connection, &request_id).await);
     }
@@ -149,18 +168,8 @@ async fn handle(req: Request<Incoming>, state: Arc<State>, reset: Arc<AtomicBool
         return finish(&state, record, apig_error(405, "APIG.0106", "Method not allowed", &request_id, &state));
     }
     if let Some(rule) = state.take_rule(&project, &cert) {
-        if rule.action == Action::Stall {
-            // Logged now: a stalled request may never end while the test looks.
-            record.outcome = "fault:stall".into();
-            state.record(record);
-            tokio::time::sleep(rule.delay).await;
-            return Err(Abort);
-        }
-        if !rule.delay.is_zero() {
-            tokio::time::sleep(rule.delay).await;
-        }
-        if rule.action != Action::Pass {
-            return fault(&state, record, &rule, &request_id, &reset);
+        if let Some(answer) = apply_rule(&state, record.clone(), &rule, &request_id, &reset).await {
+            return answer;
         }
     }
     if let Err(answer) = authenticate(&req, &state, &project, &request_id) {
@@ -195,6 +204,27 @@ fn finish(state: &State, mut record: RecordedRequest, answer: Response<EmuBody>)
     }
     state.record(record);
     Ok(answer)
+}
+
+/// What a matching rule makes of a request: an answer, or None for `pass` (answer normally).
+async fn apply_rule(
+    state: &State,
+    mut record: RecordedRequest,
+    rule: &Rule,
+    request_id: &str,
+    reset: &AtomicBool,
+) -> Option<Answer> {
+    if rule.action == Action::Stall {
+        // Logged now: a stalled request may never end while the test looks.
+        record.outcome = "fault:stall".into();
+        state.record(record);
+        tokio::time::sleep(rule.delay).await;
+        return Some(Err(Abort));
+    }
+    if !rule.delay.is_zero() {
+        tokio::time::sleep(rule.delay).await;
+    }
+    (rule.action != Action::Pass).then(|| fault(state, record, rule, request_id, reset))
 }
 
 fn fault(state: &State, mut record: RecordedRequest, rule: &Rule, request_id: &str, reset: &AtomicBool) -> Answer {

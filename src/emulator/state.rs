@@ -206,6 +206,11 @@ impl State {
         self.store().issued_tokens.clear();
     }
 
+    /// Forgets every temporary key (metadata, pod identity): APIG refuses them from now on.
+    pub fn revoke_temporary_keys(&self) {
+        self.store().keys.retain(|_, k| k.security_token.is_none());
+    }
+
     pub fn token_check(&self, token: &str, project: &str) -> TokenCheck {
         let store = self.store();
         if store.tokens.contains(token) {
@@ -237,9 +242,18 @@ impl State {
 
     /// The first rule that matches and is not used up; counts the use.
     pub fn take_rule(&self, project: &str, certificate: &str) -> Option<Rule> {
+        self.take_matching(|rule| rule.matches(project, certificate))
+    }
+
+    /// The first rule with a `path` that `path` starts with (any service), counted as used.
+    pub fn take_path_rule(&self, path: &str) -> Option<Rule> {
+        self.take_matching(|rule| rule.matches_path(path))
+    }
+
+    fn take_matching(&self, matches: impl Fn(&Rule) -> bool) -> Option<Rule> {
         let mut store = self.store();
         for (rule, used, matched) in store.rules.iter_mut() {
-            if !rule.matches(project, certificate) || rule.times.is_some_and(|t| *used >= t) {
+            if !matches(rule) || rule.times.is_some_and(|t| *used >= t) {
                 continue;
             }
             *matched += 1;
