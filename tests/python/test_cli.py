@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,12 @@ import pyapig
 from pyapig.testing import DEFAULT_AK, DEFAULT_SK, DEFAULT_TOKEN
 
 from conftest import PROJECT
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+# The exit code when credentials or the project id cannot be obtained: CredentialsError's
+# (APIG_E_CREDENTIALS).
+CREDENTIALS_CODE = 16
 
 
 def cli(*args, stdin=None, env=None, console_script=False, token=True):
@@ -24,7 +31,14 @@ def cli(*args, stdin=None, env=None, console_script=False, token=True):
     if token:
         full_env["APIG_TOKEN"] = DEFAULT_TOKEN
     full_env.update(env or {})
+    if isinstance(stdin, bytes):  # bytes that may not be text: the output is decoded afterwards
+        r = subprocess.run(base + list(args), input=stdin, capture_output=True, env=full_env, timeout=60)
+        return subprocess.CompletedProcess(r.args, r.returncode, r.stdout.decode(), r.stderr.decode())
     return subprocess.run(base + list(args), input=stdin, capture_output=True, text=True, env=full_env, timeout=60)
+
+
+# The end-of-run summary on standard error (the time taken is a number, never asserted).
+SUMMARY = re.compile(r"pyapig: (?P<how>done|stopped|interrupted): (?P<counts>[^\n]*) in \d+\.\d\d s\n")
 
 
 def where(emu):
@@ -37,7 +51,9 @@ def test_deletes_ids_given_as_arguments(emu):
     r = cli("delete-certificate", *where(emu), "c1", "c2", console_script=True)
     assert r.returncode == 0, r.stderr
     assert sorted(r.stdout.splitlines()) == ["deleted c1", "deleted c2"]
-    assert r.stderr == ""  # no progress line when not on a terminal
+    # No progress line when not on a terminal: only the summary.
+    assert SUMMARY.fullmatch(r.stderr), r.stderr
+    assert SUMMARY.fullmatch(r.stderr).group("counts") == "2 deleted, 0 already absent, 0 failed, 0 not attempted"
     assert emu.certificates() == []
 
 
@@ -134,10 +150,10 @@ def test_usage_errors_exit_1(emu, args, needle):
     assert emu.requests() == []
 
 
-def test_no_credentials_is_a_usage_error_that_says_what_was_tried(emu, tmp_path):
+def test_no_credentials_says_what_was_tried(emu, tmp_path):
     r = cli("delete-certificate", "--endpoint", emu.url, "--project-id", PROJECT, "c1", env={"HOME": str(tmp_path)},
             token=False)
-    assert r.returncode == 1, r.stderr
+    assert r.returncode == CREDENTIALS_CODE, r.stderr
     assert "no credentials found: HUAWEICLOUD_SDK_AK not set; ~/.huaweicloud/credentials: not found; " in r.stderr
     assert "ECS metadata http://127.0.0.1:1: connection refused" in r.stderr
     assert emu.requests() == []
@@ -170,32 +186,74 @@ def test_the_emulator_command():
         proc.stdout.close()
 
 
-def test_progress_line_on_a_terminal_only(emu):
+def on_a_terminal(args, env=None):
+    """Runs the CLI with standard output and standard error on one pseudo-terminal, as in an
+    interactive shell; returns (exit code, every byte the terminal received)."""
     import pty
 
-    ids = [f"t{i}" for i in range(5)]
-    for c in ids:
-        emu.add_certificate(c)
     primary, secondary = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUAWEICLOUD_SDK_", "APIG_"))}
-    env["APIG_TOKEN"] = DEFAULT_TOKEN
-    proc = subprocess.Popen([sys.executable, "-m", "pyapig", "delete-certificate", *where(emu), *ids],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=secondary, env=env)
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("HUAWEICLOUD_SDK_", "APIG_"))}
+    full_env.update({"APIG_TOKEN": DEFAULT_TOKEN, "HOME": "/nonexistent-home", **(env or {})})
+    proc = subprocess.Popen([sys.executable, "-m", "pyapig", *args], stdin=subprocess.DEVNULL, stdout=secondary,
+                            stderr=secondary, env=full_env)
     os.close(secondary)
     seen = b""
     while True:
         try:
             chunk = os.read(primary, 4096)
-        except OSError:  # the terminal closed
+        except OSError:  # every end of the terminal closed: the process is gone
             break
         if not chunk:
             break
         seen += chunk
     os.close(primary)
-    out, _ = proc.communicate(timeout=30)
-    assert proc.returncode == 0
-    assert b"[5/5] 5 ok, 0 failed" in seen
-    assert sorted(out.decode().splitlines()) == [f"deleted {c}" for c in ids]  # progress never on stdout
+    return proc.wait(timeout=30), seen
+
+
+def screen(raw):
+    """The lines a terminal shows after receiving `raw`: CR goes back to the start of the line,
+    ESC [ K erases from the cursor to its end, LF starts the next line."""
+    lines, line, col, text, i = [], [], 0, raw.decode(), 0
+    while i < len(text):
+        if text.startswith("\x1b[K", i):
+            del line[col:]
+            i += 3
+            continue
+        ch = text[i]
+        i += 1
+        if ch == "\r":
+            col = 0
+        elif ch == "\n":
+            lines.append("".join(line))
+            line, col = [], 0
+        else:
+            line[col:col + 1] = [ch]
+            col += 1
+    if line:
+        lines.append("".join(line))
+    return lines
+
+
+def test_results_and_the_progress_line_never_share_a_line(emu):
+    ids = [f"t{i}" for i in range(6)]
+    for c in ids[:5]:
+        emu.add_certificate(c)
+    code, seen = on_a_terminal(["delete-certificate", *where(emu), "--jobs", "2", *ids])
+    assert code == 10, seen  # t5 does not exist
+    assert b"[6/6] 5 ok, 1 failed" in seen, seen  # the progress line was drawn
+    lines = screen(seen)
+    assert sorted(lines[:-1]) == [f"deleted t{i}" for i in range(5)] + [lines[-2]], lines
+    assert lines[-2].startswith("failed  t5: ") and "APIG.3021" in lines[-2], lines
+    assert lines[-1].startswith("pyapig: done: 5 deleted, 0 already absent, 1 failed, 0 not attempted in "), lines
+
+
+def test_no_progress_line_when_asked_or_for_one_id(emu):
+    for c in ("n1", "n2", "n3"):
+        emu.add_certificate(c)
+    for args in (["--no-progress", "n1", "n2"], ["n3"]):
+        code, seen = on_a_terminal(["delete-certificate", *where(emu), *args])
+        assert code == 0
+        assert b"[" not in seen and b"\x1b[K" not in seen, seen
 
 
 def iam(emu):
@@ -307,3 +365,294 @@ def test_json_reports_the_status_the_server_sent(emu, status):
     row = json.loads(r.stdout)
     assert (row["outcome"], row["http_status"]) == ("deleted", status)
     assert row["request_id"].startswith("emu-")
+
+
+# --- every option with a wrong value: exit 1, one line on standard error, never a traceback ----
+
+NOT_UTF8 = b"caf\xe9-latin-1\n"  # "café" in Latin-1: not UTF-8
+
+
+def delete_cases(tmp_path):
+    """{option: [argument lists that give it a wrong value]}, every option of delete-certificate."""
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes(NOT_UTF8)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    sk = tmp_path / "sk"
+    sk.write_text(DEFAULT_SK)
+    missing = str(tmp_path / "missing")
+    user = ["--user-name", "u", "--domain-name", "d"]
+    return {
+        "--from-file": [["--from-file", str(latin1)], ["--from-file", missing], ["--from-file", str(tmp_path)]],
+        "--endpoint": [["--endpoint", "ftp://x"], ["--endpoint", "http://example.com"]],
+        "--region": [["--region", "CN-north"]],
+        "--project-id": [["--project-id", "a/b"]],
+        "--token-file": [["--token-file", str(latin1)], ["--token-file", missing], ["--token-file", str(empty)]],
+        "--ak": [["--ak", "A K", "--sk-file", str(sk)], ["--ak", DEFAULT_AK]],
+        "--sk-file": [["--ak", DEFAULT_AK, "--sk-file", str(latin1)], ["--sk-file", str(sk)]],
+        "--security-token-file": [["--ak", DEFAULT_AK, "--sk-file", str(sk), "--security-token-file", str(latin1)]],
+        "--token": [["--token", "Flag-Secret-3"]],
+        "--sk": [["--ak", DEFAULT_AK, "--sk", "Flag-Secret-3"]],
+        "--security-token": [["--security-token", "Flag-Secret-3"]],
+        "--user-name": [["--user-name", "u"]],
+        "--domain-name": [["--domain-name", "d"]],
+        "--password-stdin": [[*user, "--password-stdin=yes"], ["--password-stdin"]],
+        "--password": [[*user, "--password", "Flag-Secret-3"]],
+        "--iam-endpoint": [["--iam-endpoint", "ftp://iam"]],
+        "--metadata-endpoint": [["--metadata-endpoint", "metadata"]],
+        "--missing-ok": [["--missing-ok=yes"]],
+        "--json": [["--json=1"]],
+        "--jobs": [["--jobs", "0"], ["--jobs", "65"], ["--jobs", "x"], ["-j", "-3"]],
+        "--timeout": [["--timeout", t] for t in ("nan", "-1", "abc", "inf", "0", "86401")],
+        "--connect-timeout": [["--connect-timeout", t] for t in ("nan", "abc", "0")],
+        "--max-retries": [["--max-retries", n] for n in ("-1", "x", "2.5", "101", "9" * 30)],
+        "--ca-file": [["--ca-file", missing], ["--ca-file", str(latin1)]],
+        "--insecure": [["--insecure=no"]],
+        "--proxy": [["--proxy", "bad proxy"], ["--proxy", "socks5://127.0.0.1:1080"]],
+        "--allow-insecure-http": [["--allow-insecure-http=1"]],
+        "--no-progress": [["--no-progress=1"]],
+        "--help": [["--help=x"]],
+    }
+
+
+def options_of(subcommand):
+    from pyapig._cli import build_parser
+
+    commands = next(a for a in build_parser()._actions if a.dest == "command")
+    return {flag for action in commands.choices[subcommand]._actions for flag in action.option_strings
+            if flag.startswith("--")}
+
+
+def assert_one_line_error(r):
+    assert r.returncode == 1, (r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr, r.stderr
+    assert len(r.stderr.splitlines()) == 1 and r.stderr.endswith("\n"), r.stderr
+    assert "Flag-Secret-3" not in r.stdout + r.stderr
+
+
+def test_every_delete_option_with_a_wrong_value(emu, tmp_path):
+    cases = delete_cases(tmp_path)
+    assert set(cases) == options_of("delete-certificate"), "give each option of delete-certificate a wrong value here"
+    for option, variants in cases.items():
+        for args in variants:
+            base = [] if "--endpoint" in args else ["--endpoint", emu.url]
+            base += [] if "--project-id" in args else ["--project-id", PROJECT]
+            ids = [] if "--from-file" in args else ["c1"]
+            r = cli("delete-certificate", *base, *args, *ids, stdin="", env={"APIG_PASSWORD": "x"})
+            assert_one_line_error(r)
+    assert emu.requests() == []
+
+
+@pytest.mark.parametrize("args, stdin, env", [
+    ([], NOT_UTF8, {}),  # the ids on standard input
+    (["--from-file", "-"], NOT_UTF8, {}),
+    (["--token-file", "-", "c1"], NOT_UTF8, {}),
+    (["--user-name", "u", "--domain-name", "d", "--password-stdin", "c1"], NOT_UTF8, {}),
+    (["c1", os.fsdecode(b"caf\xe9")], b"", {}),  # an argument that is not UTF-8
+    (["c1"], b"", {"APIG_TOKEN": os.fsdecode(b"tok\xe9n")}),
+], ids=["ids on stdin", "--from-file -", "--token-file -", "--password-stdin", "argv", "APIG_TOKEN"])
+def test_text_that_is_not_utf8(emu, args, stdin, env):
+    r = cli("delete-certificate", *where(emu), *args, stdin=stdin, env=env, token="APIG_TOKEN" not in env)
+    assert_one_line_error(r)
+    assert "UTF-8" in r.stderr, r.stderr
+    assert emu.requests() == []
+
+
+def test_usage_errors_print_no_summary(emu):
+    """A run that never started has nothing to sum up: the one line is the whole output."""
+    r = cli("delete-certificate", *where(emu), "--jobs", "0", "c1")
+    assert r.stderr.startswith("pyapig delete-certificate: error: argument --jobs/-j: expected a whole number 1..64")
+    assert_one_line_error(r)
+
+
+def emulator_cases(tmp_path):
+    """{option: [argument lists that give it a wrong value]}, every option of `pyapig emulator`."""
+    def rules(name, content):
+        path = tmp_path / name
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+        return ["--rules", str(path)]
+
+    return {
+        "--port": [["--port", "65536"], ["--port", "x"], ["--port", "-1"]],
+        "--listen": [["--listen", "10.0.0.1:80"]],
+        "--cert": [["--cert", "no-project"], ["--cert", "/c1"]],
+        "--cert-range": [["--cert-range", "p/x"], ["--cert-range", "p/x/many"]],
+        "--token": [["--token"]],
+        "--key": [["--key", "no-colon"]],
+        "--rules": [rules("list-of-number.json", "[1]"), rules("object.json", '{"bad": 1}'),
+                    rules("unknown-field.json", '[{"bad": 1}]'), rules("bad-status.json", '[{"status": "x"}]'),
+                    rules("not-json.json", "[{"), rules("latin1.json", b'[{"body": "caf\xe9"}]'),
+                    ["--rules", str(tmp_path / "missing.json")]],
+        "--clock-offset": [["--clock-offset", "x"], ["--clock-offset", "1.5"], ["--clock-offset", "9" * 30]],
+        "--idle-close-ms": [["--idle-close-ms", "0"], ["--idle-close-ms", "x"]],
+        "--tls-cert": [["--tls-cert", str(tmp_path / "cert.pem")]],
+        "--tls-key": [["--tls-key", str(tmp_path / "key.pem")],
+                      ["--tls-cert", str(tmp_path / "no-cert.pem"), "--tls-key", str(tmp_path / "no-key.pem")]],
+        "--project": [["--project", "no-equals"]],
+        "--user": [["--user", "no-colon"], ["--user", "no-slash:password"]],
+        "--token-lifetime": [["--token-lifetime", "x"], ["--token-lifetime", "nan"], ["--token-lifetime", "-5"]],
+        "--credential-lifetime": [["--credential-lifetime", "-5"], ["--credential-lifetime", "inf"]],
+        "--metadata-mode": [["--metadata-mode", "bogus"]],
+        "--pod-token": [["--pod-token"]],
+        "--no-log": [["--no-log=1"]],
+        "--threads": [["--threads", "0"], ["--threads", "65"]],
+        "--help": [["--help=x"]],
+    }
+
+
+def test_every_emulator_option_with_a_wrong_value(tmp_path):
+    cases = emulator_cases(tmp_path)
+    assert set(cases) == options_of("emulator"), "give each option of `pyapig emulator` a wrong value here"
+    for option, variants in cases.items():
+        for args in variants:
+            # A bad value must end the command (it never serves): the timeout of cli() says so.
+            assert_one_line_error(cli("emulator", *args))
+
+
+def apig_emulator():
+    path = os.environ.get("APIG_EMULATOR") or os.path.join(ROOT, "target", "debug", "apig-emulator")
+    assert os.access(path, os.X_OK), f"{path}: build it first (cargo build --features emulator --bins)"
+    return path
+
+
+def test_pyapig_emulator_takes_every_option_of_apig_emulator():
+    rust = subprocess.run([apig_emulator(), "--help"], capture_output=True, text=True, timeout=30)
+    assert rust.returncode == 0, rust.stderr
+    # The option lines of its help: "  --port N   port on ..." (the control API's lines have none).
+    theirs = set(re.findall(r"(?m)^\s*(--[a-z][a-z-]*)", rust.stdout))
+    assert {"--port", "--cert", "--rules", "--key"} <= theirs, rust.stdout
+    ours = cli("emulator", "--help")
+    assert ours.returncode == 0, ours.stderr
+    missing = sorted(flag for flag in theirs if not re.search(rf"(?<![\w-]){flag}(?![\w-])", ours.stdout))
+    assert not missing, f"pyapig emulator lacks these options of apig-emulator: {', '.join(missing)}"
+
+
+def start_emulator_command(*args, tmp_path=None):
+    """`pyapig emulator ARGS` in the background: (process, its endpoint)."""
+    proc = subprocess.Popen([sys.executable, "-m", "pyapig", "emulator", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    url = proc.stdout.readline().strip()
+    if not url.startswith(("http://127.0.0.1:", "https://127.0.0.1:")):
+        proc.kill()
+        raise AssertionError(f"no endpoint: {url!r} {proc.communicate()[1]}")
+    return proc, url
+
+
+def http_json(url, path):
+    import urllib.request
+
+    with urllib.request.urlopen(url + path, timeout=10) as answer:
+        return json.load(answer)
+
+
+def stop(proc):
+    proc.terminate()
+    proc.communicate(timeout=10)
+
+
+def test_the_emulator_command_seeds_what_its_options_say(tmp_path):
+    rules = tmp_path / "rules.json"
+    rules.write_text('[{"certificate_id": "r1", "status": 500, "times": 1}]')
+    proc, url = start_emulator_command(
+        "--cert-range", f"{PROJECT}/r/3", "--cert", f"{PROJECT}/b1=www.example.com", "--token", "extra-token",
+        "--key", "EXTRAAK0000000000001:extra-secret", "--rules", str(rules), "--project", f"eu-west-101={PROJECT}",
+        "--user", "acme/ops:ops-password", "--threads", "4", "--idle-close-ms", "5000", "--clock-offset", "0",
+        "--token-lifetime", "7200", "--credential-lifetime", "600", "--metadata-mode", "old", "--pod-token", "pod-t")
+    try:
+        def client(**credentials):
+            return pyapig.Client(endpoint=url, project_id=PROJECT, max_retries=0, **credentials)
+
+        client(token="extra-token").delete_certificate("r0")
+        client(ak="EXTRAAK0000000000001", sk="extra-secret").delete_certificate("r2")
+        with pytest.raises(pyapig.InternalServerError):  # the rule from --rules
+            client(token=DEFAULT_TOKEN).delete_certificate("r1")
+        with pytest.raises(pyapig.PermissionDeniedError):  # bound by --cert ...=domain
+            client(token=DEFAULT_TOKEN).delete_certificate("b1")
+        # --user and --project: password auth for region eu-west-101 through the emulator's IAM.
+        pyapig.Client(endpoint=url, iam_endpoint=url, region="eu-west-101", user_name="ops", password="ops-password",
+                      domain_name="acme").delete_certificate("r1")
+        assert http_json(url, f"/_emulator/projects/{PROJECT}/certificates") == ["b1"]
+    finally:
+        stop(proc)
+
+
+def test_the_emulator_command_port_is_apig_emulators_only():
+    """--port N and --listen need a native emulator that takes an address: until it does, they
+    say so in one line (--port 0, a free port, is the default and works)."""
+    proc, url = start_emulator_command("--port", "0", "--no-log")
+    stop(proc)
+    r = cli("emulator", "--port", "8080")
+    assert_one_line_error(r)
+    assert "apig-emulator" in r.stderr
+
+
+# --- one error instead of a storm --------------------------------------------------------------
+
+def test_no_credentials_with_48_ids_is_one_error(emu, tmp_path):
+    ids = [f"n{i}" for i in range(48)]
+    r = cli("delete-certificate", "--endpoint", emu.url, "--project-id", PROJECT, *ids, env={"HOME": str(tmp_path)},
+            token=False)
+    assert r.returncode == CREDENTIALS_CODE, r.stderr
+    lines = r.stderr.splitlines()
+    assert len(lines) == 3, r.stderr  # the error, the summary, the ids not attempted
+    assert lines[0].startswith("failed  n") and "no credentials found" in lines[0], lines
+    assert SUMMARY.fullmatch(lines[1] + "\n").group("how", "counts") == (
+        "stopped", "0 deleted, 0 already absent, 1 failed, 47 not attempted"), lines
+    failed = lines[0].split()[1].rstrip(":")
+    assert lines[2] == "pyapig: not attempted: " + " ".join(i for i in ids if i != failed)
+    assert r.stdout == ""
+    assert emu.requests() == []
+
+
+def test_json_marks_the_ids_not_attempted(emu, tmp_path):
+    ids = [f"n{i}" for i in range(20)]
+    r = cli("delete-certificate", "--endpoint", emu.url, "--project-id", PROJECT, "--json", *ids,
+            env={"HOME": str(tmp_path)}, token=False)
+    assert r.returncode == CREDENTIALS_CODE, r.stderr
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert sorted(row["id"] for row in rows) == sorted(ids)  # every id has its line
+    assert [row["outcome"] for row in rows] == ["failed"] + ["not_attempted"] * 19
+    assert rows[0]["code"] == CREDENTIALS_CODE and "no credentials found" in rows[0]["error"]
+    assert all(row["code"] == CREDENTIALS_CODE and row["error"].startswith("not attempted: ") for row in rows[1:])
+
+
+@pytest.mark.parametrize("jobs", ["1", "16"])
+def test_a_token_without_a_project_id_is_one_error(emu, jobs):
+    ids = [f"p{i}" for i in range(10)]
+    r = cli("delete-certificate", "--endpoint", emu.url, "--jobs", jobs, *ids)
+    assert r.returncode in (1, CREDENTIALS_CODE), r.stderr
+    failures = [line for line in r.stderr.splitlines() if line.startswith("failed")]
+    assert len(failures) == 1 and "project_id is missing" in failures[0], r.stderr
+    assert "1 failed, 9 not attempted" in r.stderr
+    assert emu.requests() == []
+
+
+def test_a_wrong_password_with_6_ids_is_one_login_and_one_error(emu):
+    ids = [f"w{i}" for i in range(6)]
+    r = cli("delete-certificate", *iam(emu), "--user-name", "emulator-user", "--domain-name", "emulator-domain", *ids,
+            env={"APIG_PASSWORD": "wrong-password"})
+    assert r.returncode == CREDENTIALS_CODE, r.stderr
+    assert [q["path"].split("?")[0] for q in emu.requests()] == ["/v3/auth/tokens"], "one IAM login, no more"
+    assert len([line for line in r.stderr.splitlines() if line.startswith("failed")]) == 1, r.stderr
+    assert "1 failed, 5 not attempted" in r.stderr
+
+
+# --- the project id from HUAWEICLOUD_SDK_PROJECT_ID, whatever the credentials ----------------------
+
+@pytest.mark.parametrize("kind", ["APIG_TOKEN", "--token-file", "--sk-file", "APIG_PASSWORD"])
+def test_the_project_id_from_the_environment_with_every_kind_of_credentials(emu, tmp_path, kind):
+    emu.add_certificate("e1")
+    secret = tmp_path / "secret"
+    env = {"HUAWEICLOUD_SDK_PROJECT_ID": PROJECT}
+    args = {
+        "APIG_TOKEN": [],
+        "--token-file": ["--token-file", str(secret)],
+        "--sk-file": ["--ak", DEFAULT_AK, "--sk-file", str(secret)],
+        "APIG_PASSWORD": ["--iam-endpoint", emu.url, "--user-name", "emulator-user", "--domain-name", "emulator-domain"],
+    }[kind]
+    secret.write_text({"--token-file": DEFAULT_TOKEN, "--sk-file": DEFAULT_SK}.get(kind, ""))
+    if kind == "APIG_PASSWORD":
+        env["APIG_PASSWORD"] = "emulator-password"
+    r = cli("delete-certificate", "--endpoint", emu.url, *args, "e1", env=env, token=kind == "APIG_TOKEN")
+    assert (r.returncode, r.stdout) == (0, "deleted e1\n"), r.stderr
+    assert emu.requests()[-1]["path"] == f"/v2/{PROJECT}/apigw/certificates/e1"
