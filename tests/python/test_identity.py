@@ -67,12 +67,12 @@ def test_password_auth_gets_one_token_and_the_project_from_it(emu):
     assert token_request["path"] == "/v3/auth/tokens?nocatalog=true"
 
 
-def test_a_wrong_password_raises_authentication_error_without_the_password(emu):
+def test_a_wrong_password_raises_credentials_error_without_the_password(emu):
     client = pyapig.Client(**at(emu, user_name=DEFAULT_USER, password="Py-Wr0ng-Secret", domain_name=DEFAULT_DOMAIN))
-    with pytest.raises(pyapig.AuthenticationError) as info:
+    with pytest.raises(pyapig.CredentialsError) as info:
         client.delete_certificate("c")
     e = info.value
-    assert (e.status_code, e.code) == (401, 8)
+    assert (e.status_code, e.code) == (401, 16)  # IAM's 401, not APIG's
     assert "The username or password is wrong" in str(e)
     assert e.request_id == emu.requests()[-1]["request_id"]
     for text in (str(e), repr(e), repr(e.args), repr(client)):
@@ -87,7 +87,7 @@ def test_a_revoked_token_is_replaced_once(emu):
     client.delete_certificate("c1")
     assert emu.counters()["iam_tokens"] == 2
     emu.fail(401, {"error_code": "APIG.1002", "error_msg": "Incorrect token or token resolution failed"})
-    with pytest.raises(pyapig.AuthenticationError, match="refused again with a new token from IAM"):
+    with pytest.raises(pyapig.AuthenticationError, match="refused again with credentials fetched anew"):
         client.delete_certificate("c2")
     assert emu.counters()["iam_tokens"] == 3, "one new token, no loop"
 
@@ -116,11 +116,11 @@ def test_aksk_discovers_the_project_once(emu):
 
 def test_discovery_errors_say_which_region_and_what_to_do(emu):
     emu.clear_projects()
-    with pytest.raises(pyapig.InvalidArgumentError, match="no project named cn-north-4 in this account: check the region, or give project_id"):
+    with pytest.raises(pyapig.CredentialsError, match="no project named cn-north-4 in this account: check the region, or give project_id"):
         pyapig.Client(**at(emu, ak=DEFAULT_AK, sk=DEFAULT_SK)).delete_certificate("c")
     emu.add_project(DEFAULT_REGION, "pa1")
     emu.add_project(DEFAULT_REGION, "pb2")
-    with pytest.raises(pyapig.InvalidArgumentError, match=r"several projects named cn-north-4 \(pa1, pb2\): give project_id"):
+    with pytest.raises(pyapig.CredentialsError, match=r"several projects named cn-north-4 \(pa1, pb2\): give project_id"):
         pyapig.Client(**at(emu, ak=DEFAULT_AK, sk=DEFAULT_SK)).delete_certificate("c")
 
 
@@ -152,7 +152,7 @@ def test_an_old_metadata_service_is_asked_without_a_session_token(emu, clean_env
 
 def test_no_agency_is_a_configuration_error(emu, clean_env):
     emu.set_metadata_mode("no-agency")
-    with pytest.raises(pyapig.InvalidArgumentError, match="this instance has no agency"):
+    with pytest.raises(pyapig.CredentialsError, match="this instance has no agency"):
         pyapig.Client.from_env(**at(emu, project_id=PROJECT)).delete_certificate("c")
 
 
@@ -178,7 +178,7 @@ def test_an_empty_chain_lists_every_source(clean_env, closed_port):
     clean_env.setenv("APIG_METADATA_ENDPOINT", f"http://127.0.0.1:{closed_port}")
     client = pyapig.Client.from_env(endpoint="http://127.0.0.1:1", project_id=PROJECT)
     started = time.monotonic()
-    with pytest.raises(pyapig.InvalidArgumentError) as info:
+    with pytest.raises(pyapig.CredentialsError) as info:
         client.delete_certificate("c")
     assert time.monotonic() - started < 30  # a generous bound: "a few seconds, not a minute"
     assert str(info.value) == (
@@ -197,7 +197,8 @@ def test_metadata_requests_bypass_http_proxy(emu, clean_env):
         # APIG's request went through the proxy (which tunnels to its own APIG: unknown keys).
         with pytest.raises(pyapig.AuthenticationError):
             client.delete_certificate("c")
-        assert emu.counters()["metadata_credentials"] == 1
+        # Refused keys are fetched anew once (they may have been revoked), straight from the service.
+        assert emu.counters()["metadata_credentials"] == 2
         through_proxy = [r["method"] + " " + r["path"] for r in proxy.requests()]
         assert any(r.startswith("CONNECT") for r in through_proxy)
         assert not any("securitykey" in r or "api/token" in r for r in through_proxy), through_proxy
