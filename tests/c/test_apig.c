@@ -17,7 +17,9 @@ static void test_version_and_status_names(void) {
     CHECK(str_eq(apig_status_str(APIG_E_NOT_FOUND), "APIG_E_NOT_FOUND"));
     CHECK(str_eq(apig_status_str(APIG_E_HTTP_STATUS), "APIG_E_HTTP_STATUS"));
     CHECK(str_eq(apig_status_str(APIG_E_CANCELLED), "APIG_E_CANCELLED"));
-    CHECK(str_eq(apig_status_str(16), "APIG_E_UNKNOWN"));
+    CHECK(str_eq(apig_status_str(APIG_E_CREDENTIALS), "APIG_E_CREDENTIALS"));
+    CHECK(APIG_E_CREDENTIALS == 16);
+    CHECK(str_eq(apig_status_str(17), "APIG_E_UNKNOWN"));
     CHECK(str_eq(apig_status_str(-1), "APIG_E_UNKNOWN"));
     CHECK(str_eq(apig_status_str(INT_MAX), "APIG_E_UNKNOWN"));
     CHECK(str_eq(apig_status_str(INT_MIN), "APIG_E_UNKNOWN"));

@@ -1,7 +1,9 @@
 /* apig_client_cancel: a call stalled on a server that never answers returns APIG_E_CANCELLED
  * soon after another thread cancels the client, and the client works normally afterwards; so
- * does a call whose connect never completes (a local black hole: a full accept queue).
- * Usage: test_cancel ENDPOINT PROJECT_ID   (c-after seeded; "stalled" never answered) */
+ * does a call whose answer's body drips, a call whose connect never completes (a local black
+ * hole: a full accept queue) and one whose TLS handshake is never answered.
+ * Usage: test_cancel ENDPOINT PROJECT_ID   (c-after seeded; "stalled" never answered,
+ * "dripping" answered a byte every 200 ms) */
 #define _POSIX_C_SOURCE 200809L
 #include "apig.h"
 #include "harness.h"
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 static apig_client *client;
+static const char *stalled_id = "stalled";
 static apig_status stalled_status;
 static double stalled_seconds;
 
@@ -29,7 +32,7 @@ static void *stalled_call(void *arg) {
     apig_error *err = NULL;
     double started = now();
     (void)arg;
-    stalled_status = apig_client_delete_certificate(client, NULL, "stalled", false, &err);
+    stalled_status = apig_client_delete_certificate(client, NULL, stalled_id, false, &err);
     stalled_seconds = now() - started;
     apig_error_free(err);
     return NULL;
@@ -60,6 +63,23 @@ static int black_hole(char *url, size_t size, int *fillers, int *n_fillers) {
         if (poll(&p, 1, 300) == 0) break; /* this one hangs: so will the client's */
     }
     snprintf(url, size, "http://127.0.0.1:%d", ntohs(addr.sin_port));
+    return listener;
+}
+
+/* A port on 127.0.0.1 that accepts connections (into its backlog) and never says a word: an
+ * https:// URL to it stalls in the TLS handshake. Writes the URL; returns the listener. */
+static int silent(char *url, size_t size) {
+    struct sockaddr_in addr;
+    socklen_t len = sizeof addr;
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (listener < 0 || bind(listener, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(listener, 16) != 0 ||
+        getsockname(listener, (struct sockaddr *)&addr, &len) != 0) {
+        return -1;
+    }
+    snprintf(url, size, "https://127.0.0.1:%d", ntohs(addr.sin_port));
     return listener;
 }
 
@@ -101,6 +121,9 @@ int main(int argc, char **argv) {
     }
     client = new_client(argv[1], argv[2]);
     cancel_a_stalled_call("while waiting for an answer");
+    stalled_id = "dripping";
+    cancel_a_stalled_call("while the body arrives");
+    stalled_id = "stalled";
 
     /* Later calls run normally; a NULL client is fine. */
     CHECK_STATUS(apig_client_delete_certificate(client, NULL, "c-after", false, &err), APIG_OK);
@@ -114,6 +137,14 @@ int main(int argc, char **argv) {
     cancel_a_stalled_call("while connecting");
     apig_client_free(client);
     for (i = 0; i < n_fillers; i++) close(fillers[i]);
+    close(listener);
+
+    /* Cancelled during a TLS handshake nobody answers (the kernel accepts, nobody reads). */
+    listener = silent(url, sizeof url);
+    CHECK(listener >= 0);
+    client = new_client(url, argv[2]);
+    cancel_a_stalled_call("during the TLS handshake");
+    apig_client_free(client);
     close(listener);
     return finish("test_cancel");
 }

@@ -96,7 +96,8 @@ static void test_password(void) {
 
     opts = emulator_options();
     CHECK_STATUS(apig_client_options_set_password(opts, "emulator-user", "C-Wrong-Pa55word", "emulator-domain"), APIG_OK);
-    CHECK_STATUS(delete_with(opts, "id-password", &err), APIG_E_UNAUTHORIZED);
+    /* IAM's refusal: a credentials failure with IAM's 401, not APIG_E_UNAUTHORIZED. */
+    CHECK_STATUS(delete_with(opts, "id-password", &err), APIG_E_CREDENTIALS);
     CHECK(apig_error_http_status(err) == 401);
     CHECK(str_has(apig_error_message(err), "The username or password is wrong"));
     CHECK(!str_has(apig_error_message(err), "C-Wrong-Pa55word"));
@@ -175,13 +176,55 @@ static void test_chain(void) {
     apig_client_options_set_endpoint(opts, endpoint);
     apig_client_options_set_project_id(opts, project);
     CHECK_STATUS(apig_client_options_load_env(opts, &err), APIG_OK);
-    CHECK_STATUS(delete_with(opts, "id-none", &err), APIG_E_INVALID_ARGUMENT);
+    CHECK_STATUS(delete_with(opts, "id-none", &err), APIG_E_CREDENTIALS);
     CHECK(str_has(apig_error_message(err), "no credentials found: HUAWEICLOUD_SDK_AK not set; "));
     CHECK(str_has(apig_error_message(err), "pod identity: HC_CONTAINER_CREDENTIALS_FULL_URI not set; "));
     CHECK(str_has(apig_error_message(err), "ECS metadata http://127.0.0.1:1: connection refused"));
     apig_error_free(err);
     apig_client_options_free(opts);
     unsetenv("APIG_METADATA_ENDPOINT");
+}
+
+/* A metadata service that answers 404 (another cloud's VM, a proxy's error page; here a path the
+ * emulator does not serve, answered with an APIG-shaped 404): a credentials failure with the
+ * service's status, never APIG_E_NOT_FOUND, and never success with missing_ok. */
+static void test_an_identity_404_is_not_apigs(void) {
+    apig_error *err = NULL;
+    apig_client *client = NULL;
+    char nowhere[512];
+    apig_client_options *opts;
+    clear_credential_env();
+    snprintf(nowhere, sizeof nowhere, "%s/nowhere", endpoint);
+    opts = apig_client_options_new();
+    apig_client_options_set_endpoint(opts, endpoint);
+    apig_client_options_set_project_id(opts, project);
+    apig_client_options_set_metadata_endpoint(opts, nowhere);
+    CHECK_STATUS(apig_client_options_load_env(opts, &err), APIG_OK);
+    CHECK_STATUS(apig_client_new(opts, &client, &err), APIG_OK);
+    CHECK_STATUS(apig_client_delete_certificate(client, NULL, "c-ok-5", true, &err), APIG_E_CREDENTIALS);
+    CHECK(apig_error_http_status(err) == 404);
+    CHECK(str_has(apig_error_message(err), "ECS metadata"));
+    apig_error_free(err);
+    err = NULL;
+    apig_client_free(client);
+    apig_client_options_free(opts);
+    /* The certificate is still there: a token deletes it now. */
+    opts = apig_client_options_new();
+    apig_client_options_set_endpoint(opts, endpoint);
+    apig_client_options_set_project_id(opts, project);
+    apig_client_options_set_token(opts, "emulator-token");
+    CHECK_STATUS(delete_with(opts, "c-ok-5", &err), APIG_OK);
+    apig_client_options_free(opts);
+    /* A metadata endpoint off the machine in clear text: refused before any I/O. */
+    opts = apig_client_options_new();
+    apig_client_options_set_endpoint(opts, endpoint);
+    apig_client_options_set_project_id(opts, project);
+    apig_client_options_set_metadata_endpoint(opts, "http://metadata.example.com");
+    CHECK_STATUS(apig_client_options_load_env(opts, &err), APIG_OK);
+    CHECK_STATUS(apig_client_new(opts, &client, &err), APIG_E_INVALID_ARGUMENT);
+    CHECK(str_has(apig_error_message(err), "clear text"));
+    apig_error_free(err);
+    apig_client_options_free(opts);
 }
 
 int main(int argc, char **argv) {
@@ -196,5 +239,6 @@ int main(int argc, char **argv) {
     test_password();
     test_discovery();
     test_chain();
+    test_an_identity_404_is_not_apigs();
     return finish("test_identity");
 }
