@@ -1,18 +1,23 @@
 """Deletes certificates with pyapig and prints what happened to each.
 
-    python delete_certificate.py ENDPOINT PROJECT_ID TOKEN CERT_ID [CERT_ID...]
+    APIG_TOKEN=... python delete_certificate.py ENDPOINT PROJECT_ID CERT_ID [CERT_ID...]
+
+The token comes from the environment, never from the command line: every user of the machine
+can read a process's arguments (ps, /proc/PID/cmdline).
 """
 
+import os
 import sys
 
 import pyapig
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) < 5:
-        print(f"usage: {argv[0]} ENDPOINT PROJECT_ID TOKEN CERT_ID [CERT_ID...]", file=sys.stderr)
+    token = os.environ.get("APIG_TOKEN")
+    if len(argv) < 4 or not token:
+        print(f"usage: APIG_TOKEN=... {argv[0]} ENDPOINT PROJECT_ID CERT_ID [CERT_ID...]", file=sys.stderr)
         return 2
-    endpoint, project_id, token, *cert_ids = argv[1:]
+    endpoint, project_id, *cert_ids = argv[1:]
     client = pyapig.Client(endpoint=endpoint, project_id=project_id, token=token)
     failures = 0
     for cert_id in cert_ids:

@@ -3,7 +3,8 @@
 # manylinux2014 tag (and auditwheel's word), the GLIBC versions both shared objects need, the C
 # archive unpacked somewhere else and used through pkg-config and CMake, the CMake package of an
 # install, the build tree linked as a C developer does first, and the wheel and the sdist installed
-# into fresh virtualenvs with no Rust on PATH. Prints "dist_<check>: N passed, N failed" lines.
+# into fresh virtualenvs with no Rust anywhere (a PATH and an environment built for that, since a
+# distribution's cargo is in /usr/bin). Prints "dist_<check>: N passed, N failed" lines.
 # Usage: tests/dist/run.sh   (after scripts/dist, cargo build --release, the emulator binary
 # and tests/c/run.sh's install in target/c-tests/prefix)
 set -uo pipefail
@@ -38,7 +39,7 @@ start_emulator() {
 example_works() {
     start_emulator
     local output
-    output=$("$1" "$endpoint" "$project" emulator-token c1 nope c2)
+    output=$(APIG_TOKEN=emulator-token "$1" "$endpoint" "$project" c1 nope c2)
     [ $? = 1 ] && grep -q "c1 *deleted" <<< "$output" && grep -q "nope *APIG_E_NOT_FOUND" <<< "$output" \
         && grep -q "c2 *APIG_E_FORBIDDEN" <<< "$output" || { echo "$output"; return 1; }
 }
@@ -111,13 +112,24 @@ check "build tree: cc -Iinclude -Ltarget/release -lapig" cc -std=c99 -Wall -Wext
 check "build tree: the program starts and deletes" example_works "$out/build_tree"
 report build_tree
 
-# --- the wheel and the sdist in fresh virtualenvs, no Rust on PATH ------------------------------
-no_rust_path=$(tr ':' '\n' <<< "$PATH" | grep -v -e cargo -e rustup -e "$venv" | paste -sd: -)
+# --- the wheel and the sdist in fresh virtualenvs, no Rust anywhere ------------------------------
+# Not a PATH with one directory left out: a distribution's cargo lives in /usr/bin beside
+# everything else. The installs and the smoke tests run with a PATH and an environment built for
+# them: a directory of links to exactly the tools they need (the Python interpreter and sh),
+# and only HOME, LANG and the metadata address from the environment (no CARGO_HOME, RUSTUP_*…).
+no_rust_bin="$out/no-rust-bin"
+mkdir -p "$no_rust_bin"
+# The interpreter behind .venv (a venv's own python would bring .venv along).
+base_python=$("$venv/bin/python" -c 'import sys; print(sys._base_executable)')
+for tool in python3 python; do ln -sf "$base_python" "$no_rust_bin/$tool"; done
+ln -sf "$(command -v sh)" "$no_rust_bin/sh"
+no_rust() { env -i PATH="$no_rust_bin" HOME="$out" LANG=C.UTF-8 APIG_METADATA_ENDPOINT=http://127.0.0.1:1 "$@"; }
 fresh_venv() { # DIR PACKAGE
-    python3 -m venv "$1" && "$1/bin/python" -m pip install --quiet --disable-pip-version-check --no-index --no-deps "$2"
+    no_rust python3 -m venv "$1" && no_rust "$1/bin/python" -m pip install --quiet --disable-pip-version-check --no-index --no-deps "$2"
 }
-smoke() { (cd "$out" && env PATH="$no_rust_path" HOME="$out" "$1/bin/python" "$root/tests/dist/smoke.py"); }
-check "no cargo on the smoke tests' PATH" bash -c "! PATH='$no_rust_path' command -v cargo"
+smoke() { (cd "$out" && no_rust "$1/bin/python" "$root/tests/dist/smoke.py"); }
+check "no cargo or rustc where the wheel is installed and smoke-tested" \
+    no_rust sh -c '! command -v cargo && ! command -v rustc && ! command -v rustup && [ -z "${CARGO_HOME:-}${RUSTUP_HOME:-}" ]'
 check "the wheel installs into a fresh venv" fresh_venv "$out/venv-wheel" "$wheel"
 check "the installed wheel works" smoke "$out/venv-wheel"
 sdist=$(ls dist/pyapig-"$version".tar.gz)
