@@ -1,55 +1,145 @@
-# Shared by scripts/demo and scripts/test: installs what the project needs into the
-# repository (./.venv) and builds the three artifacts. Sourced, not run.
+# Shared by scripts/demo, scripts/test and scripts/dist: checks the prerequisites, installs what
+# the project needs into the repository (./.venv) and builds the artifacts. Sourced, not run.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 venv="$root/.venv"
 py="$venv/bin/python"
 
-step() { printf '\n==> %s\n' "$*"; }
+# A line per step; a step that took a while gets a line with its time when it ends, so that a
+# long silent build is never a mystery (see also `long`).
+step_name=
+step_started=$SECONDS
+step() {
+    step_done
+    step_name=$*
+    step_started=$SECONDS
+    printf '\n==> %s\n' "$*"
+}
+step_done() {
+    if [ -n "$step_name" ] && [ $((SECONDS - step_started)) -ge 2 ]; then
+        printf '    (%s: %d s; %s so far)\n' "$step_name" $((SECONDS - step_started)) "$(elapsed)"
+    fi
+    step_name=
+}
+elapsed() { printf '%d min %02d s' $((SECONDS / 60)) $((SECONDS % 60)); }
 
-require() {
-    local missing=()
-    for tool in cargo python3 cc; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+# Runs a command that prints nothing for minutes (cargo --quiet, pip --quiet, maturin into a
+# log), saying every 30 s that it is still at work. `long --log FILE cmd…` sends the command's
+# output to FILE (the heartbeat still goes to the terminal). Its exit status is the command's.
+long() {
+    if [ "$1" = --log ]; then
+        local log=$2
+        shift 2
+        "$@" > "$log" 2>&1 &
+    else
+        "$@" &
+    fi
+    local pid=$! said=$SECONDS status=0
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 1
+        if [ $((SECONDS - said)) -ge 30 ]; then
+            printf '    ... %s: still at work (%d s)\n' "$step_name" $((SECONDS - step_started))
+            said=$SECONDS
+        fi
+    done
+    wait "$pid" || status=$?
+    return "$status"
+}
+
+# Everything the scripts need that they cannot install themselves, checked before any build:
+# one line per missing thing, saying how to get it (Debian/Ubuntu package names; rustup's
+# components where Rust comes from rustup). WHAT: demo, dist or test.
+prerequisites() {
+    local what=$1 missing=()
+    local rust_min
+    rust_min=$(sed -n 's/^rust-version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+    if ! command -v cargo >/dev/null || ! command -v rustc >/dev/null; then
+        missing+=("Rust (cargo and rustc >= $rust_min): install rustup, or on Debian 12 / Ubuntu: apt-get install cargo-web")
+    else
+        local rustc_version
+        rustc_version=$(rustc --version | awk '{print $2}')
+        if [ "$(printf '%s\n%s\n' "$rust_min" "$rustc_version" | sort -V | head -n 1)" != "$rust_min" ]; then
+            missing+=("rustc >= $rust_min (found $rustc_version): rustup update, or on Debian 12: apt-get install cargo-web (Debian's plain 'cargo' is too old)")
+        fi
+    fi
+    command -v cc >/dev/null || missing+=("a C compiler (cc): apt-get install gcc")
+    if ! command -v python3 >/dev/null; then
+        missing+=("Python >= 3.9 (python3): apt-get install python3 python3-venv")
+    elif ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 9))' 2>/dev/null; then
+        missing+=("Python >= 3.9 (python3 is $(python3 -c 'import platform; print(platform.python_version())')): apt-get install python3")
+    elif [ ! -x "$py" ] && ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+        missing+=("Python's venv module (python3 -m venv): apt-get install python3-venv")
+    fi
+    if [ "$what" != dist ]; then
+        command -v pkg-config >/dev/null || missing+=("pkg-config: apt-get install pkg-config")
+    fi
+    if [ "$what" = test ]; then
+        command -v c++ >/dev/null || missing+=("a C++ compiler (c++, for the C++ header test): apt-get install g++")
+        if command -v cargo >/dev/null; then
+            cargo fmt --version >/dev/null 2>&1 \
+                || missing+=("rustfmt (cargo fmt): rustup component add rustfmt, or on Debian 12: apt-get install rustfmt-web")
+            cargo clippy --version >/dev/null 2>&1 \
+                || missing+=("clippy (cargo clippy): rustup component add clippy, or on Debian 12: apt-get install rust-web-clippy")
+        fi
+        for tool in nm readelf objdump; do
+            command -v "$tool" >/dev/null || { missing+=("$tool: apt-get install binutils"); break; }
+        done
+    fi
     if [ ${#missing[@]} -gt 0 ]; then
-        echo "missing: ${missing[*]} (apig needs Rust, Python 3 and a C compiler)" >&2
+        printf 'missing: %s\n' "${missing[@]}" >&2
+        echo "(scripts/$what checks these before building anything; everything else it installs into ./.venv and ./target)" >&2
         exit 1
+    fi
+    if [ "$what" = test ] && ! command -v valgrind >/dev/null; then
+        echo "note: valgrind is not installed: the C tests run without memcheck (apt-get install valgrind)"
     fi
 }
 
-# A local virtualenv with the pinned tools (maturin, pytest, the official SDK for the
-# cross-checks); reinstalled only when requirements-dev.txt changes.
+# A local virtualenv with the pinned tools of WHAT: the demo needs maturin only
+# (requirements-demo.txt); scripts/dist adds zig and friends (requirements-dist.txt); the tests
+# add pytest, the official SDK and mypy (requirements-dev.txt). Each file is installed again
+# only when it changes.
 bootstrap() {
-    require
+    local what=${1:-test}
+    prerequisites "$what"
+    local files=(requirements-demo.txt)
+    case "$what" in
+        dist) files+=(requirements-dist.txt) ;;
+        test) files+=(requirements-dev.txt requirements-dist.txt) ;;
+    esac
     if [ ! -x "$py" ]; then
         step "creating .venv"
         python3 -m venv "$venv"
     fi
-    local stamp="$venv/.requirements"
-    if ! cat requirements-dev.txt requirements-dist.txt | cmp -s - "$stamp"; then
-        step "installing requirements-dev.txt and requirements-dist.txt into .venv"
-        # The official SDK writes into the home directory when imported: give it a private one.
-        HOME="$root/target/sdk-home" "$py" -m pip install --quiet --disable-pip-version-check --upgrade pip
-        HOME="$root/target/sdk-home" "$py" -m pip install --quiet --disable-pip-version-check \
-            -r requirements-dev.txt -r requirements-dist.txt
-        cat requirements-dev.txt requirements-dist.txt > "$stamp"
-    fi
+    local file todo=()
+    for file in "${files[@]}"; do
+        cmp -s "$file" "$venv/.installed-$file" || todo+=("$file")
+    done
+    [ ${#todo[@]} -gt 0 ] || return 0
+    step "installing ${todo[*]} into .venv (from the package index)"
+    # The official SDK writes into the home directory when imported: give it a private one.
+    HOME="$root/target/sdk-home" long "$py" -m pip install --quiet --disable-pip-version-check --upgrade pip
+    local args=()
+    for file in "${todo[@]}"; do args+=(-r "$file"); done
+    HOME="$root/target/sdk-home" long "$py" -m pip install --quiet --disable-pip-version-check "${args[@]}"
+    for file in "${todo[@]}"; do cp "$file" "$venv/.installed-$file"; done
 }
 
 # The C library (release, default features: no Python) and the emulator binary.
 build_c() {
-    step "building libapig (release) and apig-emulator"
-    cargo build --release --quiet
-    cargo build --features emulator --bins --quiet
+    step "building libapig (release) and apig-emulator (a few minutes the first time)"
+    long cargo build --release --quiet
+    long cargo build --features emulator --bins --quiet
 }
 
 # The wheel (abi3, release) in its own target dir, so that it never overwrites the
 # C library above; then installed into .venv like a user would.
 build_wheel() {
-    step "building and installing the pyapig wheel"
+    step "building and installing the pyapig wheel (a few minutes the first time)"
     rm -rf target/wheels
-    if ! CARGO_TARGET_DIR="$root/target/python" "$venv/bin/maturin" build --release \
-        -o target/wheels -i "$py" > target/maturin.log 2>&1; then
+    if ! CARGO_TARGET_DIR="$root/target/python" long --log target/maturin.log "$venv/bin/maturin" build --release \
+        -o target/wheels -i "$py"; then
         cat target/maturin.log >&2
         exit 1
     fi
@@ -86,13 +176,13 @@ build_dist() {
     mkdir -p dist target/dist
     # Own target dirs: neither the test wheel (target/python) nor the C library of the tests
     # (target/release) is overwritten.
-    if ! CARGO_TARGET_DIR="$root/target/dist-python" maturin build --release --zig \
-        --compatibility manylinux2014 -o dist -i "$py" > target/dist/maturin.log 2>&1; then
+    if ! CARGO_TARGET_DIR="$root/target/dist-python" long --log target/dist/maturin.log maturin build --release --zig \
+        --compatibility manylinux2014 -o dist -i "$py"; then
         cat target/dist/maturin.log >&2
         exit 1
     fi
     maturin sdist -o dist > target/dist/sdist.log 2>&1 || { cat target/dist/sdist.log >&2; exit 1; }
-    if ! cargo zigbuild --release --quiet --target "$dist_target.2.17" > target/dist/zigbuild.log 2>&1; then
+    if ! long --log target/dist/zigbuild.log cargo zigbuild --release --quiet --target "$dist_target.2.17"; then
         cat target/dist/zigbuild.log >&2
         exit 1
     fi
