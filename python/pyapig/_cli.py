@@ -186,8 +186,9 @@ def add_emulator_parser(commands: Any) -> None:
     emulator = commands.add_parser("emulator", help="run the local APIG emulator", description=EMULATOR_DESCRIPTION,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     add = emulator.add_argument
-    add("--port", type=whole(0, 65535), default=0, metavar="N", help="port on 127.0.0.1 (default 0: a free one)")
-    add("--listen", metavar="ADDR:PORT", help="listen on another loopback address instead")
+    add("--port", type=whole(0, 65535), default=0, metavar="N",
+        help="port on 127.0.0.1 (default 0: a free one; another port: the apig-emulator program only)")
+    add("--listen", metavar="ADDR:PORT", help="listen on another loopback address instead (apig-emulator only)")
     add("--cert", action="append", default=[], metavar="P/C[=D1,D2]",
         help="seed certificate C in project P; bound to domains D1,D2 if given")
     add("--cert-range", action="append", default=[], metavar="P/X/N", help="seed certificates X0 .. X(N-1) in project P")
