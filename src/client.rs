@@ -48,8 +48,12 @@ pub struct DeleteOptions<'a> {
     /// Treat 404 as success ([`Outcome::AlreadyAbsent`]).
     pub missing_ok: bool,
     /// Asked every 50 ms at most while the call waits (for an answer, a connection or a
-    /// backoff): `true` stops it with [`ErrorKind::Cancelled`]. Python checks for Ctrl-C here.
+    /// backoff), and before each attempt is sent: `true` stops it with
+    /// [`ErrorKind::Cancelled`]. Python checks for Ctrl-C here.
     pub interrupt: Option<&'a (dyn Fn() -> bool + Sync)>,
+    /// A flag that stops the call once it is true, seen at every step (it costs one load):
+    /// `AsyncClient` sets it when the awaiting task is cancelled.
+    pub stop: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for DeleteOptions<'_> {
@@ -58,6 +62,7 @@ impl std::fmt::Debug for DeleteOptions<'_> {
             .field("project_id", &self.project_id)
             .field("missing_ok", &self.missing_ok)
             .field("interrupt", &self.interrupt.map(|_| "<fn>"))
+            .field("stop", &self.stop)
             .finish()
     }
 }
@@ -199,7 +204,7 @@ impl Client {
     /// As [`Client::delete_certificate_with`], and says which status settled it, with its
     /// request id and the number of attempts.
     pub fn delete_certificate_detailed(&self, certificate_id: &str, options: &DeleteOptions<'_>) -> Result<Deletion> {
-        let watch = interrupt::Watch::new(&self.inner.cancels, options.interrupt);
+        let watch = interrupt::Watch::new(&self.inner.cancels, options.interrupt, options.stop);
         // After the watch: a `close()` that comes later is seen as a cancel.
         if self.inner.closed.load(Ordering::SeqCst) {
             return Err(Error::new(ErrorKind::Cancelled, "the client is closed: no call is made"));
@@ -222,13 +227,19 @@ impl Client {
         let mut resigned = false;
         let mut reauthenticated = false;
         let mut earlier_may_have_acted = false;
+        let mut identity_failed = false;
         loop {
             if interrupt::cancelled() {
                 return Err(cancelled(attempts));
             }
             let offset = self.inner.clock_offset.load(Ordering::Relaxed);
-            let failure = match self.inner.identity.resolve(given, deadline, offset) {
+            // A retry after an identity failure asks the service again rather than taking the
+            // failure another call shared.
+            let failure = match self.inner.identity.resolve(given, deadline, offset, identity_failed) {
                 Err(error) => Failure::from(error),
+                // The caller's check (Ctrl-C), once per attempt: a stop that came while the call
+                // waited for credentials is seen before anything is sent.
+                Ok(_) if interrupt::should_stop() => return Err(cancelled(attempts)),
                 Ok(resolved) => {
                     attempts += 1;
                     log::debug!(
@@ -245,9 +256,12 @@ impl Client {
                         Ok((http_status, request_id)) => {
                             return Ok(Deletion { outcome: Outcome::Deleted, http_status, request_id, attempts });
                         }
+                        // A refused signature from a clock far off is re-signed first (below);
+                        // only then are the keys themselves suspect.
                         Err(f)
                             if f.error.kind() == ErrorKind::Unauthorized
                                 && !reauthenticated
+                                && !(f.clock_skew && !resigned && far_off(f.server_date))
                                 && self.inner.identity.refused(&resolved) =>
                         {
                             // IAM invalidates tokens early (password or permission changes), and
@@ -264,6 +278,7 @@ impl Client {
                     }
                 }
             };
+            identity_failed = !failure.reached_apig;
             let error = failure.error;
             // Only APIG's own 404 says anything about the certificate.
             if error.kind() == ErrorKind::NotFound && failure.reached_apig {
@@ -288,9 +303,7 @@ impl Client {
             // The signature was refused and the server's clock is far from ours: re-sign once
             // with the server's clock. (When the clocks agree, the keys are wrong: no retry.)
             if !resigned && failure.clock_skew {
-                if let Some(server_date) =
-                    failure.server_date.filter(|d| skew_seconds(*d).abs() >= SKEW_WORTH_RESIGNING)
-                {
+                if let Some(server_date) = failure.server_date.filter(|d| far_off(Some(*d))) {
                     log::warn!(
                         target: LOG_TARGET,
                         "the signature was refused and the server's clock is {} s from ours: signing again with its clock",
@@ -504,6 +517,12 @@ const SKEW_WORTH_RESIGNING: i64 = 5 * 60;
 
 /// The part of the call's path between the project id and the certificate id.
 const CERTIFICATES: &str = "/apigw/certificates/";
+
+/// Whether the server's clock (its `Date`, if it sent one) is far enough from ours to explain a
+/// refused signature.
+fn far_off(server_date: Option<SystemTime>) -> bool {
+    server_date.is_some_and(|d| skew_seconds(d).abs() >= SKEW_WORTH_RESIGNING)
+}
 
 /// How far the server's clock (from its `Date`) is ahead of ours, in seconds.
 fn skew_seconds(server_date: SystemTime) -> i64 {

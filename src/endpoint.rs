@@ -104,9 +104,11 @@ impl Endpoint {
         &self.base_path
     }
 
-    /// True for 127.0.0.0/8, ::1 and localhost.
+    /// True for 127.0.0.0/8, ::1 and `localhost` itself.
     pub fn is_loopback(&self) -> bool {
-        if self.host == "localhost" || self.host.ends_with(".localhost") {
+        // Exactly `localhost`: a name under it (x.localhost) may be sent to DNS by the system's
+        // resolver, and then clear text would go wherever DNS says.
+        if self.host == "localhost" {
             return true;
         }
         if self.host == "[::1]" {

@@ -29,6 +29,8 @@ pub(crate) struct Watch<'a> {
     pub seen: u64,
     /// The caller's own check (true: stop).
     pub check: Option<&'a (dyn Fn() -> bool + Sync)>,
+    /// The caller's flag (true: stop), cheap enough to read at every step.
+    pub flag: Option<&'a std::sync::atomic::AtomicBool>,
     /// Set once a stop was seen: the call stays stopped (the caller's check may say "stop" only
     /// once, as Python's signal check does).
     pub stopped: Cell<bool>,
@@ -36,12 +38,19 @@ pub(crate) struct Watch<'a> {
 
 impl<'a> Watch<'a> {
     /// A watch on `cancels` from its value now, with the caller's `check`.
-    pub fn new(cancels: &'a AtomicU64, check: Option<&'a (dyn Fn() -> bool + Sync)>) -> Watch<'a> {
-        Watch { cancels, seen: cancels.load(Ordering::SeqCst), check, stopped: Cell::new(false) }
+    pub fn new(
+        cancels: &'a AtomicU64,
+        check: Option<&'a (dyn Fn() -> bool + Sync)>,
+        flag: Option<&'a std::sync::atomic::AtomicBool>,
+    ) -> Watch<'a> {
+        Watch { cancels, seen: cancels.load(Ordering::SeqCst), check, flag, stopped: Cell::new(false) }
     }
 
     fn cancelled(&self) -> bool {
-        if !self.stopped.get() && self.cancels.load(Ordering::Relaxed) != self.seen {
+        if !self.stopped.get()
+            && (self.cancels.load(Ordering::Relaxed) != self.seen
+                || self.flag.is_some_and(|f| f.load(Ordering::Relaxed)))
+        {
             self.stopped.set(true);
         }
         self.stopped.get()
@@ -241,7 +250,7 @@ mod tests {
     fn a_watch_is_seen_only_while_it_runs_and_cancels_count() {
         let cancels = AtomicU64::new(3);
         assert!(!should_stop());
-        let watch = Watch::new(&cancels, None);
+        let watch = Watch::new(&cancels, None, None);
         watching(&watch, || {
             assert!(!should_stop());
             cancels.fetch_add(1, Ordering::Relaxed);
@@ -251,7 +260,7 @@ mod tests {
         assert!(!should_stop());
         let asked = |_: ()| true;
         let check = move || asked(());
-        let watch = Watch::new(&cancels, Some(&check));
+        let watch = Watch::new(&cancels, Some(&check), None);
         watching(&watch, || assert!(should_stop()));
     }
 
@@ -261,7 +270,7 @@ mod tests {
         let asked = std::sync::atomic::AtomicU32::new(0);
         // Says "stop" once, as Python's signal check does.
         let check = || asked.fetch_add(1, Ordering::Relaxed) == 0;
-        let watch = Watch::new(&cancels, Some(&check));
+        let watch = Watch::new(&cancels, Some(&check), None);
         watching(&watch, || {
             assert!(should_stop());
             assert!(should_stop(), "still stopped when the check says no more");

@@ -29,6 +29,10 @@ impl<In: Transport> Connector<In> for TcpConnector {
         if let Some(transport) = chained {
             return Ok(Some(Either::A(transport)));
         }
+        // A stopped call opens no new connection.
+        if crate::interrupt::cancelled() {
+            return Err(ureq::Error::Io(crate::interrupt::stopped_io_error()));
+        }
         let stream = connect(details)?;
         if details.config.no_delay() {
             stream.set_nodelay(true)?;

@@ -46,7 +46,8 @@ pub fn build_local_agent(tls: &Tls) -> ureq::Agent {
         .timeout_recv_body(Some(crate::auth::instance::READ_TIMEOUT))
         .proxy(None)
         .build();
-    ureq::Agent::with_parts(config, connector(tls), ureq::unversioned::resolver::DefaultResolver::default())
+    // Our resolver: its lookups wait in slices, so that a stop is seen there too.
+    ureq::Agent::with_parts(config, connector(tls), crate::resolver::CachingResolver::default())
 }
 
 /// How many pools [`shared_pool`] keeps (one per set of transport options); beyond, the oldest

@@ -12,7 +12,8 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 const PROJECT: &str = DEFAULT_PROJECT_ID;
-const MISSING_OK: DeleteOptions<'static> = DeleteOptions { project_id: None, missing_ok: true, interrupt: None };
+const MISSING_OK: DeleteOptions<'static> =
+    DeleteOptions { project_id: None, missing_ok: true, interrupt: None, stop: None };
 
 fn rule(json: serde_json::Value) -> Rule {
     Rule::from_json(&json).unwrap()
@@ -380,4 +381,28 @@ fn a_closed_client_makes_no_call() {
     let e = clone.delete_certificate("c1").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Cancelled);
     assert_eq!(apig_requests(&emu), 0);
+}
+
+/// A clock far off with keys from the metadata service: re-signed with the server's clock (the
+/// keys are not dropped for it).
+#[test]
+fn a_skewed_clock_with_temporary_keys_is_re_signed_not_refetched() {
+    let emu = Emulator::start().unwrap();
+    emu.add_certificate(PROJECT, "c1", &[]);
+    emu.set_clock_offset(3600);
+    let client = from_env(Client::builder().endpoint(emu.url()).project_id(PROJECT).metadata_endpoint(emu.url()), &[]);
+    assert_eq!(client.delete_certificate("c1").unwrap(), Outcome::Deleted);
+    assert_eq!(count(&emu, "/openstack/latest/securitykey"), 1, "the keys were good: fetched once");
+}
+
+/// A transient identity failure (one 503 from the metadata service) is retried, and the retry
+/// asks the service again rather than taking the shared failure.
+#[test]
+fn a_transient_identity_failure_is_retried_by_asking_again() {
+    let emu = Emulator::start().unwrap();
+    emu.add_certificate(PROJECT, "c1", &[]);
+    emu.push_rule(rule(serde_json::json!({"path": "/openstack/", "status": 503, "times": 1})));
+    let client = from_env(Client::builder().endpoint(emu.url()).project_id(PROJECT).metadata_endpoint(emu.url()), &[]);
+    assert_eq!(client.delete_certificate("c1").unwrap(), Outcome::Deleted);
+    assert_eq!(count(&emu, "/openstack/latest/securitykey"), 2);
 }

@@ -29,8 +29,8 @@ pub(crate) struct Chain {
 }
 
 impl Temporary {
-    fn get(&self, deadline: Instant) -> Result<Arc<Credentials>> {
-        self.cache.get(deadline, || {
+    fn get(&self, deadline: Instant, ask_again: bool) -> Result<Arc<Credentials>> {
+        self.cache.get(deadline, ask_again, || {
             let (name, fetched) = match &self.source {
                 Source::Pod(pod) => ("CCE pod identity", pod.fetch(deadline)),
                 Source::Metadata(metadata) => ("ECS metadata", metadata.fetch(deadline)),
@@ -55,16 +55,17 @@ impl Chain {
         Chain { skipped, sources, selected: OnceLock::new() }
     }
 
-    /// The credentials of the source in use (and which source it is), renewed when due.
-    pub fn current(&self, deadline: Instant) -> Result<(usize, Arc<Credentials>)> {
+    /// The credentials of the source in use (and which source it is), renewed when due;
+    /// `ask_again`: see [`Renewable::get`].
+    pub fn current(&self, deadline: Instant, ask_again: bool) -> Result<(usize, Arc<Credentials>)> {
         if let Some(&i) = self.selected.get() {
-            return self.sources[i].get(deadline).map(|c| (i, c));
+            return self.sources[i].get(deadline, ask_again).map(|c| (i, c));
         }
         let mut reasons = self.skipped.clone();
         // The first source that answered (an HTTP status): its status, code and request id are kept.
         let mut answered: Option<Error> = None;
         for (i, source) in self.sources.iter().enumerate() {
-            match source.get(deadline) {
+            match source.get(deadline, ask_again) {
                 Ok(credentials) => {
                     let _ = self.selected.set(i);
                     return Ok((i, credentials));

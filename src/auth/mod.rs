@@ -49,6 +49,14 @@ enum Origin {
     Temporary(usize),
 }
 
+/// What an attempt brings to the identity sources: its deadline, and whether it retries after
+/// an identity failure.
+#[derive(Clone, Copy)]
+struct Attempt {
+    deadline: Instant,
+    ask_again: bool,
+}
+
 /// How long a discovered project id is kept: for the client's life.
 const FOR_GOOD: Duration = Duration::from_secs(10 * 365 * 86_400);
 
@@ -116,22 +124,31 @@ impl Identity {
     /// The credentials and project of one attempt; `given` is the caller's project, if any.
     /// Any failure to obtain them is a [`crate::ErrorKind::Credentials`] error (a stop stays a
     /// stop): an identity service's answer is never taken for APIG's.
-    pub fn resolve(&self, given: Option<&str>, deadline: Instant, clock_offset: i64) -> Result<Resolved> {
-        self.resolve_any(given, deadline, clock_offset).map_err(Error::into_credentials)
+    /// `ask_again`: this call failed to obtain them before and retries, so a failure that
+    /// another call shared is not its answer (the service is asked again).
+    pub fn resolve(
+        &self,
+        given: Option<&str>,
+        deadline: Instant,
+        clock_offset: i64,
+        ask_again: bool,
+    ) -> Result<Resolved> {
+        let at = Attempt { deadline, ask_again };
+        self.resolve_any(given, at, clock_offset).map_err(Error::into_credentials)
     }
 
-    fn resolve_any(&self, given: Option<&str>, deadline: Instant, clock_offset: i64) -> Result<Resolved> {
+    fn resolve_any(&self, given: Option<&str>, at: Attempt, clock_offset: i64) -> Result<Resolved> {
         let (credentials, origin) = match &self.auth {
             Auth::Static(c) => (c.clone(), Origin::Given),
             Auth::Chain(chain) => {
-                let (index, credentials) = chain.current(deadline)?;
+                let (index, credentials) = chain.current(at.deadline, at.ask_again)?;
                 (credentials, Origin::Temporary(index))
             }
-            Auth::Password { password, tokens } => return self.resolve_password(password, tokens, given, deadline),
+            Auth::Password { password, tokens } => return self.resolve_password(password, tokens, given, at),
         };
         let project_id = match given {
             Some(p) => p.to_string(),
-            None => self.discover(&credentials, deadline, clock_offset)?,
+            None => self.discover(&credentials, at, clock_offset)?,
         };
         Ok(Resolved { credentials, project_id, origin })
     }
@@ -145,9 +162,9 @@ impl Identity {
     }
 
     /// The project of `region`, asked of IAM once per client (and cached per process).
-    fn discover(&self, credentials: &Credentials, deadline: Instant, clock_offset: i64) -> Result<String> {
-        let id = self.discovered.get(deadline, || {
-            let id = self.iam()?.project_id(credentials, self.region()?, deadline, clock_offset)?;
+    fn discover(&self, credentials: &Credentials, at: Attempt, clock_offset: i64) -> Result<String> {
+        let id = self.discovered.get(at.deadline, at.ask_again, || {
+            let id = self.iam()?.project_id(credentials, self.region()?, at.deadline, clock_offset)?;
             Ok(Fetched { value: id, expires_at: SystemTime::now() + FOR_GOOD })
         })?;
         Ok(id.as_ref().clone())
@@ -158,8 +175,9 @@ impl Identity {
         password: &Password,
         tokens: &Mutex<HashMap<Scope, Arc<Renewable<IamToken>>>>,
         given: Option<&str>,
-        deadline: Instant,
+        at: Attempt,
     ) -> Result<Resolved> {
+        let deadline = at.deadline;
         let known = given.map(str::to_string).or_else(|| self.discovered());
         let scope = match &known {
             Some(id) => Scope::Id(id.clone()),
@@ -169,10 +187,10 @@ impl Identity {
         // One login for every scope: a refused password is refused whatever the project.
         let refused = tokens.lock().unwrap_or_else(|p| p.into_inner()).get(&Scope::Refused).cloned();
         if let Some(refused) = refused {
-            refused.get(deadline, unreachable_fetch)?;
+            refused.get(deadline, false, unreachable_fetch)?;
         }
         let cell = tokens.lock().unwrap_or_else(|p| p.into_inner()).entry(scope.clone()).or_default().clone();
-        let token = match cell.get(deadline, || iam.password_token(password, &scope, deadline)) {
+        let token = match cell.get(deadline, at.ask_again, || iam.password_token(password, &scope, deadline)) {
             Ok(token) => token,
             Err(e) if e.http_status() == Some(401) => {
                 // IAM refused the password: never again with this client (each try counts towards

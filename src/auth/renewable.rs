@@ -103,22 +103,26 @@ impl<T> Drop for Fetching<'_, T> {
 impl<T> Renewable<T> {
     /// The current value, fetched with `fetch` when it is due. `fetch` runs on one thread at a
     /// time; a thread that finds a fetch under way uses the old value if it is still good, and
-    /// otherwise waits for the fetch — until `deadline`, or until the call is stopped.
-    pub fn get(&self, deadline: Instant, fetch: impl FnOnce() -> Result<Fetched<T>>) -> Result<Arc<T>> {
+    /// otherwise waits for the fetch — until `deadline`, or until the call is stopped. With
+    /// `ask_again` (a call retrying after an identity failure), a shared failure is not taken
+    /// as the answer: the call fetches anew (a failure kept for good still answers).
+    pub fn get(
+        &self,
+        deadline: Instant,
+        ask_again: bool,
+        fetch: impl FnOnce() -> Result<Fetched<T>>,
+    ) -> Result<Arc<T>> {
         let renewing = loop {
-            let step = self.step(&lock(&self.state));
-            match step {
+            // Decided and claimed under one guard: two fetches never follow each other by accident.
+            let mut state = lock(&self.state);
+            match self.step(&state, ask_again) {
                 Step::Done(result) => return result,
                 Step::Fetch { renewing } => {
-                    let mut state = lock(&self.state);
-                    // Still nobody fetching (the lock was let go for a moment)?
-                    if state.fetching.is_some() {
-                        continue;
-                    }
                     state.fetching = Some(std::thread::current().id());
                     break renewing;
                 }
                 Step::Wait(ended) => {
+                    drop(state);
                     // The guard is let go at once: the loop looks at the state again.
                     let _ended =
                         crate::interrupt::wait_for(&self.state, &self.fetch_ended, deadline, |s| s.ended != ended)
@@ -156,15 +160,19 @@ impl<T> Renewable<T> {
             }
             Err(error) => {
                 let now = Instant::now();
+                // A stop, or this call's own deadline, says nothing about the source: the other
+                // calls try again with their own time.
+                let own = error.kind() == ErrorKind::Cancelled || now >= deadline;
                 match state.held.as_mut() {
                     Some(h) if now < h.unusable_at => {
                         // The old value still works: keep it, and do not hammer the source.
-                        h.quiet_until = Some(now + RETRY_AFTER_FAILURE);
+                        if !own {
+                            h.quiet_until = Some(now + RETRY_AFTER_FAILURE);
+                        }
                         Ok(h.value.clone())
                     }
                     _ => {
-                        // A stop is this call's own: the others try again themselves.
-                        if error.kind() != ErrorKind::Cancelled {
+                        if !own {
                             state.failed = Some((error.clone(), Some(now + FAILURE_SHARED_FOR)));
                         }
                         Err(error)
@@ -177,7 +185,7 @@ impl<T> Renewable<T> {
         answer
     }
 
-    fn step(&self, state: &State<T>) -> Step<T> {
+    fn step(&self, state: &State<T>, ask_again: bool) -> Step<T> {
         let now = Instant::now();
         let usable = match state.held.as_ref() {
             Some(h) if now < h.renew_at => return Step::Done(Ok(h.value.clone())),
@@ -201,7 +209,8 @@ impl<T> Renewable<T> {
             (None, usable) => {
                 if usable.is_none() {
                     if let Some((error, until)) = &state.failed {
-                        if until.is_none_or(|u| now < u) {
+                        let shared = until.is_some_and(|u| now < u) && !ask_again;
+                        if until.is_none() || shared {
                             return Step::Done(Err(error.clone()));
                         }
                     }
@@ -275,39 +284,42 @@ mod tests {
             let n = fetches.fetch_add(1, Ordering::SeqCst) + 1;
             lasting(n, secs)
         };
-        assert_eq!(*r.get(far(), || fetch(3600)).unwrap(), 1);
-        assert_eq!(*r.get(far(), || fetch(3600)).unwrap(), 1);
+        assert_eq!(*r.get(far(), false, || fetch(3600)).unwrap(), 1);
+        assert_eq!(*r.get(far(), false, || fetch(3600)).unwrap(), 1);
         assert_eq!(fetches.load(Ordering::SeqCst), 1);
         // A value that is due (its half-life passed at once: 0 s left) is renewed.
         let r2 = Renewable::default();
-        assert_eq!(*r2.get(far(), || lasting(7, 0)).unwrap(), 7);
-        assert_eq!(*r2.get(far(), || lasting(8, 3600)).unwrap(), 8);
+        assert_eq!(*r2.get(far(), false, || lasting(7, 0)).unwrap(), 7);
+        assert_eq!(*r2.get(far(), false, || lasting(8, 3600)).unwrap(), 8);
     }
 
     #[test]
     fn a_failed_renewal_keeps_a_usable_value_and_fails_without_one() {
         let r = Renewable::default();
         let fail = || Err(Error::new(ErrorKind::Connect, "down"));
-        assert_eq!(r.get(far(), fail).unwrap_err().message(), "down");
+        assert_eq!(r.get(far(), false, fail).unwrap_err().message(), "down");
         // The failure is the answer for a while: no second fetch.
-        assert_eq!(r.get(far(), || panic!("no fetch while the failure is shared")).unwrap_err().message(), "down");
+        assert_eq!(
+            r.get(far(), false, || panic!("no fetch while the failure is shared")).unwrap_err().message(),
+            "down"
+        );
         // Due for renewal (2 s of 4 left is past half-way after a second) but still usable.
         let r = Renewable::default();
-        r.get(far(), || lasting(1, 4)).unwrap();
+        r.get(far(), false, || lasting(1, 4)).unwrap();
         std::thread::sleep(Duration::from_millis(2100));
-        assert_eq!(*r.get(far(), fail).unwrap(), 1);
+        assert_eq!(*r.get(far(), false, fail).unwrap(), 1);
         // Within the quiet period no fetch is even tried.
-        assert_eq!(*r.get(far(), || panic!("no fetch while quiet")).unwrap(), 1);
+        assert_eq!(*r.get(far(), false, || panic!("no fetch while quiet")).unwrap(), 1);
     }
 
     #[test]
     fn invalidate_forgets_only_the_refused_value() {
         let r = Renewable::default();
-        let a = r.get(far(), || lasting(1, 3600)).unwrap();
+        let a = r.get(far(), false, || lasting(1, 3600)).unwrap();
         r.invalidate(&Arc::new(1));
-        assert!(Arc::ptr_eq(&a, &r.get(far(), || lasting(2, 3600)).unwrap()));
+        assert!(Arc::ptr_eq(&a, &r.get(far(), false, || lasting(2, 3600)).unwrap()));
         r.invalidate(&a);
-        assert_eq!(*r.get(far(), || lasting(2, 3600)).unwrap(), 2);
+        assert_eq!(*r.get(far(), false, || lasting(2, 3600)).unwrap(), 2);
     }
 
     #[test]
@@ -317,7 +329,7 @@ mod tests {
         let fetcher = {
             let (r, started, release) = (r.clone(), started.clone(), release.clone());
             std::thread::spawn(move || {
-                r.get(far(), || {
+                r.get(far(), false, || {
                     started.wait();
                     release.wait();
                     Err(Error::new(ErrorKind::Server, "IAM answered 503"))
@@ -326,20 +338,21 @@ mod tests {
         };
         started.wait();
         // A waiter whose deadline is near gives up then, without waiting for the fetch.
-        let e = r.get(Instant::now() + Duration::from_millis(120), || panic!("one fetch at a time")).unwrap_err();
+        let e =
+            r.get(Instant::now() + Duration::from_millis(120), false, || panic!("one fetch at a time")).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Timeout, "{e:?}");
         // A waiter whose call is cancelled stops.
         let cancels = std::sync::atomic::AtomicU64::new(0);
-        let watch = crate::interrupt::Watch::new(&cancels, None);
+        let watch = crate::interrupt::Watch::new(&cancels, None, None);
         let e = crate::interrupt::watching(&watch, || {
             cancels.fetch_add(1, Ordering::Relaxed);
-            r.get(far(), || panic!("one fetch at a time")).unwrap_err()
+            r.get(far(), false, || panic!("one fetch at a time")).unwrap_err()
         });
         assert_eq!(e.kind(), ErrorKind::Cancelled, "{e:?}");
         // A waiter gets the fetch's failure, and does not fetch again.
         let waiter = {
             let r = r.clone();
-            std::thread::spawn(move || r.get(far(), || panic!("the failure is shared")).unwrap_err())
+            std::thread::spawn(move || r.get(far(), false, || panic!("the failure is shared")).unwrap_err())
         };
         std::thread::sleep(Duration::from_millis(100));
         release.wait();
@@ -350,15 +363,29 @@ mod tests {
     #[test]
     fn a_call_from_the_fetching_thread_fails_at_once_and_a_permanent_failure_stays() {
         let r = Renewable::<u32>::default();
-        let inner = r.get(far(), || {
-            let e = r.get(far(), || panic!("no nested fetch")).unwrap_err();
+        let inner = r.get(far(), false, || {
+            let e = r.get(far(), false, || panic!("no nested fetch")).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::Credentials);
             lasting(1, 3600)
         });
         assert_eq!(*inner.unwrap(), 1);
         r.fail_for_good(Error::new(ErrorKind::Unauthorized, "the password was refused"));
         std::thread::sleep(Duration::from_millis(10));
-        let e = r.get(far(), || panic!("never again")).unwrap_err();
+        let e = r.get(far(), false, || panic!("never again")).unwrap_err();
         assert_eq!(e.message(), "the password was refused");
+    }
+
+    #[test]
+    fn a_failure_of_the_fetchers_own_deadline_or_stop_is_not_shared_and_a_retry_asks_again() {
+        let r = Renewable::<u32>::default();
+        let past = Instant::now();
+        let e = r.get(past, false, || Err(Error::new(ErrorKind::Timeout, "the call's deadline passed"))).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Timeout);
+        assert_eq!(*r.get(far(), false, || lasting(1, 3600)).unwrap(), 1, "the next call fetched anew");
+        // A shared failure, and a call that retries after it: it asks again.
+        let r = Renewable::<u32>::default();
+        r.get(far(), false, || Err(Error::new(ErrorKind::Server, "503"))).unwrap_err();
+        assert_eq!(r.get(far(), false, || panic!("shared")).unwrap_err().message(), "503");
+        assert_eq!(*r.get(far(), true, || lasting(2, 3600)).unwrap(), 2);
     }
 }

@@ -275,7 +275,12 @@ impl Client {
         let client = &self.inner;
         let token = token.map(|t| t.get());
         interruptible(py, token, |interrupt| {
-            let options = DeleteOptions { project_id: project_id.as_deref(), missing_ok, interrupt: Some(interrupt) };
+            let options = DeleteOptions {
+                project_id: project_id.as_deref(),
+                missing_ok,
+                interrupt: Some(interrupt),
+                stop: token.map(|t| &t.0),
+            };
             client.delete_certificate_detailed(&certificate_id, &options)
         })
     }
