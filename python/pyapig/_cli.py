@@ -187,8 +187,8 @@ def add_emulator_parser(commands: Any) -> None:
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     add = emulator.add_argument
     add("--port", type=whole(0, 65535), default=0, metavar="N",
-        help="port on 127.0.0.1 (default 0: a free one; another port: the apig-emulator program only)")
-    add("--listen", metavar="ADDR:PORT", help="listen on another loopback address instead (apig-emulator only)")
+        help="port on 127.0.0.1 (default 0: a free one)")
+    add("--listen", metavar="ADDR:PORT", help="listen on another loopback address instead")
     add("--cert", action="append", default=[], metavar="P/C[=D1,D2]",
         help="seed certificate C in project P; bound to domains D1,D2 if given")
     add("--cert-range", action="append", default=[], metavar="P/X/N", help="seed certificates X0 .. X(N-1) in project P")
@@ -639,18 +639,14 @@ def run_emulator(args: argparse.Namespace, out: TextIO) -> int:
 
     from .testing import Emulator
 
-    if args.listen is not None or args.port != 0:
-        # The native emulator of this build takes no address: only apig-emulator can choose one.
-        flag = "--listen" if args.listen is not None else "--port"
-        raise UsageError(f"{flag}: pyapig emulator always listens on a free port of 127.0.0.1 "
-                         "(its first line says which); use the apig-emulator program to choose it")
+    addr = args.listen if args.listen is not None else f"127.0.0.1:{args.port}"
     if (args.tls_cert is None) != (args.tls_key is None):
         raise UsageError("--tls-cert and --tls-key go together")
     rules = read_rules(args.rules) if args.rules else []
     seeds = [parse_cert(spec) for spec in args.cert] + [c for spec in args.cert_range for c in parse_cert_range(spec)]
     keys = [parse_key(spec) for spec in args.key]
     emu = Emulator(idle_close=args.idle_close_ms / 1000 if args.idle_close_ms else None, tls_cert=args.tls_cert,
-                   tls_key=args.tls_key, record=not args.no_log, threads=args.threads)
+                   tls_key=args.tls_key, record=not args.no_log, threads=args.threads, addr=addr)
     try:
         emu.start()
     except (ValueError, RuntimeError, OSError) as e:

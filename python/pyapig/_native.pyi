@@ -103,6 +103,7 @@ class Emulator:
         tls_key: Optional[Union[str, PathLike[str]]] = None,
         record: bool = True,
         threads: Optional[int] = None,
+        addr: Optional[str] = None,
     ) -> Self: ...
     @property
     def url(self) -> str: ...

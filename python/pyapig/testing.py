@@ -83,10 +83,11 @@ class Emulator:
         tls_key: Optional[str] = None,
         record: bool = True,
         threads: Optional[int] = None,
+        addr: Optional[str] = None,
     ) -> None:
         self.project_id = project_id
         self._options: Dict[str, Any] = dict(
-            idle_close=idle_close, tls_cert=tls_cert, tls_key=tls_key, record=record, threads=threads
+            idle_close=idle_close, tls_cert=tls_cert, tls_key=tls_key, record=record, threads=threads, addr=addr
         )
         self._native: Optional[_native.Emulator] = None
 

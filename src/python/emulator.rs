@@ -24,7 +24,8 @@ impl Emulator {
 #[pymethods]
 impl Emulator {
     #[new]
-    #[pyo3(signature = (*, idle_close=None, tls_cert=None, tls_key=None, record=true, threads=None))]
+    #[pyo3(signature = (*, idle_close=None, tls_cert=None, tls_key=None, record=true, threads=None, addr=None))]
+    #[allow(clippy::too_many_arguments)] // Python's keyword arguments, one parameter each
     fn new(
         py: Python<'_>,
         idle_close: Option<f64>,
@@ -32,6 +33,7 @@ impl Emulator {
         tls_key: Option<std::path::PathBuf>,
         record: bool,
         threads: Option<usize>,
+        addr: Option<String>,
     ) -> PyResult<Emulator> {
         guarded(py, "Emulator", || {
             let invalid = |message: &str| to_pyerr(py, &Error::invalid(message.to_string()));
@@ -52,7 +54,16 @@ impl Emulator {
                 (None, None) => None,
                 _ => return Err(invalid("Emulator() arguments 'tls_cert' and 'tls_key' go together")),
             };
-            let options = EmulatorOptions { idle_close, tls, no_log: !record, threads, ..EmulatorOptions::default() };
+            // A loopback address only, as apig-emulator's --listen: the emulator accepts any token.
+            let addr = match addr {
+                None => None,
+                Some(text) => match text.parse::<std::net::SocketAddr>() {
+                    Ok(a) if a.ip().is_loopback() => Some(a),
+                    Ok(_) => return Err(invalid("Emulator() argument 'addr' must be a loopback address")),
+                    Err(_) => return Err(invalid("Emulator() argument 'addr' must be ADDR:PORT, e.g. 127.0.0.1:8080")),
+                },
+            };
+            let options = EmulatorOptions { addr, idle_close, tls, no_log: !record, threads };
             let inner =
                 CoreEmulator::start_with(options).map_err(|e| PyRuntimeError::new_err(format!("emulator: {e}")))?;
             Ok(Emulator { inner: Mutex::new(Some(inner)) })

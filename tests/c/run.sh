@@ -152,7 +152,7 @@ packaging() {
     for example in example_shared example_static; do
         start_emulator
         local output
-        output=$("$out/$example" "$endpoint" "$project" emulator-token c-ok-1 nope c-bound) && status=0 || status=$?
+        output=$(APIG_TOKEN=emulator-token "$out/$example" "$endpoint" "$project" c-ok-1 nope c-bound) && status=0 || status=$?
         checks=$((checks + 1)); [ "$status" = 1 ] || { echo "FAIL: $example exit $status"; bad=$((bad + 1)); }
         checks=$((checks + 1)); grep -q "c-ok-1 *deleted" <<< "$output" || { echo "FAIL: $example: $output"; bad=$((bad + 1)); }
         checks=$((checks + 1)); grep -q "nope *APIG_E_NOT_FOUND (HTTP 404, APIG.3021)" <<< "$output" || { echo "FAIL: $example: $output"; bad=$((bad + 1)); }
