@@ -1,4 +1,4 @@
-//! Gives the C shared library a versioned SONAME (ABI policy in the README): while the
+//! Gives the C shared library a versioned SONAME (ABI policy in docs/c.md): while the
 //! version is 0.x every minor release may break the ABI, so the SONAME is libapig.so.0.<minor>;
 //! from 1.0 on it is libapig.so.<major>. The Python extension module keeps no SONAME.
 //!
