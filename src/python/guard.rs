@@ -17,7 +17,7 @@ static PANIC_AT: Mutex<Option<String>> = Mutex::new(None);
 pub fn guarded<T>(py: Python<'_>, name: &str, body: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
     let run = || {
         if ARMED.load(Ordering::Relaxed) {
-            let mut armed = PANIC_AT.lock().unwrap_or_else(|p| p.into_inner());
+            let mut armed = crate::sync::lock(&PANIC_AT);
             if armed.as_deref() == Some(name) {
                 *armed = None;
                 ARMED.store(false, Ordering::Relaxed);
@@ -42,6 +42,6 @@ pub fn guarded<T>(py: Python<'_>, name: &str, body: impl FnOnce() -> PyResult<T>
 /// Makes the next call of the entry point `name` panic (for the tests of the guard).
 #[pyfunction]
 pub fn _panic_next(name: &str) {
-    *PANIC_AT.lock().unwrap_or_else(|p| p.into_inner()) = Some(name.to_string());
+    *crate::sync::lock(&PANIC_AT) = Some(name.to_string());
     ARMED.store(true, Ordering::Relaxed);
 }
