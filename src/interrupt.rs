@@ -154,7 +154,7 @@ pub(crate) fn wait_for<'a, T>(
     deadline: Instant,
     mut done: impl FnMut(&T) -> bool,
 ) -> Result<std::sync::MutexGuard<'a, T>, bool> {
-    let lock = || crate::sync::lock(&mutex);
+    let lock = || crate::sync::lock(mutex);
     loop {
         let guard = lock();
         if done(&guard) {

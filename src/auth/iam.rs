@@ -60,7 +60,7 @@ impl Iam {
             return Err(Error::invalid("project_id is missing: with a token, give project_id"));
         };
         let key = (self.endpoint.origin_and_base(), ak.clone(), region.to_string());
-        if let Some(id) = crate::sync::lock(&discovered()).get(&key) {
+        if let Some(id) = crate::sync::lock(discovered()).get(&key) {
             return Ok(id.clone());
         }
         let what = format!("{} (looking up the project id of region {region})", self.what());
@@ -96,7 +96,7 @@ impl Iam {
         match ids.as_slice() {
             [id] => {
                 crate::validate::id("the project id IAM gave", id).map_err(|e| answer.unusable(&what, e.message()))?;
-                crate::sync::lock(&discovered()).insert(key, id.clone());
+                crate::sync::lock(discovered()).insert(key, id.clone());
                 log::info!(target: crate::limits::LOG_TARGET, "project id of region {region} from {}: {id}", self.what());
                 Ok(id.clone())
             }

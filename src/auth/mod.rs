@@ -185,11 +185,11 @@ impl Identity {
         };
         let iam = self.iam()?;
         // One login for every scope: a refused password is refused whatever the project.
-        let refused = crate::sync::lock(&tokens).get(&Scope::Refused).cloned();
+        let refused = crate::sync::lock(tokens).get(&Scope::Refused).cloned();
         if let Some(refused) = refused {
             refused.get(deadline, false, unreachable_fetch)?;
         }
-        let cell = crate::sync::lock(&tokens).entry(scope.clone()).or_default().clone();
+        let cell = crate::sync::lock(tokens).entry(scope.clone()).or_default().clone();
         let token = match cell.get(deadline, at.ask_again, || iam.password_token(password, &scope, deadline)) {
             Ok(token) => token,
             Err(e) if e.http_status() == Some(401) => {
@@ -198,7 +198,7 @@ impl Identity {
                 let refused = Arc::new(Renewable::default());
                 refused.fail_for_good(e.clone().into_credentials());
                 cell.fail_for_good(e.clone().into_credentials());
-                crate::sync::lock(&tokens).insert(Scope::Refused, refused);
+                crate::sync::lock(tokens).insert(Scope::Refused, refused);
                 return Err(e);
             }
             Err(e) => return Err(e),

@@ -58,7 +58,7 @@ impl<T> Default for Renewable<T> {
 
 fn lock<U>(m: &Mutex<U>) -> MutexGuard<'_, U> {
     // A panic elsewhere must not make the credentials unusable for every later call.
-    crate::sync::lock(&m)
+    crate::sync::lock(m)
 }
 
 /// What a fetch gives: the value and when it expires (wall clock, as the server says).
