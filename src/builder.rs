@@ -7,6 +7,7 @@ use crate::auth::{Auth, Chain, Identity, Source};
 use crate::client::Client;
 use crate::credentials::{self, Secret};
 use crate::endpoint::Endpoint;
+use crate::env::ChainPlan;
 use crate::error::{Error, Result};
 use crate::transport::{self, TransportOptions};
 use crate::validate;
@@ -20,8 +21,6 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default number of retries after the first attempt.
 pub const DEFAULT_MAX_RETRIES: u32 = 2;
-/// How many bytes of an answer's body are read, at most.
-pub const MAX_BODY_BYTES: u64 = 64 * 1024;
 /// Longest timeout accepted (a day): anything longer is a mistake.
 const MAX_TIMEOUT: Duration = Duration::from_secs(86_400);
 
@@ -50,16 +49,7 @@ pub struct ClientBuilder {
     iam_endpoint: Option<String>,
     metadata_endpoint: Option<String>,
     /// Set by `from_env` when it found no credentials: pod identity and ECS metadata, lazily.
-    pub(crate) chain: Option<ChainPlan>,
-}
-
-/// What `from_env` leaves for the first call to try (see [`crate::env`]).
-#[derive(Clone, Debug, Default)]
-pub(crate) struct ChainPlan {
-    /// Why the environment and the credentials file gave nothing.
-    pub skipped: Vec<String>,
-    /// `HC_CONTAINER_CREDENTIALS_FULL_URI` and `HC_CONTAINER_AUTHORIZATION_TOKEN_FILE`, when both are set.
-    pub pod: Option<(String, PathBuf)>,
+    chain: Option<ChainPlan>,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -201,7 +191,7 @@ impl ClientBuilder {
     /// section `[basic]`). Explicit settings win. When neither gives credentials, the first call
     /// tries CCE pod identity, then ECS instance metadata (no network I/O here).
     pub fn from_env(self) -> Result<Self> {
-        crate::env::fill(self, &|name| std::env::var(name).ok())
+        self.from_env_with(|name| std::env::var(name).ok())
     }
 
     /// As [`ClientBuilder::from_env`], with the variables from `lookup` instead of the
@@ -217,8 +207,25 @@ impl ClientBuilder {
     /// assert_eq!((client.auth_kind(), client.project_id()), ("ak/sk", Some("0123456789abcdef0123456789abcdef")));
     /// # Ok::<(), apig::Error>(())
     /// ```
-    pub fn from_env_with(self, lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        crate::env::fill(self, &lookup)
+    pub fn from_env_with(mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let given = crate::env::Given {
+            credentials: self.token.is_some()
+                || self.ak.is_some()
+                || self.sk.is_some()
+                || self.user_name.is_some()
+                || self.password.is_some()
+                || self.domain_name.is_some(),
+            security_token: self.security_token.is_some(),
+            project_id: self.project_id.is_some(),
+        };
+        let found = crate::env::read(given, &lookup)?;
+        // `read` fills only what `given` says is unset: nothing the caller set is replaced.
+        self.ak = self.ak.or(found.ak);
+        self.sk = self.sk.or(found.sk);
+        self.security_token = self.security_token.or(found.security_token);
+        self.project_id = self.project_id.or(found.project_id);
+        self.chain = self.chain.or(found.chain);
+        Ok(self)
     }
 
     /// Checks every option and builds the client. No I/O except reading `ca_file`.

@@ -2,17 +2,16 @@
 //! deadline and clock-skew recovery.
 
 use crate::auth::{Identity, Resolved};
-use crate::builder::{ClientBuilder, MAX_BODY_BYTES};
-use crate::credentials::{self, Credentials};
+use crate::builder::ClientBuilder;
+use crate::credentials::Credentials;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorKind, Result};
-use crate::error_body;
 use crate::interrupt;
+use crate::limits::LOG_TARGET;
 use crate::retry;
 use crate::signing;
 use crate::transport;
 use crate::validate;
-use std::io::Read;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -399,47 +398,22 @@ impl Client {
                 request
             }
         };
-        let mut response = request.call().map_err(|e| {
+        let response = request.call().map_err(|e| {
             // Say where: an operator reading "connection refused" wants to know to what.
             let error = transport::map_error(e);
             let message = format!("{} ({})", error.message(), self.inner.endpoint);
             Failure { reached_apig: true, ..Failure::from(error.with_message(message)) }
         })?;
-        let status = response.status().as_u16();
-        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let request_id = header("x-request-id");
-        let retry_after = header("retry-after").and_then(|v| retry::parse_retry_after(&v, SystemTime::now()));
-        let server_date = header("date").and_then(|v| httpdate::parse_http_date(&v).ok());
-        let location = header("location");
-        let body = read_bounded(response.body_mut());
-        if (200..300).contains(&status) {
-            // The body of a success is ignored; reading it lets the connection be reused.
-            return Ok((status, request_id));
+        // The body of a success is read too (and ignored): that lets the connection be reused.
+        let answer = crate::answer::read(response);
+        if answer.is_success() {
+            return Ok((answer.status, answer.request_id));
         }
+        let retry_after = answer.retry_after.as_deref().and_then(|v| retry::parse_retry_after(v, SystemTime::now()));
+        let server_date = answer.date.as_deref().and_then(|v| httpdate::parse_http_date(v).ok());
         let mut secrets = resolved.credentials.secrets();
         secrets.extend(self.inner.identity.password());
-        let body = match body {
-            Ok(body) => body,
-            Err(e) => {
-                let mut error = transport::map_error(e);
-                let kind = error.kind();
-                let message = format!("HTTP {status}, then reading the body failed: {}", error.message());
-                error = Error::from_answer(kind, status, error_body::parse(b"", request_id)).with_message(message);
-                return Err(Failure { error, retry_after, server_date, reached_apig: true, clock_skew: false });
-            }
-        };
-        let mut parsed = error_body::parse(&body, request_id);
-        parsed.scrub(&secrets);
-        let mut error = if (300..400).contains(&status) {
-            let to = location.map(|l| credentials::scrub(&error_body::printable(&l, 200), &secrets));
-            let message = format!(
-                "HTTP {status}: unexpected redirect{}; redirects are never followed (check the endpoint)",
-                to.map(|l| format!(" to {l}")).unwrap_or_default()
-            );
-            Error::from_answer(ErrorKind::Protocol, status, parsed).with_message(message)
-        } else {
-            Error::from_answer(ErrorKind::from_http_status(status), status, parsed)
-        };
+        let mut error = answer.error(None, &secrets);
         let clock_skew = Self::is_clock_skew(&resolved.credentials, &error);
         if clock_skew {
             let hint = match server_date.map(skew_seconds) {
@@ -456,10 +430,6 @@ impl Client {
         Err(Failure { error, retry_after, server_date, reached_apig: true, clock_skew })
     }
 }
-
-/// The `log` target of every record of this library (`RUST_LOG=apig=info`; in Python the
-/// records go to the logger `pyapig`).
-pub const LOG_TARGET: &str = "apig";
 
 /// One line per attempt: what was asked, what came back, how long it took. Nothing secret:
 /// the path holds ids, messages are scrubbed, request ids are the server's.
@@ -501,14 +471,6 @@ fn auth_name(credentials: &Credentials) -> &'static str {
 
 fn cancelled(attempts: u32) -> Error {
     Error::new(ErrorKind::Cancelled, "the call was cancelled while it waited").with_attempts(attempts)
-}
-
-/// Reads at most [`MAX_BODY_BYTES`]; a larger body is cut, never buffered whole.
-fn read_bounded(body: &mut ureq::Body) -> std::result::Result<Vec<u8>, ureq::Error> {
-    let mut out = Vec::new();
-    let reader = body.with_config().limit(u64::MAX).reader();
-    reader.take(MAX_BODY_BYTES).read_to_end(&mut out).map_err(ureq::Error::from)?;
-    Ok(out)
 }
 
 /// A gateway refuses signatures about 15 minutes off its clock; a skew over 5 minutes

@@ -18,7 +18,7 @@ impl Endpoint {
     /// Parses and checks `url`. Plain `http` is refused unless the host is loopback or
     /// `allow_insecure_http` is set: a token must not cross a network in clear text by accident.
     pub fn parse(url: &str, allow_insecure_http: bool) -> Result<Endpoint> {
-        let bad = |why: &str| Error::invalid(format!("endpoint {:?} {why}", crate::error_body::printable(url, 200)));
+        let bad = |why: &str| Error::invalid(format!("endpoint {:?} {why}", crate::text::printable(url, 200)));
         if url.is_empty() {
             return Err(Error::invalid("endpoint is empty"));
         }
@@ -26,7 +26,7 @@ impl Endpoint {
             return Err(Error::invalid("endpoint is longer than 2048 bytes"));
         }
         if let Some(c) = url.chars().find(|c| c.is_control() || c.is_whitespace() || !c.is_ascii()) {
-            return Err(bad(&format!("contains {}", crate::validate::describe_char(c))));
+            return Err(bad(&format!("contains {}", crate::text::describe_char(c))));
         }
         if url.contains('?') {
             return Err(bad("has a query string; give only scheme, host, optional port and path"));
@@ -199,7 +199,7 @@ pub fn check_region(region: &str) -> Result<()> {
     } else {
         Err(Error::invalid(format!(
             "region {:?} is not a region id like \"cn-north-4\" (lower-case letters, digits, dashes)",
-            crate::error_body::printable(region, 80)
+            crate::text::printable(region, 80)
         )))
     }
 }

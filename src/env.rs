@@ -2,7 +2,6 @@
 //! official Huawei Cloud SDKs use. Only reads; nothing is ever written anywhere.
 
 use crate::auth::pod::{ENV_POD_TOKEN_FILE, ENV_POD_URI};
-use crate::builder::{ChainPlan, ClientBuilder};
 use crate::credentials::Secret;
 use crate::endpoint::{self, Endpoint};
 use crate::error::{Error, Result};
@@ -19,52 +18,76 @@ pub const ENV_REGION_PREFIX: &str = "HUAWEICLOUD_SDK_REGION_APIG_";
 /// A way to look up a variable (the process environment, or a map in tests).
 pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 
-/// Fills unset options: explicit settings win over the environment, which wins over the
-/// credentials file. Credentials come whole from one place: if the caller gave any, none
-/// are taken from elsewhere. When neither gave any, the client will try CCE pod identity
-/// and then ECS metadata at its first call (nothing is fetched here).
-pub fn fill(mut builder: ClientBuilder, lookup: Lookup<'_>) -> Result<ClientBuilder> {
+/// What the caller already set, which the environment never overrides.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Given {
+    /// Any credentials (token, AK, SK, or a part of password auth).
+    pub credentials: bool,
+    pub security_token: bool,
+    pub project_id: bool,
+}
+
+/// What the environment and the credentials file add to what the caller set.
+#[derive(Debug, Default)]
+pub(crate) struct FromEnv {
+    pub ak: Option<String>,
+    pub sk: Option<Secret>,
+    pub security_token: Option<Secret>,
+    pub project_id: Option<String>,
+    /// No credentials anywhere: pod identity and ECS metadata, tried lazily by the first call.
+    pub chain: Option<ChainPlan>,
+}
+
+/// What `from_env` leaves for the first call to try.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ChainPlan {
+    /// Why the environment and the credentials file gave nothing.
+    pub skipped: Vec<String>,
+    /// `HC_CONTAINER_CREDENTIALS_FULL_URI` and `HC_CONTAINER_AUTHORIZATION_TOKEN_FILE`, when both are set.
+    pub pod: Option<(String, PathBuf)>,
+}
+
+/// Reads what fills the unset options: the environment wins over the credentials file, and
+/// what the caller set (`given`) wins over both. Credentials come whole from one place: if the
+/// caller gave any, none are taken from elsewhere. When neither gave any, the client will try
+/// CCE pod identity and then ECS metadata at its first call (nothing is fetched here).
+pub(crate) fn read(given: Given, lookup: Lookup<'_>) -> Result<FromEnv> {
     let get = |name: &str| lookup(name).filter(|v| !v.is_empty());
-    let explicit_credentials = builder.token.is_some()
-        || builder.ak.is_some()
-        || builder.sk.is_some()
-        || builder.user_name.is_some()
-        || builder.password.is_some()
-        || builder.domain_name.is_some();
+    let mut found = FromEnv::default();
     let env_has_keys = get(ENV_AK).is_some() || get(ENV_SK).is_some();
-    if !explicit_credentials && env_has_keys {
-        builder.ak = get(ENV_AK);
-        builder.sk = get(ENV_SK).map(Secret::new);
-        if builder.security_token.is_none() {
-            builder.security_token = get(ENV_SECURITY_TOKEN).map(Secret::new);
+    if !given.credentials && env_has_keys {
+        found.ak = get(ENV_AK);
+        found.sk = get(ENV_SK).map(Secret::new);
+        if !given.security_token {
+            found.security_token = get(ENV_SECURITY_TOKEN).map(Secret::new);
         }
     }
-    if builder.project_id.is_none() {
-        builder.project_id = get(ENV_PROJECT_ID);
+    if !given.project_id {
+        found.project_id = get(ENV_PROJECT_ID);
     }
-    let needs_keys = !explicit_credentials && !env_has_keys;
+    let needs_keys = !given.credentials && !env_has_keys;
     let mut file_reason = None;
-    if needs_keys || builder.project_id.is_none() {
+    if needs_keys || (!given.project_id && found.project_id.is_none()) {
         let (shown, file) = credentials_file(lookup)?;
         match file {
             Some(file) => {
                 if needs_keys && (file.ak.is_some() || file.sk.is_some()) {
-                    builder.ak = file.ak;
-                    builder.sk = file.sk.map(Secret::new);
-                    if builder.security_token.is_none() {
-                        builder.security_token = file.security_token.map(Secret::new);
+                    found.ak = file.ak;
+                    found.sk = file.sk.map(Secret::new);
+                    if !given.security_token {
+                        found.security_token = file.security_token.map(Secret::new);
                     }
                 } else {
                     file_reason = Some(format!("{shown}: no ak/sk in section [basic]"));
                 }
-                if builder.project_id.is_none() {
-                    builder.project_id = file.project_id;
+                if !given.project_id && found.project_id.is_none() {
+                    found.project_id = file.project_id;
                 }
             }
             None => file_reason = Some(format!("{shown}: not found")),
         }
     }
-    if needs_keys && builder.ak.is_none() && builder.sk.is_none() {
+    if needs_keys && found.ak.is_none() && found.sk.is_none() {
         let mut skipped = vec![format!("{ENV_AK} not set")];
         skipped.extend(file_reason);
         let pod = match (get(ENV_POD_URI), get(ENV_POD_TOKEN_FILE)) {
@@ -78,9 +101,9 @@ pub fn fill(mut builder: ClientBuilder, lookup: Lookup<'_>) -> Result<ClientBuil
                 None
             }
         };
-        builder.chain = Some(ChainPlan { skipped, pod });
+        found.chain = Some(ChainPlan { skipped, pod });
     }
-    Ok(builder)
+    Ok(found)
 }
 
 /// The endpoint for a region, honouring `HUAWEICLOUD_SDK_REGION_APIG_<REGION>`
@@ -178,12 +201,12 @@ mod tests {
         env.insert(ENV_SK, "ENVSK".to_string());
         env.insert(ENV_PROJECT_ID, "envproject".to_string());
         env.insert("HOME", "/nonexistent-home".to_string());
-        let b = fill(ClientBuilder::default(), &lookup_from(&env)).unwrap();
+        let b = read(Given::default(), &lookup_from(&env)).unwrap();
         assert_eq!(b.ak.as_deref(), Some("ENVAK"));
         assert_eq!(b.project_id.as_deref(), Some("envproject"));
-        let b = fill(ClientBuilder::default().token("T").project_id("mine"), &lookup_from(&env)).unwrap();
+        let b = read(Given { credentials: true, project_id: true, ..Given::default() }, &lookup_from(&env)).unwrap();
         assert_eq!(b.ak, None);
-        assert_eq!(b.project_id.as_deref(), Some("mine"));
+        assert_eq!(b.project_id, None, "the caller's project wins");
     }
 
     #[test]
@@ -200,7 +223,7 @@ mod tests {
     fn no_credentials_leaves_a_chain_that_says_what_was_tried() {
         let mut env = HashMap::new();
         env.insert("HOME", "/nonexistent-home".to_string());
-        let b = fill(ClientBuilder::default(), &lookup_from(&env)).unwrap();
+        let b = read(Given::default(), &lookup_from(&env)).unwrap();
         let plan = b.chain.unwrap();
         assert_eq!(
             plan.skipped,
@@ -212,19 +235,20 @@ mod tests {
         );
         env.insert(ENV_POD_URI, "http://127.0.0.1:9/pod".to_string());
         env.insert(ENV_POD_TOKEN_FILE, "/run/token".to_string());
-        let plan = fill(ClientBuilder::default(), &lookup_from(&env)).unwrap().chain.unwrap();
+        let plan = read(Given::default(), &lookup_from(&env)).unwrap().chain.unwrap();
         assert_eq!(plan.pod.unwrap().1, PathBuf::from("/run/token"));
         // Explicit credentials, or keys in the environment: no chain.
-        assert!(fill(ClientBuilder::default().token("t"), &lookup_from(&env)).unwrap().chain.is_none());
+        let token = Given { credentials: true, ..Given::default() };
+        assert!(read(token, &lookup_from(&env)).unwrap().chain.is_none());
         env.insert(ENV_AK, "A".to_string());
         env.insert(ENV_SK, "S".to_string());
-        assert!(fill(ClientBuilder::default(), &lookup_from(&env)).unwrap().chain.is_none());
+        assert!(read(Given::default(), &lookup_from(&env)).unwrap().chain.is_none());
     }
 
     #[test]
     fn explicit_missing_file_is_an_error() {
         let mut env = HashMap::new();
         env.insert(ENV_CREDENTIALS_FILE, "/nonexistent/creds".to_string());
-        assert!(fill(ClientBuilder::default(), &lookup_from(&env)).is_err());
+        assert!(read(Given::default(), &lookup_from(&env)).is_err());
     }
 }

@@ -128,6 +128,33 @@ impl ErrorKind {
     }
 }
 
+/// What a server said in an error answer, as the body parser (`error_body`) found it: plain
+/// data, so that the error model needs no parser.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParsedBody {
+    /// The service's error code (`APIG.3021`).
+    pub error_code: Option<String>,
+    /// The service's error message.
+    pub error_msg: Option<String>,
+    /// The request id (the header's, else the body's).
+    pub request_id: Option<String>,
+    /// A bounded, printable excerpt of the raw body (None for an empty body).
+    pub excerpt: Option<String>,
+    /// What the body looked like: "json", "html", "text", "binary", "empty".
+    pub shape: &'static str,
+}
+
+impl ParsedBody {
+    /// Replaces every occurrence of a secret in what the server said (it may echo them).
+    pub(crate) fn scrub(&mut self, secrets: &[&str]) {
+        for field in [&mut self.error_code, &mut self.error_msg, &mut self.request_id, &mut self.excerpt] {
+            if let Some(text) = field.as_mut() {
+                *text = crate::text::scrub(text, secrets);
+            }
+        }
+    }
+}
+
 /// An error from any call of this library.
 ///
 /// It never contains a secret: messages are built from validated, non-secret
@@ -199,7 +226,7 @@ impl Error {
     }
 
     /// An error built from an HTTP answer.
-    pub(crate) fn from_answer(kind: ErrorKind, status: u16, parsed: crate::error_body::ParsedBody) -> Error {
+    pub(crate) fn from_answer(kind: ErrorKind, status: u16, parsed: ParsedBody) -> Error {
         let message = describe_answer(status, &parsed);
         let mut error = Error::new(kind, message);
         let inner = &mut error.0;
@@ -285,7 +312,7 @@ impl Error {
     }
 }
 
-fn describe_answer(status: u16, parsed: &crate::error_body::ParsedBody) -> String {
+fn describe_answer(status: u16, parsed: &ParsedBody) -> String {
     let mut message = format!("HTTP {status}");
     match (&parsed.error_code, &parsed.error_msg) {
         (Some(code), Some(msg)) => message.push_str(&format!(": {code}: {msg}")),

@@ -6,17 +6,8 @@ use serde_json::Value;
 /// How many characters of a body an error keeps, at most.
 pub const EXCERPT_CHARS: usize = 512;
 
-/// What could be learned from an error answer.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ParsedBody {
-    pub error_code: Option<String>,
-    pub error_msg: Option<String>,
-    pub request_id: Option<String>,
-    /// A bounded, printable excerpt of the raw body (None for an empty body).
-    pub excerpt: Option<String>,
-    /// What the body looked like: "json", "html", "text", "binary", "empty".
-    pub shape: &'static str,
-}
+/// What could be learned from an error answer (defined with the error model, which keeps it).
+pub use crate::error::ParsedBody;
 
 /// The key pairs tried, in order, at the top level and then one level down.
 const KEY_PAIRS: [(&str, &str); 3] = [("error_code", "error_msg"), ("errorCode", "errorMsg"), ("code", "message")];
@@ -51,17 +42,6 @@ pub fn parse(body: &[u8], header_request_id: Option<String>) -> ParsedBody {
     parsed
 }
 
-impl ParsedBody {
-    /// Replaces every occurrence of a secret in what the server said (it may echo them).
-    pub(crate) fn scrub(&mut self, secrets: &[&str]) {
-        for field in [&mut self.error_code, &mut self.error_msg, &mut self.request_id, &mut self.excerpt] {
-            if let Some(text) = field.as_mut() {
-                *text = crate::credentials::scrub(text, secrets);
-            }
-        }
-    }
-}
-
 /// Takes the first key pair present in `object`; true when something was found.
 fn take_pair(object: &Value, parsed: &mut ParsedBody) -> bool {
     for (code_key, msg_key) in KEY_PAIRS {
@@ -79,7 +59,7 @@ fn take_pair(object: &Value, parsed: &mut ParsedBody) -> bool {
 /// A string field (numbers are accepted and printed: some front ends send `"code": 429`).
 fn text_field(object: &Value, key: &str) -> Option<String> {
     match object.get(key)? {
-        Value::String(s) if !s.trim().is_empty() => Some(printable(s, EXCERPT_CHARS)),
+        Value::String(s) if !s.trim().is_empty() => Some(crate::text::printable(s, EXCERPT_CHARS)),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
@@ -109,37 +89,7 @@ fn shape_of(body: &[u8]) -> &'static str {
 fn excerpt(body: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
-    if text.is_empty() { None } else { Some(printable(text, EXCERPT_CHARS)) }
-}
-
-/// Collapses white space, escapes other control characters, and cuts the result at `max`
-/// characters (plus a final `…` when something was cut).
-pub fn printable(text: &str, max: usize) -> String {
-    let mut out = String::with_capacity(text.len().min(max + 8));
-    let mut count = 0;
-    let mut last_space = false;
-    for c in text.chars() {
-        let (piece, width): (std::borrow::Cow<'_, str>, usize) = if c.is_whitespace() {
-            if last_space {
-                continue;
-            }
-            (" ".into(), 1)
-        } else if c.is_control() {
-            let escaped: String = c.escape_default().collect();
-            let width = escaped.chars().count();
-            (escaped.into(), width)
-        } else {
-            (c.to_string().into(), 1)
-        };
-        last_space = c.is_whitespace();
-        if count + width > max {
-            out.push('…');
-            break;
-        }
-        out.push_str(&piece);
-        count += width;
-    }
-    out
+    if text.is_empty() { None } else { Some(crate::text::printable(text, EXCERPT_CHARS)) }
 }
 
 #[cfg(test)]

@@ -154,7 +154,7 @@ pub(crate) fn wait_for<'a, T>(
     deadline: Instant,
     mut done: impl FnMut(&T) -> bool,
 ) -> Result<std::sync::MutexGuard<'a, T>, bool> {
-    let lock = || mutex.lock().unwrap_or_else(|p| p.into_inner());
+    let lock = || crate::sync::lock(mutex);
     loop {
         let guard = lock();
         if done(&guard) {

@@ -40,13 +40,18 @@
 
 #![warn(missing_docs)]
 
+mod answer;
 mod builder;
 mod client;
 mod connect;
 mod error;
 mod interrupt;
+mod limits;
 mod resolver;
+mod sync;
 mod tcp;
+mod text;
+mod time;
 mod tls;
 mod transport;
 
@@ -116,11 +121,11 @@ pub mod emulator;
 
 pub use builder::{
     ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, ENV_IAM_ENDPOINT,
-    ENV_METADATA_ENDPOINT, MAX_BODY_BYTES,
+    ENV_METADATA_ENDPOINT,
 };
-pub use client::{Client, DeleteOptions, Deletion, LOG_TARGET, Outcome};
+pub use client::{Client, DeleteOptions, Deletion, Outcome};
 pub use error::{Error, ErrorKind, Result};
-pub use transport::USER_AGENT;
+pub use limits::{LOG_TARGET, MAX_BODY_BYTES, USER_AGENT};
 
 /// The library's version (the crate version).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

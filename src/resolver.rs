@@ -85,7 +85,7 @@ impl Resolver for CachingResolver {
             return Ok(out);
         }
         let key = format!("{host}:{port}");
-        if let Some((at, addrs)) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        if let Some((at, addrs)) = crate::sync::lock(&self.cache).get(&key) {
             if at.elapsed() < TTL {
                 let mut out = self.empty();
                 addrs.iter().for_each(|a| out.push(*a));
@@ -93,7 +93,7 @@ impl Resolver for CachingResolver {
             }
         }
         let resolved = lookup(host, port, &timeout, config.ip_family())?;
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let mut cache = crate::sync::lock(&self.cache);
         if cache.len() >= MAX_ENTRIES {
             cache.retain(|_, (at, _)| at.elapsed() < TTL);
         }

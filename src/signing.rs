@@ -176,62 +176,10 @@ pub fn parse_authorization(value: &str) -> Option<ParsedAuthorization<'_>> {
     Some(ParsedAuthorization { access: access?, signed_headers: signed?, signature: signature? })
 }
 
-/// `X-Sdk-Date` for a Unix time: `YYYYMMDDTHHMMSSZ`, UTC.
-pub fn sdk_date(unix_seconds: i64) -> String {
-    let days = unix_seconds.div_euclid(86_400);
-    let secs = unix_seconds.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
-}
-
-/// Parses `YYYYMMDDTHHMMSSZ` back into a Unix time.
-#[cfg_attr(not(any(feature = "emulator", feature = "internals")), allow(dead_code))]
-pub fn parse_sdk_date(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
-        return None;
-    }
-    civil_seconds(s, [0, 4, 6, 9, 11, 13])
-}
-
-/// The Unix time of the date and time written in `s` as year (4 digits), month, day, hour,
-/// minute and second (2 digits each) starting at the byte offsets `at`; `None` unless every
-/// field is digits and in range.
-pub(crate) fn civil_seconds(s: &str, at: [usize; 6]) -> Option<i64> {
-    let num = |start: usize, len: usize| -> Option<i64> {
-        let t = s.get(start..start + len)?;
-        if t.bytes().all(|c| c.is_ascii_digit()) { t.parse().ok() } else { None }
-    };
-    let (y, mo, d) = (num(at[0], 4)?, num(at[1], 2)?, num(at[2], 2)?);
-    let (h, mi, se) = (num(at[3], 2)?, num(at[4], 2)?, num(at[5], 2)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
-        return None;
-    }
-    Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se)
-}
-
-// Howard Hinnant's civil-calendar algorithms (public domain): exact for any proleptic Gregorian date.
-pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
+#[cfg_attr(not(any(feature = "emulator", feature = "internals")), allow(unused_imports))]
+pub use crate::time::parse_sdk_date;
+/// `X-Sdk-Date` for a Unix time: see [`crate::time::sdk_date`].
+pub use crate::time::sdk_date;
 
 #[cfg(test)]
 mod tests {

@@ -32,7 +32,7 @@ fn base_config() -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
         .http_status_as_error(false)
         // A redirect is an error for this API; never carry credentials elsewhere.
         .max_redirects(0)
-        .user_agent(USER_AGENT)
+        .user_agent(crate::limits::USER_AGENT)
         .accept("application/json")
 }
 
@@ -41,9 +41,9 @@ fn base_config() -> ureq::config::ConfigBuilder<ureq::typestate::AgentScope> {
 /// service answers at once or is not there).
 pub fn build_local_agent(tls: &Tls) -> ureq::Agent {
     let config = base_config()
-        .timeout_connect(Some(crate::auth::instance::CONNECT_TIMEOUT))
-        .timeout_recv_response(Some(crate::auth::instance::READ_TIMEOUT))
-        .timeout_recv_body(Some(crate::auth::instance::READ_TIMEOUT))
+        .timeout_connect(Some(crate::limits::LINK_LOCAL_CONNECT_TIMEOUT))
+        .timeout_recv_response(Some(crate::limits::LINK_LOCAL_READ_TIMEOUT))
+        .timeout_recv_body(Some(crate::limits::LINK_LOCAL_READ_TIMEOUT))
         .proxy(None)
         .build();
     // Our resolver: its lookups wait in slices, so that a stop is seen there too.
@@ -86,7 +86,7 @@ pub fn shared_pool(options: &TransportOptions) -> Result<(ureq::Agent, Tls)> {
         },
     };
     // A panic elsewhere while the lock was held leaves the list itself intact.
-    let pools = || POOLS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let pools = || crate::sync::lock(&POOLS);
     if let Some(pool) = pools().iter().find(|p| p.key == key) {
         return Ok((pool.agent.clone(), pool.tls.clone()));
     }
@@ -104,9 +104,6 @@ pub fn shared_pool(options: &TransportOptions) -> Result<(ureq::Agent, Tls)> {
 /// The variables ureq reads for a proxy from the environment.
 const PROXY_ENVIRONMENT: [&str; 8] =
     ["ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"];
-
-/// The `User-Agent` of every request: `apig/<version>`.
-pub const USER_AGENT: &str = concat!("apig/", env!("CARGO_PKG_VERSION"));
 
 pub fn build_agent(options: &TransportOptions, tls: &Tls) -> Result<ureq::Agent> {
     let proxy = match &options.proxy {

@@ -23,7 +23,7 @@ pub fn id(field: &str, value: &str) -> Result<()> {
     if let Some((pos, c)) = value.char_indices().find(|&(_, c)| !is_id_char(c)) {
         return Err(Error::invalid(format!(
             "{field} contains {} at byte {pos}; only A-Z a-z 0-9 - _ . are allowed",
-            describe_char(c)
+            crate::text::describe_char(c)
         )));
     }
     if value == "." || value == ".." {
@@ -88,7 +88,7 @@ pub fn name(field: &str, value: &str) -> Result<()> {
         )));
     }
     if let Some((pos, c)) = value.char_indices().find(|(_, c)| c.is_control()) {
-        return Err(Error::invalid(format!("{field} contains {} at byte {pos}", describe_char(c))));
+        return Err(Error::invalid(format!("{field} contains {} at byte {pos}", crate::text::describe_char(c))));
     }
     if value.trim() != value {
         return Err(Error::invalid(format!("{field} has leading or trailing white space")));
@@ -111,11 +111,6 @@ pub fn password(value: &str) -> Result<()> {
         return Err(Error::invalid(format!("password contains a control character at byte {pos}")));
     }
     Ok(())
-}
-
-/// Shows a character in a message unambiguously.
-pub(crate) fn describe_char(c: char) -> String {
-    if c.is_ascii_graphic() || c == ' ' { format!("{c:?}") } else { format!("U+{:04X}", c as u32) }
 }
 
 #[cfg(test)]

@@ -38,11 +38,11 @@ impl Temporary {
             // No lock is held here (see `Renewable`): the records may go to the application's code.
             match &fetched {
                 Ok(f) => log::info!(
-                    target: crate::client::LOG_TARGET,
+                    target: crate::limits::LOG_TARGET,
                     "temporary credentials from {name}, valid until {}",
                     super::wire::format_timestamp(f.expires_at)
                 ),
-                Err(e) => log::warn!(target: crate::client::LOG_TARGET, "no temporary credentials from {name}: {}", e.message()),
+                Err(e) => log::warn!(target: crate::limits::LOG_TARGET, "no temporary credentials from {name}: {}", e.message()),
             }
             fetched
         })

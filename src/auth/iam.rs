@@ -4,21 +4,13 @@
 use super::http::{self, Answer};
 use super::renewable::{Fetched, expired_on_arrival};
 use super::wire;
-use crate::credentials::{Credentials, Secret};
+use crate::credentials::{Credentials, Password, Secret};
 use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorKind, Result};
 use crate::signing;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
-
-/// IAM user password authentication. The password is never shown.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Password {
-    pub user_name: String,
-    pub password: Secret,
-    pub domain_name: String,
-}
 
 /// Which project a token is for: by id when it is known, else the region's main project by name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -68,7 +60,7 @@ impl Iam {
             return Err(Error::invalid("project_id is missing: with a token, give project_id"));
         };
         let key = (self.endpoint.origin_and_base(), ak.clone(), region.to_string());
-        if let Some(id) = discovered().lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        if let Some(id) = crate::sync::lock(discovered()).get(&key) {
             return Ok(id.clone());
         }
         let what = format!("{} (looking up the project id of region {region})", self.what());
@@ -98,14 +90,14 @@ impl Iam {
         let answer = http::send(&what, request)?;
         let secrets = keys.secrets();
         if !(200..300).contains(&answer.status) {
-            return Err(answer.error(&what, &secrets));
+            return Err(answer.error(Some(&what), &secrets));
         }
-        let ids = wire::project_ids(&answer.body, region).map_err(|why| answer.unusable(&what, &why))?;
+        let ids = wire::project_ids(answer.bytes(), region).map_err(|why| answer.unusable(&what, &why))?;
         match ids.as_slice() {
             [id] => {
                 crate::validate::id("the project id IAM gave", id).map_err(|e| answer.unusable(&what, e.message()))?;
-                discovered().lock().unwrap_or_else(|p| p.into_inner()).insert(key, id.clone());
-                log::info!(target: crate::client::LOG_TARGET, "project id of region {region} from {}: {id}", self.what());
+                crate::sync::lock(discovered()).insert(key, id.clone());
+                log::info!(target: crate::limits::LOG_TARGET, "project id of region {region} from {}: {id}", self.what());
                 Ok(id.clone())
             }
             [] => Err(Error::invalid(format!(
@@ -143,11 +135,11 @@ impl Iam {
         let answer = http::send_json(&what, request, &body)?;
         let secrets = [password.password.expose()];
         if !(200..300).contains(&answer.status) {
-            return Err(answer.error(&what, &secrets));
+            return Err(answer.error(Some(&what), &secrets));
         }
         let token = token_from(&answer, &what)?;
         log::info!(
-            target: crate::client::LOG_TARGET,
+            target: crate::limits::LOG_TARGET,
             "{what}: a token for project {}, valid until {}",
             token.value.project_id.as_deref().unwrap_or("?"),
             wire::format_timestamp(token.expires_at)
@@ -160,7 +152,7 @@ fn token_from(answer: &Answer, what: &str) -> Result<Fetched<IamToken>> {
     let token = answer.subject_token.as_deref().ok_or_else(|| answer.unusable(what, "no X-Subject-Token header"))?;
     crate::validate::secret("token", token, crate::validate::MAX_TOKEN_LEN)
         .map_err(|e| answer.unusable(what, &format!("the X-Subject-Token header is unusable: {}", e.message())))?;
-    let body = wire::token_body(&answer.body).map_err(|why| answer.unusable(what, &why))?;
+    let body = wire::token_body(answer.bytes()).map_err(|why| answer.unusable(what, &why))?;
     if let Some(why) = expired_on_arrival(body.expires_at) {
         return Err(answer.unusable(what, &format!("the token is unusable: {why}")));
     }

@@ -12,9 +12,6 @@ use std::time::{Duration, Instant};
 
 /// Where the service is unless told otherwise.
 pub const DEFAULT_METADATA_ENDPOINT: &str = "http://169.254.169.254";
-/// The metadata service is on the instance's own link: it answers at once or not at all.
-pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-pub(crate) const READ_TIMEOUT: Duration = Duration::from_secs(3);
 /// Lifetime asked for a session token (the maximum), and how long before its end a new one is taken.
 const SESSION_TTL: Duration = Duration::from_secs(21_600);
 const SESSION_MARGIN: Duration = Duration::from_secs(60);
@@ -47,10 +44,10 @@ impl InstanceMetadata {
         let mut answer = self.security_key(&self.session(deadline)?, deadline)?;
         if answer.status == 401 && !answer.text().contains(NO_AGENCY) {
             // The session token expired: a new one, once.
-            *self.session.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            *crate::sync::lock(&self.session) = None;
             answer = self.security_key(&self.session(deadline)?, deadline)?;
         }
-        let session_secret = self.session.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|(s, _)| s.clone());
+        let session_secret = crate::sync::lock(&self.session).as_ref().map(|(s, _)| s.clone());
         let secrets: Vec<&str> = session_secret.iter().map(Secret::expose).collect();
         if answer.text().contains(NO_AGENCY) {
             return Err(Error::invalid(format!(
@@ -59,14 +56,14 @@ impl InstanceMetadata {
             )));
         }
         if !(200..300).contains(&answer.status) {
-            return Err(answer.error(&what, &secrets));
+            return Err(answer.error(Some(&what), &secrets));
         }
         credentials_from(&answer, &what)
     }
 
     /// A session token (cached), or `Session::None` where the service has none.
     fn session(&self, deadline: Instant) -> Result<Session> {
-        if let Some((token, until)) = self.session.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+        if let Some((token, until)) = crate::sync::lock(&self.session).as_ref() {
             if Instant::now() < *until {
                 return Ok(Session::Token(token.clone()));
             }
@@ -88,11 +85,11 @@ impl InstanceMetadata {
                     .map_err(|e| answer.unusable(&what, e.message()))?;
                 let token = Secret::new(token);
                 let until = Instant::now() + SESSION_TTL - SESSION_MARGIN;
-                *self.session.lock().unwrap_or_else(|p| p.into_inner()) = Some((token.clone(), until));
+                *crate::sync::lock(&self.session) = Some((token.clone(), until));
                 Ok(Session::Token(token))
             }
             404 | 405 | 503 => Ok(Session::None),
-            _ => Err(answer.error(&what, &[])),
+            _ => Err(answer.error(Some(&what), &[])),
         }
     }
 
@@ -116,14 +113,14 @@ pub(crate) fn read(
     match result {
         Err(ureq::Error::Timeout(ureq::Timeout::Connect)) => Err(Error::new(
             ErrorKind::Timeout,
-            format!("{what}: connect timed out after {} s", CONNECT_TIMEOUT.as_secs()),
+            format!("{what}: connect timed out after {} s", crate::limits::LINK_LOCAL_CONNECT_TIMEOUT.as_secs()),
         )),
         result => http::read(what, result),
     }
 }
 
 pub(crate) fn credentials_from(answer: &Answer, what: &str) -> Result<Fetched<Credentials>> {
-    let fetched = wire::temporary_credentials(&answer.body).map_err(|why| answer.unusable(what, &why))?;
+    let fetched = wire::temporary_credentials(answer.bytes()).map_err(|why| answer.unusable(what, &why))?;
     if let Some(why) = expired_on_arrival(fetched.expires_at) {
         return Err(answer.unusable(what, &format!("the credentials are unusable: {why}")));
     }

@@ -14,8 +14,8 @@ pub mod wire;
 #[cfg(not(feature = "internals"))]
 pub(crate) mod wire;
 
+pub(crate) use crate::credentials::Password;
 pub(crate) use chain::{Chain, Source};
-pub(crate) use iam::Password;
 
 use crate::credentials::Credentials;
 use crate::error::{Error, Result};
@@ -185,11 +185,11 @@ impl Identity {
         };
         let iam = self.iam()?;
         // One login for every scope: a refused password is refused whatever the project.
-        let refused = tokens.lock().unwrap_or_else(|p| p.into_inner()).get(&Scope::Refused).cloned();
+        let refused = crate::sync::lock(tokens).get(&Scope::Refused).cloned();
         if let Some(refused) = refused {
             refused.get(deadline, false, unreachable_fetch)?;
         }
-        let cell = tokens.lock().unwrap_or_else(|p| p.into_inner()).entry(scope.clone()).or_default().clone();
+        let cell = crate::sync::lock(tokens).entry(scope.clone()).or_default().clone();
         let token = match cell.get(deadline, at.ask_again, || iam.password_token(password, &scope, deadline)) {
             Ok(token) => token,
             Err(e) if e.http_status() == Some(401) => {
@@ -198,7 +198,7 @@ impl Identity {
                 let refused = Arc::new(Renewable::default());
                 refused.fail_for_good(e.clone().into_credentials());
                 cell.fail_for_good(e.clone().into_credentials());
-                tokens.lock().unwrap_or_else(|p| p.into_inner()).insert(Scope::Refused, refused);
+                crate::sync::lock(tokens).insert(Scope::Refused, refused);
                 return Err(e);
             }
             Err(e) => return Err(e),

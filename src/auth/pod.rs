@@ -41,7 +41,7 @@ impl PodIdentity {
         let request = request.timeout_global(Some(remaining(deadline, &what)?)).build().header("Authorization", token);
         let answer = read(&what, request.header("Content-Type", "application/json").send("{}"))?;
         if !(200..300).contains(&answer.status) {
-            return Err(answer.error(&what, &[token]));
+            return Err(answer.error(Some(&what), &[token]));
         }
         credentials_from(&answer, &what)
     }

@@ -58,7 +58,7 @@ impl<T> Default for Renewable<T> {
 
 fn lock<U>(m: &Mutex<U>) -> MutexGuard<'_, U> {
     // A panic elsewhere must not make the credentials unusable for every later call.
-    m.lock().unwrap_or_else(|p| p.into_inner())
+    crate::sync::lock(m)
 }
 
 /// What a fetch gives: the value and when it expires (wall clock, as the server says).
@@ -74,7 +74,7 @@ pub(crate) fn expired_on_arrival(expires_at: SystemTime) -> Option<String> {
         Ok(left) if !left.is_zero() => None,
         _ => Some(format!(
             "they expire at {}, which is already past by the local clock (check the clock)",
-            crate::auth::wire::format_timestamp(expires_at)
+            crate::time::format_timestamp(expires_at)
         )),
     }
 }
@@ -138,7 +138,7 @@ impl<T> Renewable<T> {
         };
         let fetching = Fetching(self);
         log::debug!(
-            target: crate::client::LOG_TARGET,
+            target: crate::limits::LOG_TARGET,
             "{} temporary credentials, a token or the project id",
             if renewing { "renewing the" } else { "fetching" }
         );

@@ -5,60 +5,9 @@
 use super::renewable::Fetched;
 use crate::credentials::{Credentials, Secret};
 use serde_json::Value;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
-/// Parses `2026-11-29T15:04:05.000000Z` and its relatives: `T` or a space, any number of
-/// fractional digits or none, `Z`, `+hh:mm`, `+hhmm` or no zone (UTC).
-pub fn parse_timestamp(text: &str) -> Option<SystemTime> {
-    let s = text.trim();
-    let b = s.as_bytes();
-    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ') {
-        return None;
-    }
-    if b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let local = crate::signing::civil_seconds(s, [0, 5, 8, 11, 14, 17])?;
-    let mut rest = &s[19..];
-    let mut nanos = 0u32;
-    if let Some(frac) = rest.strip_prefix('.').or_else(|| rest.strip_prefix(',')) {
-        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        let kept = &frac[..digits.min(9)];
-        nanos = kept.parse::<u32>().ok()? * 10u32.pow(9 - kept.len() as u32);
-        rest = &frac[digits..];
-    }
-    let offset = match rest {
-        "" | "Z" | "z" => 0,
-        zone => {
-            let sign = match zone.as_bytes()[0] {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let digits: String = zone[1..].chars().filter(|c| *c != ':').collect();
-            if digits.len() != 4 || !digits.bytes().all(|c| c.is_ascii_digit()) {
-                return None;
-            }
-            let (oh, om): (i64, i64) = (digits[..2].parse().ok()?, digits[2..].parse().ok()?);
-            sign * (oh * 3600 + om * 60)
-        }
-    };
-    let secs = local - offset;
-    let secs = u64::try_from(secs).ok()?;
-    Some(UNIX_EPOCH + Duration::new(secs, nanos))
-}
-
-/// `2026-11-29T15:04:05.000000Z` (what IAM and the metadata service write).
-pub fn format_timestamp(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (y, m, day) = crate::signing::civil_from_days(secs.div_euclid(86_400));
-    let s = secs.rem_euclid(86_400);
-    format!("{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z", s / 3600, s % 3600 / 60, s % 60, d.subsec_micros())
-}
+pub use crate::time::{format_timestamp, parse_timestamp};
 
 /// The first of `names` present in `object` as a non-empty string.
 fn field<'a>(object: &'a Value, names: &[&str]) -> Option<&'a str> {
@@ -84,7 +33,7 @@ pub fn temporary_credentials(body: &[u8]) -> Result<Fetched<Credentials>, String
     let expires =
         field(object, &["expires_at", "expiration", "expiresAt", "Expiration"]).ok_or_else(|| missing("expires_at"))?;
     let expires_at = parse_timestamp(expires)
-        .ok_or_else(|| format!("expires_at {:?} is not a timestamp", crate::error_body::printable(expires, 40)))?;
+        .ok_or_else(|| format!("expires_at {:?} is not a timestamp", crate::text::printable(expires, 40)))?;
     let credentials =
         Credentials::AkSk { ak: ak.to_string(), sk: Secret::new(sk), security_token: Some(Secret::new(st)) };
     credentials.validate().map_err(|e| format!("the credentials are malformed: {}", e.message()))?;
@@ -121,6 +70,7 @@ pub fn token_body(body: &[u8]) -> Result<TokenBody, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::UNIX_EPOCH;
 
     fn unix(t: SystemTime) -> f64 {
         t.duration_since(UNIX_EPOCH).unwrap().as_secs_f64()

@@ -166,7 +166,7 @@ fn list_projects(req: &Request<Incoming>, state: &State, request_id: &str) -> (&
     }
     let name =
         req.uri().query().and_then(|q| q.split('&').map(split_query_pair).find(|(k, _)| k == "name").map(|(_, v)| v));
-    let identity = state.identity.lock().unwrap_or_else(|p| p.into_inner());
+    let identity = crate::sync::lock(&state.identity);
     let projects: Vec<Value> = identity
         .projects
         .iter()
@@ -197,7 +197,7 @@ async fn token(req: Request<Incoming>, state: &State, request_id: &str) -> (&'st
     else {
         return bad("The request body has no password identity");
     };
-    let identity = state.identity.lock().unwrap_or_else(|p| p.into_inner());
+    let identity = crate::sync::lock(&state.identity);
     if !identity.users.iter().any(|(d, u, p)| *d == domain && *u == name && *p == password) {
         drop(identity);
         return (
@@ -234,7 +234,7 @@ async fn token(req: Request<Incoming>, state: &State, request_id: &str) -> (&'st
 
 fn session_token(state: &State, request_id: &str) -> (&'static str, Response<EmuBody>) {
     state.counters.metadata_session_tokens.fetch_add(1, Ordering::Relaxed);
-    let mut identity = state.identity.lock().unwrap_or_else(|p| p.into_inner());
+    let mut identity = crate::sync::lock(&state.identity);
     if identity.metadata_mode == MetadataMode::OldService {
         drop(identity);
         return ("not_found", text(404, "Not Found", request_id, state));
@@ -247,7 +247,7 @@ fn session_token(state: &State, request_id: &str) -> (&'static str, Response<Emu
 
 fn security_key(req: &Request<Incoming>, state: &State, request_id: &str) -> (&'static str, Response<EmuBody>) {
     state.counters.metadata_credentials.fetch_add(1, Ordering::Relaxed);
-    let identity = state.identity.lock().unwrap_or_else(|p| p.into_inner());
+    let identity = crate::sync::lock(&state.identity);
     let session = req.headers().get("x-metadata-token").and_then(|v| v.to_str().ok());
     if identity.metadata_mode != MetadataMode::OldService
         && !session.is_some_and(|s| identity.sessions.iter().any(|t| t == s))
@@ -272,7 +272,7 @@ fn security_key(req: &Request<Incoming>, state: &State, request_id: &str) -> (&'
 
 fn pod_credentials(req: &Request<Incoming>, state: &State, request_id: &str) -> (&'static str, Response<EmuBody>) {
     state.counters.pod_credentials.fetch_add(1, Ordering::Relaxed);
-    let identity = state.identity.lock().unwrap_or_else(|p| p.into_inner());
+    let identity = crate::sync::lock(&state.identity);
     let given = req.headers().get("authorization").and_then(|v| v.to_str().ok());
     if given != Some(identity.pod_token.as_str()) {
         drop(identity);
@@ -319,18 +319,18 @@ pub fn control(
         (&Method::GET, ["counters"]) => Ok(state.counters.to_json()),
         (&Method::PUT, ["iam", "projects"]) => match (text("name"), text("id")) {
             (Some(name), Some(id)) => {
-                state.identity.lock().unwrap_or_else(|p| p.into_inner()).projects.push((name, id));
+                crate::sync::lock(&state.identity).projects.push((name, id));
                 Ok(json!({}))
             }
             _ => Err((400, "give {\"name\": region, \"id\": project id}".into())),
         },
         (&Method::DELETE, ["iam", "projects"]) => {
-            state.identity.lock().unwrap_or_else(|p| p.into_inner()).projects.clear();
+            crate::sync::lock(&state.identity).projects.clear();
             Ok(json!({}))
         }
         (&Method::POST, ["iam", "users"]) => match (text("domain"), text("user"), text("password")) {
             (Some(d), Some(u), Some(p)) => {
-                state.identity.lock().unwrap_or_else(|p| p.into_inner()).users.push((d, u, p));
+                crate::sync::lock(&state.identity).users.push((d, u, p));
                 Ok(json!({}))
             }
             _ => Err((400, "give {\"domain\", \"user\", \"password\"}".into())),
@@ -344,7 +344,7 @@ pub fn control(
             Ok(json!({}))
         }
         (&Method::POST, ["metadata", "expire-sessions"]) => {
-            state.identity.lock().unwrap_or_else(|p| p.into_inner()).sessions.clear();
+            crate::sync::lock(&state.identity).sessions.clear();
             Ok(json!({}))
         }
         (&Method::PUT, ["identity"]) => configure(state, body),
@@ -356,7 +356,7 @@ pub fn control(
 /// `PUT /_emulator/identity {"token_lifetime_s", "credential_lifetime_s", "metadata_mode", "pod_token"}`.
 fn configure(state: &State, body: &Value) -> Result<Value, (u16, String)> {
     let object = body.as_object().ok_or((400, "give a JSON object".to_string()))?;
-    let mut identity = state.identity.lock().unwrap_or_else(|p| p.into_inner());
+    let mut identity = crate::sync::lock(&state.identity);
     for (key, value) in object {
         let seconds = || {
             value

@@ -194,7 +194,7 @@ impl Emulator {
     }
 
     fn identity(&self) -> std::sync::MutexGuard<'_, identity::IdentityStore> {
-        self.state.identity.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.state.identity)
     }
 
     /// Every API request received so far (control requests excluded).

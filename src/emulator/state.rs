@@ -168,7 +168,7 @@ impl State {
 
     fn store(&self) -> std::sync::MutexGuard<'_, Store> {
         // A panic elsewhere must not take the emulator down with a poisoned lock.
-        self.store.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.store)
     }
 
     pub fn add_certificate(&self, project: &str, certificate: &str, bound_to: Vec<String>) {

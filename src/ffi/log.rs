@@ -47,7 +47,7 @@ struct CLogger;
 impl log::Log for CLogger {
     fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
         // Only our records: the HTTP and TLS crates' own are not held to our rules on secrets.
-        metadata.level() <= log::max_level() && metadata.target() == crate::client::LOG_TARGET
+        metadata.level() <= log::max_level() && metadata.target() == crate::limits::LOG_TARGET
     }
 
     fn log(&self, record: &log::Record<'_>) {

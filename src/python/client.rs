@@ -326,7 +326,7 @@ where
         Python::attach(|py| match py.check_signals() {
             Ok(()) => false,
             Err(e) => {
-                *raised.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                *crate::sync::lock(&raised) = Some(e);
                 true
             }
         })
@@ -334,7 +334,7 @@ where
     let result = py.detach(|| call(&check));
     // A signal handler that raised (Ctrl-C) is raised, whatever became of the call: the check
     // consumed the signal, and nobody else would see it.
-    if let Some(signal) = raised.lock().unwrap_or_else(|p| p.into_inner()).take() {
+    if let Some(signal) = crate::sync::lock(&raised).take() {
         return Err(signal);
     }
     result.map_err(|e| to_pyerr(py, &e))

@@ -16,7 +16,7 @@ pub struct Emulator {
 
 impl Emulator {
     fn with<T>(&self, f: impl FnOnce(&CoreEmulator) -> T) -> PyResult<T> {
-        let guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let guard = crate::sync::lock(&self.inner);
         guard.as_ref().map(f).ok_or_else(|| PyRuntimeError::new_err("the emulator is stopped"))
     }
 }
@@ -140,7 +140,7 @@ impl Emulator {
 
     fn stop(&self, py: Python<'_>) -> PyResult<()> {
         guarded(py, "Emulator.stop", || {
-            let taken = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
+            let taken = crate::sync::lock(&self.inner).take();
             py.detach(move || drop(taken));
             Ok(())
         })

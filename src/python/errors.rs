@@ -61,12 +61,14 @@ fn cause<'py>(py: Python<'py>, error: &Error) -> Option<Bound<'py, PyAny>> {
 }
 
 /// Every kind with its class and C status, for the tests that walk the table.
+#[cfg(feature = "test-hooks")]
 #[pyfunction]
 pub fn _error_table() -> Vec<(&'static str, &'static str, i32)> {
     ErrorKind::ALL.iter().map(|k| (k.name(), class_name(*k), k.code())).collect()
 }
 
 /// Raises the exception of `kind` (a name from `_error_table`), for tests of the projection.
+#[cfg(feature = "test-hooks")]
 #[pyfunction]
 #[pyo3(signature = (kind, message, status_code=None))]
 pub fn _raise_kind(py: Python<'_>, kind: &str, message: &str, status_code: Option<u16>) -> PyResult<()> {

@@ -20,9 +20,12 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::CancelToken>()?;
     m.add_function(wrap_pyfunction!(client::delete_certificate, m)?)?;
     m.add_function(wrap_pyfunction!(client::_sign, m)?)?;
-    m.add_function(wrap_pyfunction!(errors::_error_table, m)?)?;
-    m.add_function(wrap_pyfunction!(errors::_raise_kind, m)?)?;
-    m.add_function(wrap_pyfunction!(guard::_panic_next, m)?)?;
+    #[cfg(feature = "test-hooks")]
+    {
+        m.add_function(wrap_pyfunction!(errors::_error_table, m)?)?;
+        m.add_function(wrap_pyfunction!(errors::_raise_kind, m)?)?;
+        m.add_function(wrap_pyfunction!(guard::_panic_next, m)?)?;
+    }
     #[cfg(feature = "emulator")]
     m.add_class::<emulator::Emulator>()?;
     Ok(())

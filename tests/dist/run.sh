@@ -54,6 +54,8 @@ check "auditwheel agrees" bash -c "auditwheel show '$wheel' | tr -s ' \n' ' ' | 
 mkdir -p "$out/wheel" && (cd "$out/wheel" && python -m zipfile -e "$root/$wheel" .)
 native=$(ls "$out"/wheel/pyapig/_native*.so | head -n 1)
 check "the wheel's native module needs GLIBC <= 2.17" at_most_2_17 "$native"
+check "the wheel has no test hook (_panic_next, _raise_kind, _error_table)" \
+    bash -c "! grep -a -q -E '_panic_next|_raise_kind|_error_table' '$native'"
 report wheel
 
 # --- the C archive, unpacked somewhere else ----------------------------------------------
