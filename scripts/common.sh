@@ -138,9 +138,10 @@ build_c() {
 build_wheel() {
     step "building and installing the pyapig wheel (a few minutes the first time)"
     rm -rf target/wheels
-    # With the test hooks (_native._panic_next and the like) that release wheels never have.
+    # With the test hooks (_native._panic_next and the like) that release wheels never have (the
+    # list replaces pyproject.toml's features: python and emulator are named again).
     if ! CARGO_TARGET_DIR="$root/target/python" long --log target/maturin.log "$venv/bin/maturin" build --release \
-        --features test-hooks -o target/wheels -i "$py"; then
+        --features python,emulator,test-hooks -o target/wheels -i "$py"; then
         cat target/maturin.log >&2
         exit 1
     fi

@@ -24,6 +24,43 @@ pub const DEFAULT_MAX_RETRIES: u32 = 2;
 /// Longest timeout accepted (a day): anything longer is a mistake.
 const MAX_TIMEOUT: Duration = Duration::from_secs(86_400);
 
+/// One option of a client, and where each surface takes it: the one list every surface is
+/// checked against (`tests/python/test_surfaces.py` names the surface an option is missing from).
+#[cfg_attr(not(feature = "test-hooks"), allow(dead_code))]
+pub(crate) struct OptionSpec {
+    /// The Python keyword argument (and the Rust builder method, where it takes one value).
+    pub name: &'static str,
+    /// The C function that sets it (`apig_client_options_…`).
+    pub c: &'static str,
+    /// The CLI flag (a secret is read from a file, standard input or the environment, never argv).
+    pub cli: &'static str,
+}
+
+/// Every option of a client (`from_env` included), in the order of Python's signature.
+#[cfg_attr(not(feature = "test-hooks"), allow(dead_code))]
+pub(crate) const OPTIONS: &[OptionSpec] = &[
+    OptionSpec { name: "endpoint", c: "set_endpoint", cli: "--endpoint" },
+    OptionSpec { name: "project_id", c: "set_project_id", cli: "--project-id" },
+    OptionSpec { name: "token", c: "set_token", cli: "--token-file" },
+    OptionSpec { name: "ak", c: "set_ak_sk", cli: "--ak" },
+    OptionSpec { name: "sk", c: "set_ak_sk", cli: "--sk-file" },
+    OptionSpec { name: "security_token", c: "set_security_token", cli: "--security-token-file" },
+    OptionSpec { name: "region", c: "set_region", cli: "--region" },
+    OptionSpec { name: "timeout", c: "set_timeout_ms", cli: "--timeout" },
+    OptionSpec { name: "connect_timeout", c: "set_connect_timeout_ms", cli: "--connect-timeout" },
+    OptionSpec { name: "max_retries", c: "set_max_retries", cli: "--max-retries" },
+    OptionSpec { name: "ca_file", c: "set_ca_file", cli: "--ca-file" },
+    OptionSpec { name: "verify", c: "set_verify_tls", cli: "--insecure" },
+    OptionSpec { name: "proxy", c: "set_proxy", cli: "--proxy" },
+    OptionSpec { name: "allow_insecure_http", c: "set_allow_insecure_http", cli: "--allow-insecure-http" },
+    OptionSpec { name: "from_env", c: "load_env", cli: "" },
+    OptionSpec { name: "iam_endpoint", c: "set_iam_endpoint", cli: "--iam-endpoint" },
+    OptionSpec { name: "metadata_endpoint", c: "set_metadata_endpoint", cli: "--metadata-endpoint" },
+    OptionSpec { name: "user_name", c: "set_password", cli: "--user-name" },
+    OptionSpec { name: "password", c: "set_password", cli: "--password-stdin" },
+    OptionSpec { name: "domain_name", c: "set_password", cli: "--domain-name" },
+];
+
 /// Options for a [`Client`]. Nothing is checked until [`ClientBuilder::build`].
 #[derive(Clone, Default)]
 pub struct ClientBuilder {

@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from concurrent.futures import ThreadPoolExecutor
-from os import PathLike
-from typing import Any, Optional, Union
+from typing import Any, Optional
 
 from ._native import Client, _CancelToken
 
@@ -32,37 +31,16 @@ class AsyncClient:
         endpoint: Optional[str] = None,
         project_id: Optional[str] = None,
         *,
-        token: Optional[str] = None,
-        ak: Optional[str] = None,
-        sk: Optional[str] = None,
-        security_token: Optional[str] = None,
-        region: Optional[str] = None,
-        timeout: Optional[float] = None,
-        connect_timeout: Optional[float] = None,
-        max_retries: Optional[int] = None,
-        ca_file: Optional[Union[str, PathLike[str]]] = None,
-        verify: bool = True,
-        proxy: Optional[str] = None,
-        allow_insecure_http: bool = False,
-        from_env: bool = False,
-        iam_endpoint: Optional[str] = None,
-        metadata_endpoint: Optional[str] = None,
-        user_name: Optional[str] = None,
-        password: Optional[str] = None,
-        domain_name: Optional[str] = None,
         max_concurrency: int = 64,
+        **options: Any,
     ) -> None:
+        """`options`: every keyword argument of pyapig.Client (checked there, with its messages)."""
         if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int):
             raise TypeError(f"AsyncClient() argument 'max_concurrency' must be int, not {type(max_concurrency).__name__}")
         if not 1 <= max_concurrency <= 1024:
             raise ValueError("AsyncClient() argument 'max_concurrency' must be 1..1024")
-        self._client = Client(
-            endpoint, project_id, token=token, ak=ak, sk=sk, security_token=security_token, region=region,
-            timeout=timeout, connect_timeout=connect_timeout, max_retries=max_retries, ca_file=ca_file,
-            verify=verify, proxy=proxy, allow_insecure_http=allow_insecure_http, from_env=from_env,
-            iam_endpoint=iam_endpoint, metadata_endpoint=metadata_endpoint, user_name=user_name,
-            password=password, domain_name=domain_name,
-        )
+        # Forwarded, never re-typed: the option list is Client's (and the core's).
+        self._client = Client(endpoint, project_id, **options)
         self._pool: Optional[ThreadPoolExecutor] = ThreadPoolExecutor(
             max_workers=max_concurrency, thread_name_prefix="pyapig"
         )

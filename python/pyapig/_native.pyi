@@ -3,7 +3,7 @@ from typing import Optional, Union, final
 
 from typing_extensions import Self
 
-__all__ = ["__version__", "USER_AGENT", "Client", "_CancelToken", "delete_certificate", "_sign", "_error_table", "_raise_kind", "_panic_next", "Emulator"]
+__all__ = ["__version__", "USER_AGENT", "Client", "_CancelToken", "delete_certificate", "_sign", "_error_table", "_raise_kind", "_panic_next", "_options", "Emulator"]
 
 __version__: str
 USER_AGENT: str
@@ -93,6 +93,7 @@ def _sign(
 def _error_table() -> list[tuple[str, str, int]]: ...
 def _raise_kind(kind: str, message: str, status_code: Optional[int] = None) -> None: ...
 def _panic_next(name: str) -> None: ...
+def _options() -> list[tuple[str, str, str]]: ...
 
 @final
 class Emulator:

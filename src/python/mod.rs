@@ -25,8 +25,17 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add_function(wrap_pyfunction!(errors::_error_table, m)?)?;
         m.add_function(wrap_pyfunction!(errors::_raise_kind, m)?)?;
         m.add_function(wrap_pyfunction!(guard::_panic_next, m)?)?;
+        m.add_function(wrap_pyfunction!(_options, m)?)?;
     }
     #[cfg(feature = "emulator")]
     m.add_class::<emulator::Emulator>()?;
     Ok(())
+}
+
+/// Every client option as (Python name, C function, CLI flag): the one list the tests check
+/// every surface against.
+#[cfg(feature = "test-hooks")]
+#[pyfunction]
+fn _options() -> Vec<(&'static str, &'static str, &'static str)> {
+    crate::builder::OPTIONS.iter().map(|o| (o.name, o.c, o.cli)).collect()
 }
