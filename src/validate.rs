@@ -39,12 +39,7 @@ fn is_id_char(c: char) -> bool {
 /// A secret that travels in a header: non-empty, bounded, printable ASCII (no CR/LF or other
 /// control characters, which would split or corrupt the header). The value is never shown.
 pub fn secret(field: &str, value: &str, max_len: usize) -> Result<()> {
-    if value.is_empty() {
-        return Err(Error::invalid(format!("{field} is empty")));
-    }
-    if value.len() > max_len {
-        return Err(Error::invalid(format!("{field} is {} bytes long; at most {max_len} are allowed", value.len())));
-    }
+    length(field, value, max_len)?;
     if let Some(pos) = value.bytes().position(|b| !(0x20..0x7f).contains(&b)) {
         let what = match value.as_bytes()[pos] {
             b'\r' | b'\n' => "a line break (CR/LF)",
@@ -53,6 +48,22 @@ pub fn secret(field: &str, value: &str, max_len: usize) -> Result<()> {
         };
         return Err(Error::invalid(format!("{field} contains {what} at byte {pos}")));
     }
+    unpadded(field, value)
+}
+
+/// Not empty, and at most `max_len` bytes (the length is said, never the value).
+fn length(field: &str, value: &str, max_len: usize) -> Result<()> {
+    if value.is_empty() {
+        return Err(Error::invalid(format!("{field} is empty")));
+    }
+    if value.len() > max_len {
+        return Err(Error::invalid(format!("{field} is {} bytes long; at most {max_len} are allowed", value.len())));
+    }
+    Ok(())
+}
+
+/// No white space before or after.
+fn unpadded(field: &str, value: &str) -> Result<()> {
     if value.trim() != value {
         return Err(Error::invalid(format!("{field} has leading or trailing white space")));
     }
@@ -78,35 +89,16 @@ pub const MAX_PASSWORD_LEN: usize = 1024;
 /// An IAM user or account (domain) name: 1..=255 bytes, no control characters or
 /// surrounding white space. Names are not secret and appear in messages.
 pub fn name(field: &str, value: &str) -> Result<()> {
-    if value.is_empty() {
-        return Err(Error::invalid(format!("{field} is empty")));
-    }
-    if value.len() > MAX_NAME_LEN {
-        return Err(Error::invalid(format!(
-            "{field} is {} bytes long; at most {MAX_NAME_LEN} are allowed",
-            value.len()
-        )));
-    }
+    length(field, value, MAX_NAME_LEN)?;
     if let Some((pos, c)) = value.char_indices().find(|(_, c)| c.is_control()) {
         return Err(Error::invalid(format!("{field} contains {} at byte {pos}", crate::text::describe_char(c))));
     }
-    if value.trim() != value {
-        return Err(Error::invalid(format!("{field} has leading or trailing white space")));
-    }
-    Ok(())
+    unpadded(field, value)
 }
 
 /// A password: 1..=1024 bytes without control characters. Never shown.
 pub fn password(value: &str) -> Result<()> {
-    if value.is_empty() {
-        return Err(Error::invalid("password is empty"));
-    }
-    if value.len() > MAX_PASSWORD_LEN {
-        return Err(Error::invalid(format!(
-            "password is {} bytes long; at most {MAX_PASSWORD_LEN} are allowed",
-            value.len()
-        )));
-    }
+    length("password", value, MAX_PASSWORD_LEN)?;
     if let Some(pos) = value.char_indices().find(|(_, c)| c.is_control()).map(|(i, _)| i) {
         return Err(Error::invalid(format!("password contains a control character at byte {pos}")));
     }

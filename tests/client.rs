@@ -6,8 +6,13 @@ use std::time::Duration;
 
 const PROJECT: &str = "0123456789abcdef0123456789abcdef";
 
+/// A client of `emu`'s APIG with its token, for the default project: options still to add.
+fn token_client(emu: &Emulator) -> apig::ClientBuilder {
+    Client::builder().endpoint(emu.url()).project_id(PROJECT).token(DEFAULT_TOKEN)
+}
+
 fn client(emu: &Emulator) -> Client {
-    Client::builder().endpoint(emu.url()).project_id(PROJECT).token(DEFAULT_TOKEN).build().unwrap()
+    token_client(&emu).build().unwrap()
 }
 
 fn rule(json: serde_json::Value) -> Rule {
@@ -15,13 +20,7 @@ fn rule(json: serde_json::Value) -> Rule {
 }
 
 fn fast_retries(emu: &Emulator) -> Client {
-    Client::builder()
-        .endpoint(emu.url())
-        .project_id(PROJECT)
-        .token(DEFAULT_TOKEN)
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap()
+    token_client(&emu).timeout(Duration::from_secs(20)).build().unwrap()
 }
 
 #[test]
@@ -83,8 +82,7 @@ fn every_status_row_maps_to_its_kind() {
         (418, ErrorKind::HttpStatus),
         (501, ErrorKind::Server),
     ];
-    let c =
-        Client::builder().endpoint(emu.url()).project_id(PROJECT).token(DEFAULT_TOKEN).max_retries(0).build().unwrap();
+    let c = token_client(&emu).max_retries(0).build().unwrap();
     for (status, kind) in cases {
         let id = format!("s{status}");
         emu.push_rule(rule(serde_json::json!({"certificate_id": id, "status": status,
@@ -100,8 +98,7 @@ fn every_status_row_maps_to_its_kind() {
 #[test]
 fn odd_bodies_give_clear_errors_with_the_status() {
     let emu = Emulator::start().unwrap();
-    let c =
-        Client::builder().endpoint(emu.url()).project_id(PROJECT).token(DEFAULT_TOKEN).max_retries(0).build().unwrap();
+    let c = token_client(&emu).max_retries(0).build().unwrap();
     emu.push_rule(rule(serde_json::json!({"certificate_id": "html", "status": 502,
         "body": "<html><body><h1>502 Bad Gateway</h1></body></html>"})));
     let e = c.delete_certificate("html").unwrap_err();
@@ -157,13 +154,7 @@ fn connection_refused_is_a_connect_error() {
 fn a_stalled_answer_is_a_timeout_by_the_deadline() {
     let emu = Emulator::start().unwrap();
     emu.push_rule(rule(serde_json::json!({"action": "pass", "delay_ms": 5000})));
-    let c = Client::builder()
-        .endpoint(emu.url())
-        .project_id(PROJECT)
-        .token(DEFAULT_TOKEN)
-        .timeout(Duration::from_millis(600))
-        .build()
-        .unwrap();
+    let c = token_client(&emu).timeout(Duration::from_millis(600)).build().unwrap();
     // Had the deadline not been kept, the call would have ended after the 5 s delay with an answer.
     let e = c.delete_certificate("c1").unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e:?}");
@@ -174,13 +165,7 @@ fn a_stalled_answer_is_a_timeout_by_the_deadline() {
 fn a_dripping_error_body_cannot_outlive_the_deadline() {
     let emu = Emulator::start().unwrap();
     emu.push_rule(rule(serde_json::json!({"action": "drip", "status": 503, "drip_ms": 200})));
-    let c = Client::builder()
-        .endpoint(emu.url())
-        .project_id(PROJECT)
-        .token(DEFAULT_TOKEN)
-        .timeout(Duration::from_millis(800))
-        .build()
-        .unwrap();
+    let c = token_client(&emu).timeout(Duration::from_millis(800)).build().unwrap();
     let e = c.delete_certificate("c1").unwrap_err();
     assert_eq!((e.kind(), e.http_status()), (ErrorKind::Timeout, Some(503)), "{e:?}");
 }
@@ -264,8 +249,7 @@ fn idle_connections_closed_by_the_server_are_replaced() {
             .unwrap();
     emu.add_certificate(PROJECT, "a", &[]);
     emu.add_certificate(PROJECT, "b", &[]);
-    let c =
-        Client::builder().endpoint(emu.url()).project_id(PROJECT).token(DEFAULT_TOKEN).max_retries(0).build().unwrap();
+    let c = token_client(&emu).max_retries(0).build().unwrap();
     c.delete_certificate("a").unwrap();
     std::thread::sleep(Duration::from_millis(400));
     c.delete_certificate("b").unwrap();
@@ -467,13 +451,7 @@ fn retry_after_beyond_the_deadline_stops_with_the_429() {
     let emu = Emulator::start().unwrap();
     emu.push_rule(rule(serde_json::json!({"status": 429, "headers": {"Retry-After": "120"},
         "body": "{\"error_code\":\"APIG.0308\",\"error_msg\":\"throttled\"}"})));
-    let c = Client::builder()
-        .endpoint(emu.url())
-        .project_id(PROJECT)
-        .token(DEFAULT_TOKEN)
-        .timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
+    let c = token_client(&emu).timeout(Duration::from_secs(5)).build().unwrap();
     let e = c.delete_certificate("c1").unwrap_err();
     assert_eq!((e.kind(), e.attempts(), e.error_code()), (ErrorKind::RateLimited, 1, Some("APIG.0308")));
 }

@@ -348,31 +348,19 @@ def read_ids(args: argparse.Namespace, stdin: TextIO, secrets: Secrets) -> List[
     return ids
 
 
+# The client options whose flag carries the option's own name (--max-retries: max_retries).
+PLAIN_OPTIONS = ("endpoint", "region", "project_id", "ak", "timeout", "connect_timeout", "max_retries", "ca_file",
+                 "proxy", "allow_insecure_http", "iam_endpoint", "metadata_endpoint", "user_name", "domain_name")
+
+
 def make_client(args: argparse.Namespace, secrets: Secrets) -> Client:
     """Always through from_env: the credentials given here win, and the environment fills in the
     rest (HUAWEICLOUD_SDK_PROJECT_ID and the credentials file's project id with any kind of
     credentials; the credentials themselves only when none were given)."""
-    options = dict(
-        endpoint=args.endpoint,
-        region=args.region,
-        project_id=args.project_id,
-        token=secrets.token,
-        ak=args.ak,
-        sk=secrets.sk,
-        security_token=secrets.security_token,
-        timeout=args.timeout,
-        connect_timeout=args.connect_timeout,
-        max_retries=args.max_retries,
-        ca_file=args.ca_file,
-        verify=not args.insecure,
-        proxy=args.proxy,
-        allow_insecure_http=args.allow_insecure_http,
-        iam_endpoint=args.iam_endpoint,
-        metadata_endpoint=args.metadata_endpoint,
-        user_name=args.user_name,
-        password=secrets.password,
-        domain_name=args.domain_name,
-    )
+    # The flags named as the option they set; the secrets come from Secrets, never argv.
+    options: Dict[str, Any] = {name: getattr(args, name) for name in PLAIN_OPTIONS}
+    options.update(token=secrets.token, sk=secrets.sk, security_token=secrets.security_token,
+                   password=secrets.password, verify=not args.insecure)
     options = {k: v for k, v in options.items() if v is not None}
     try:
         return Client.from_env(**options)

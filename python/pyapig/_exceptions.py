@@ -14,26 +14,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Optional
 
-__all__ = [
-    "ApigError",
-    "InvalidArgumentError",
-    "InternalError",
-    "APIConnectionError",
-    "APITimeoutError",
-    "TLSError",
-    "APIResponseError",
-    "APIStatusError",
-    "BadRequestError",
-    "AuthenticationError",
-    "PermissionDeniedError",
-    "NotFoundError",
-    "ConflictError",
-    "RateLimitError",
-    "InternalServerError",
-    "CancelledError",
-    "CredentialsError",
-]
-
 
 def _rebuild(cls: type[ApigError], message: str, fields: dict[str, Any]) -> ApigError:
     return cls(message, **fields)

@@ -39,6 +39,18 @@ static inline int str_has(const char *haystack, const char *needle) {
     return haystack != NULL && strstr(haystack, needle) != NULL;
 }
 
+/* The arguments every test program takes: ENDPOINT PROJECT_ID. False (after a usage line)
+ * when they are not there. */
+static inline int endpoint_and_project(int argc, char **argv, const char **endpoint, const char **project) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s ENDPOINT PROJECT_ID\n", argv[0]);
+        return 0;
+    }
+    *endpoint = argv[1];
+    *project = argv[2];
+    return 1;
+}
+
 /* `suite` is one word: the line is the plain closing line CI reads, "word: N passed, N failed". */
 static inline int finish(const char *suite) {
     printf("%s: %d passed, %d failed\n", suite, harness_passed, harness_failed);

@@ -338,12 +338,7 @@ static void test_secret_echo_is_scrubbed(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s ENDPOINT PROJECT_ID\n", argv[0]);
-        return 2;
-    }
-    endpoint = argv[1];
-    project = argv[2];
+    if (!endpoint_and_project(argc, argv, &endpoint, &project)) return 2;
     test_version_and_status_names();
     test_null_error_object();
     test_one_shot_success_and_errors();

@@ -40,17 +40,24 @@ static void *stalled_call(void *arg) {
 
 /* A port on 127.0.0.1 whose connects hang: backlog 0, nobody accepts, the queue filled by
  * non-blocking connects until one does not complete. Writes its URL; returns the listener. */
-static int black_hole(char *url, size_t size, int *fillers, int *n_fillers) {
-    struct sockaddr_in addr;
-    socklen_t len = sizeof addr;
+/* A listening socket on a free port of 127.0.0.1 (its address in *addr), or -1. */
+static int loopback_listener(int backlog, struct sockaddr_in *addr) {
+    socklen_t len = sizeof *addr;
     int listener = socket(AF_INET, SOCK_STREAM, 0);
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (listener < 0 || bind(listener, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(listener, 0) != 0 ||
-        getsockname(listener, (struct sockaddr *)&addr, &len) != 0) {
+    memset(addr, 0, sizeof *addr);
+    addr->sin_family = AF_INET;
+    addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (listener < 0 || bind(listener, (struct sockaddr *)addr, sizeof *addr) != 0 || listen(listener, backlog) != 0 ||
+        getsockname(listener, (struct sockaddr *)addr, &len) != 0) {
         return -1;
     }
+    return listener;
+}
+
+static int black_hole(char *url, size_t size, int *fillers, int *n_fillers) {
+    struct sockaddr_in addr;
+    int listener = loopback_listener(0, &addr);
+    if (listener < 0) return -1;
     *n_fillers = 0;
     while (*n_fillers < 8) {
         struct pollfd p;
@@ -70,15 +77,8 @@ static int black_hole(char *url, size_t size, int *fillers, int *n_fillers) {
  * https:// URL to it stalls in the TLS handshake. Writes the URL; returns the listener. */
 static int silent(char *url, size_t size) {
     struct sockaddr_in addr;
-    socklen_t len = sizeof addr;
-    int listener = socket(AF_INET, SOCK_STREAM, 0);
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (listener < 0 || bind(listener, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(listener, 16) != 0 ||
-        getsockname(listener, (struct sockaddr *)&addr, &len) != 0) {
-        return -1;
-    }
+    int listener = loopback_listener(16, &addr);
+    if (listener < 0) return -1;
     snprintf(url, size, "https://127.0.0.1:%d", ntohs(addr.sin_port));
     return listener;
 }

@@ -228,12 +228,7 @@ static void test_an_identity_404_is_not_apigs(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s ENDPOINT PROJECT_ID\n", argv[0]);
-        return 2;
-    }
-    endpoint = argv[1];
-    project = argv[2];
+    if (!endpoint_and_project(argc, argv, &endpoint, &project)) return 2;
     snprintf(pod_uri, sizeof pod_uri, "%s/pod-identity/v1/credentials", endpoint);
     test_every_failed_setter_loses_nothing();
     test_password();

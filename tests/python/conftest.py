@@ -51,3 +51,30 @@ def closed_port():
 
 
 PROJECT = DEFAULT_PROJECT
+
+
+def run_threads(work, n):
+    """Runs work(0) … work(n - 1) on n threads at once and waits for them all."""
+    import threading
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def official_sdk(monkeypatch, tmp_path, credentials_of, configure):
+    """The official SDK's APIG client (skipped where it is not installed), with a home of its own
+    (it writes into the home directory), TLS checks off for the emulator: `credentials_of` gets the
+    SDK's credentials module, `configure` the client builder. Returns (the apig v2 module, client)."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    apig_v2 = pytest.importorskip("huaweicloudsdkapig.v2")
+    from huaweicloudsdkcore.auth import credentials as sdk_credentials
+    from huaweicloudsdkcore.http.http_config import HttpConfig
+
+    config = HttpConfig.get_default_config()
+    config.ignore_ssl_verification = True
+    builder = apig_v2.ApigClient.new_builder().with_http_config(config)
+    builder = configure(builder.with_credentials(credentials_of(sdk_credentials)))
+    return apig_v2, builder.build()

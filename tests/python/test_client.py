@@ -7,7 +7,7 @@ import pytest
 import pyapig
 from pyapig.testing import BOUND_ERROR_CODE, DEFAULT_TOKEN
 
-from conftest import PROJECT
+from conftest import PROJECT, run_threads
 
 
 def test_version():
@@ -174,11 +174,7 @@ def test_one_client_shared_by_eight_threads(emu):
         except Exception as e:  # noqa: BLE001 - reported below
             errors.append(e)
 
-    threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads(work, 8)
     assert errors == []
     assert emu.certificates() == []
     log = emu.requests()

@@ -20,7 +20,7 @@ from pyapig.testing import (
     Emulator,
 )
 
-from conftest import PROJECT
+from conftest import PROJECT, official_sdk, run_threads
 
 CHAIN_VARIABLES = [
     "HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN", "HUAWEICLOUD_SDK_PROJECT_ID",
@@ -220,11 +220,7 @@ def test_eight_threads_renew_expiring_keys_once_each_time(emu, clean_env):
                 errors.append(repr(e))
             i += 1
 
-    threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads(work, 8)
     assert errors == []
     fetches = emu.counters()["metadata_credentials"]
     keys = {r["headers"]["authorization"].split("Access=")[1].split(",")[0] for r in emu.requests() if r["method"] == "DELETE"}
@@ -266,23 +262,17 @@ def test_no_secret_in_any_error_repr_or_log(emu, clean_env, tmp_path, closed_por
 
 
 def test_the_official_sdks_own_discovery_works_against_the_emulators_iam(emu, monkeypatch, tmp_path):
-    monkeypatch.setenv("HOME", str(tmp_path))  # the SDK writes into the home directory
-    apig_v2 = pytest.importorskip("huaweicloudsdkapig.v2")
-    from huaweicloudsdkcore.auth.credentials import BasicCredentials
-    from huaweicloudsdkcore.http.http_config import HttpConfig
-    from huaweicloudsdkcore.region.region import Region
-
+    region = pytest.importorskip("huaweicloudsdkcore.region.region")
     emu.add_certificate("sdk-discovered")
-    config = HttpConfig.get_default_config()
-    config.ignore_ssl_verification = True
-    credentials = BasicCredentials(DEFAULT_AK, DEFAULT_SK).with_iam_endpoint(emu.url)
-    client = (
-        apig_v2.ApigClient.new_builder()
-        .with_http_config(config)
-        .with_credentials(credentials)
-        .with_region(Region(DEFAULT_REGION, emu.url))
-        .build()
-    )
+    credentials = None
+
+    def discovering(sdk):
+        nonlocal credentials
+        credentials = sdk.BasicCredentials(DEFAULT_AK, DEFAULT_SK).with_iam_endpoint(emu.url)
+        return credentials
+
+    apig_v2, client = official_sdk(monkeypatch, tmp_path, discovering,
+                                   lambda b: b.with_region(region.Region(DEFAULT_REGION, emu.url)))
     client.delete_certificate_v2(apig_v2.DeleteCertificateV2Request(certificate_id="sdk-discovered"))
     assert credentials.project_id == PROJECT
     paths = [r["path"] for r in emu.requests()]

@@ -11,7 +11,7 @@ import pyapig
 from pyapig import _native
 from pyapig.testing import DEFAULT_AK, DEFAULT_SK
 
-from conftest import PROJECT
+from conftest import PROJECT, official_sdk
 
 Signer = pytest.importorskip("huaweicloudsdkcore.signer.signer").Signer
 SdkRequest = pytest.importorskip("huaweicloudsdkcore.sdk_request").SdkRequest
@@ -151,21 +151,10 @@ def test_from_env_and_the_credentials_file(emu, monkeypatch, tmp_path):
 
 
 def test_the_emulator_accepts_the_official_sdks_requests(emu, monkeypatch, tmp_path):
-    monkeypatch.setenv("HOME", str(tmp_path))  # the SDK writes into the home directory
-    apig_v2 = pytest.importorskip("huaweicloudsdkapig.v2")
-    from huaweicloudsdkcore.auth.credentials import BasicCredentials
-    from huaweicloudsdkcore.http.http_config import HttpConfig
-
     emu.add_certificate("sdkcert")
-    config = HttpConfig.get_default_config()
-    config.ignore_ssl_verification = True
-    client = (
-        apig_v2.ApigClient.new_builder()
-        .with_http_config(config)
-        .with_credentials(BasicCredentials(DEFAULT_AK, DEFAULT_SK, PROJECT))
-        .with_endpoints([emu.url])
-        .build()
-    )
+    apig_v2, client = official_sdk(monkeypatch, tmp_path,
+                                   lambda sdk: sdk.BasicCredentials(DEFAULT_AK, DEFAULT_SK, PROJECT),
+                                   lambda b: b.with_endpoints([emu.url]))
     client.delete_certificate_v2(apig_v2.DeleteCertificateV2Request(certificate_id="sdkcert"))
     [request] = emu.requests()
     assert request["auth"] == "aksk"

@@ -18,7 +18,7 @@ import pyapig
 from pyapig.testing import DEFAULT_TOKEN
 
 from conftest import PROJECT
-from test_interrupt import BOUND, interrupt
+from test_interrupt import BOUND, interrupt, silent_server  # noqa: F401 - silent_server is a fixture
 
 
 def chain_client(emu, **options):
@@ -65,12 +65,9 @@ def test_the_cli_reports_an_identity_404_as_a_failure_not_as_absent(emu):
 
 
 @pytest.fixture
-def silent_tls():
+def silent_tls(silent_server):
     """An https:// endpoint whose TLS handshake never gets an answer."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        s.listen(64)
-        yield f"https://127.0.0.1:{s.getsockname()[1]}"
+    return silent_server.replace("http://", "https://", 1)
 
 
 @pytest.fixture
