@@ -12,7 +12,7 @@ fn token_client(emu: &Emulator) -> apig::ClientBuilder {
 }
 
 fn client(emu: &Emulator) -> Client {
-    token_client(&emu).build().unwrap()
+    token_client(emu).build().unwrap()
 }
 
 fn rule(json: serde_json::Value) -> Rule {
@@ -20,7 +20,7 @@ fn rule(json: serde_json::Value) -> Rule {
 }
 
 fn fast_retries(emu: &Emulator) -> Client {
-    token_client(&emu).timeout(Duration::from_secs(20)).build().unwrap()
+    token_client(emu).timeout(Duration::from_secs(20)).build().unwrap()
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! endpoints never go over clear text off the machine. No wall-clock time is asserted: the
 //! error kinds say whether a call stopped or ran into its deadline.
 
-use apig::emulator::{DEFAULT_PROJECT_ID, DEFAULT_REGION, DEFAULT_TOKEN, Emulator, Rule};
+use apig::emulator::{DEFAULT_DOMAIN, DEFAULT_PROJECT_ID, DEFAULT_REGION, DEFAULT_TOKEN, DEFAULT_USER, Emulator, Rule};
 use apig::{Client, ClientBuilder, DeleteOptions, ErrorKind, Outcome};
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -36,6 +36,20 @@ fn metadata_client(emu: &Emulator, configure: impl FnOnce(ClientBuilder) -> Clie
     from_env(configure(Client::builder().endpoint(emu.url()).project_id(PROJECT).metadata_endpoint(emu.url())), &[])
 }
 
+/// An emulator whose metadata service misbehaves as `path_rule` says (its `path` is set here),
+/// and a client whose only credential source it is.
+fn misbehaving_metadata(
+    path_rule: serde_json::Value,
+    configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
+) -> (Emulator, Client) {
+    let emu = Emulator::start().unwrap();
+    let mut rule_json = path_rule;
+    rule_json["path"] = "/openstack/".into();
+    emu.push_rule(rule(rule_json));
+    let client = metadata_client(&emu, configure);
+    (emu, client)
+}
+
 /// `n` calls of `client` at once, each on a thread of its own, that all fail: their errors.
 fn failing_calls(client: &Client, n: usize) -> Vec<std::thread::JoinHandle<apig::Error>> {
     (0..n)
@@ -44,6 +58,11 @@ fn failing_calls(client: &Client, n: usize) -> Vec<std::thread::JoinHandle<apig:
             std::thread::spawn(move || client.delete_certificate(&format!("c{i}")).unwrap_err())
         })
         .collect()
+}
+
+/// What the calls of `threads` failed with, once they all ended.
+fn errors(threads: Vec<std::thread::JoinHandle<apig::Error>>) -> Vec<apig::Error> {
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
 }
 
 fn apig_requests(emu: &Emulator) -> usize {
@@ -230,13 +249,11 @@ fn a_stop_seen_once_is_kept_for_the_rest_of_the_call() {
 /// wait on a lock, deaf to their deadline and to cancel()).
 #[test]
 fn calls_waiting_for_a_stalled_fetch_stop_when_cancelled() {
-    let emu = Emulator::start().unwrap();
-    emu.push_rule(rule(serde_json::json!({"path": "/openstack/", "action": "stall"})));
-    let client = metadata_client(&emu, |b| b.timeout(Duration::from_secs(60)));
+    let (emu, client) =
+        misbehaving_metadata(serde_json::json!({"action": "stall"}), |b| b.timeout(Duration::from_secs(60)));
     let threads = failing_calls(&client, 8);
     let canceller = cancel_later(&client, Duration::from_millis(500));
-    for t in threads {
-        let e = t.join().unwrap();
+    for e in errors(threads) {
         assert_eq!(e.kind(), ErrorKind::Cancelled, "{e:?}");
     }
     canceller.join().unwrap();
@@ -247,12 +264,9 @@ fn calls_waiting_for_a_stalled_fetch_stop_when_cancelled() {
 /// be repeated by each waiter in turn).
 #[test]
 fn a_failed_fetch_is_shared_with_its_waiters() {
-    let emu = Emulator::start().unwrap();
-    emu.push_rule(rule(serde_json::json!({"path": "/openstack/", "status": 500, "delay_ms": 300})));
-    let client = metadata_client(&emu, |b| b.max_retries(0));
+    let (emu, client) = misbehaving_metadata(serde_json::json!({"status": 500, "delay_ms": 300}), |b| b.max_retries(0));
     let threads = failing_calls(&client, 8);
-    for t in threads {
-        let e = t.join().unwrap();
+    for e in errors(threads) {
         assert_eq!((e.kind(), e.http_status()), (ErrorKind::Credentials, Some(500)), "{e:?}");
     }
     assert_eq!(count(&emu, "/openstack/latest/securitykey"), 1);
@@ -260,12 +274,10 @@ fn a_failed_fetch_is_shared_with_its_waiters() {
 
 #[test]
 fn a_call_past_its_deadline_while_waiting_for_a_fetch_times_out() {
-    let emu = Emulator::start().unwrap();
-    emu.push_rule(rule(serde_json::json!({"path": "/openstack/", "action": "stall"})));
-    let client = metadata_client(&emu, |b| b.timeout(Duration::from_millis(700)));
+    let (_emu, client) =
+        misbehaving_metadata(serde_json::json!({"action": "stall"}), |b| b.timeout(Duration::from_millis(700)));
     let threads = failing_calls(&client, 4);
-    for t in threads {
-        let e = t.join().unwrap();
+    for e in errors(threads) {
         assert_eq!(e.kind(), ErrorKind::Credentials, "{e:?}");
         assert!(e.message().contains("deadline") || e.message().contains("timed out"), "{}", e.message());
     }
@@ -290,13 +302,8 @@ fn revoked_temporary_keys_are_fetched_anew_once() {
 #[test]
 fn a_refused_password_is_tried_once_per_client() {
     let emu = Emulator::start().unwrap();
-    let client = Client::builder()
-        .endpoint(emu.url())
-        .region(DEFAULT_REGION)
-        .iam_endpoint(emu.url())
-        .password(apig::emulator::DEFAULT_USER, "Wrong-Passw0rd!", apig::emulator::DEFAULT_DOMAIN)
-        .build()
-        .unwrap();
+    let with_iam = Client::builder().endpoint(emu.url()).region(DEFAULT_REGION).iam_endpoint(emu.url());
+    let client = with_iam.password(DEFAULT_USER, "Wrong-Passw0rd!", DEFAULT_DOMAIN).build().unwrap();
     for i in 0..6 {
         let e = client.delete_certificate(&format!("c{i}")).unwrap_err();
         assert_eq!((e.kind(), e.http_status()), (ErrorKind::Credentials, Some(401)), "{e:?}");

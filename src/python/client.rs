@@ -12,64 +12,53 @@ use pyo3::prelude::*;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Everything a client can be configured with, as Python passes it.
-#[derive(Default)]
-pub struct Settings {
-    pub endpoint: Option<String>,
-    pub region: Option<String>,
-    pub project_id: Option<String>,
-    pub token: Option<String>,
-    pub ak: Option<String>,
-    pub sk: Option<String>,
-    pub security_token: Option<String>,
-    pub timeout: Option<f64>,
-    pub connect_timeout: Option<f64>,
-    pub max_retries: Option<u32>,
-    pub ca_file: Option<std::path::PathBuf>,
-    /// None: the core's default (verified).
-    pub verify: Option<bool>,
-    pub proxy: Option<String>,
-    pub allow_insecure_http: Option<bool>,
-    pub iam_endpoint: Option<String>,
-    pub metadata_endpoint: Option<String>,
-    pub user_name: Option<String>,
-    pub password: Option<String>,
-    pub domain_name: Option<String>,
-}
-
-impl Settings {
-    /// The core's builder with what the caller gave set, and nothing else: every default,
-    /// every check and every message is the core's.
-    fn builder(self) -> Result<ClientBuilder, Error> {
-        fn set<T>(b: ClientBuilder, value: Option<T>, f: fn(ClientBuilder, T) -> ClientBuilder) -> ClientBuilder {
-            match value {
-                Some(v) => f(b, v),
-                None => b,
-            }
+/// Sets the option `name` from Python's `value` (`None` or absent: not given), with that
+/// argument's own type check; every default, value check and message is the core's. The one
+/// place the Python keyword arguments meet the builder (the list itself: `builder::OPTIONS`).
+fn apply(b: ClientBuilder, func: &str, name: &str, value: Option<&Bound<'_, PyAny>>) -> PyResult<ClientBuilder> {
+    fn set<T>(b: ClientBuilder, value: Option<T>, f: impl FnOnce(ClientBuilder, T) -> ClientBuilder) -> ClientBuilder {
+        match value {
+            Some(v) => f(b, v),
+            None => b,
         }
-        let mut b = CoreClient::builder();
-        b = set(b, self.verify, ClientBuilder::verify);
-        b = set(b, self.allow_insecure_http, ClientBuilder::allow_insecure_http);
-        b = set(b, self.endpoint, |b, v| b.endpoint(v));
-        b = set(b, self.region, |b, v| b.region(v));
-        b = set(b, self.project_id, |b, v| b.project_id(v));
-        b = set(b, self.token, |b, v| b.token(v));
-        b = set(b, self.security_token, |b, v| b.security_token(v));
-        b = set(b, self.timeout, ClientBuilder::timeout_secs);
-        b = set(b, self.connect_timeout, ClientBuilder::connect_timeout_secs);
-        b = set(b, self.max_retries, ClientBuilder::max_retries);
-        b = set(b, self.ca_file, |b, v| b.ca_file(v));
-        b = set(b, self.proxy, |b, v| b.proxy(v));
-        b = set(b, self.iam_endpoint, |b, v| b.iam_endpoint(v));
-        b = set(b, self.metadata_endpoint, |b, v| b.metadata_endpoint(v));
-        // Parts that the Rust API takes together: given one by one, so the core can say which is missing.
-        b.ak = self.ak;
-        b.sk = self.sk.map(Secret::new);
-        b.user_name = self.user_name;
-        b.password = self.password.map(Secret::new);
-        b.domain_name = self.domain_name;
-        Ok(b)
     }
+    /// A part of credentials that the Rust API takes together with others.
+    fn part<T>(
+        mut b: ClientBuilder,
+        field: fn(&mut ClientBuilder) -> &mut Option<T>,
+        value: Option<T>,
+    ) -> ClientBuilder {
+        *field(&mut b) = value;
+        b
+    }
+    let text = || args::opt_text(func, name, value);
+    Ok(match name {
+        "endpoint" => set(b, text()?, |b, v| b.endpoint(v)),
+        "project_id" => set(b, text()?, |b, v| b.project_id(v)),
+        "region" => set(b, text()?, |b, v| b.region(v)),
+        "token" => set(b, text()?, |b, v| b.token(v)),
+        "security_token" => set(b, text()?, |b, v| b.security_token(v)),
+        "proxy" => set(b, text()?, |b, v| b.proxy(v)),
+        "iam_endpoint" => set(b, text()?, |b, v| b.iam_endpoint(v)),
+        "metadata_endpoint" => set(b, text()?, |b, v| b.metadata_endpoint(v)),
+        "timeout" => set(b, args::seconds(func, name, value)?, ClientBuilder::timeout_secs),
+        "connect_timeout" => set(b, args::seconds(func, name, value)?, ClientBuilder::connect_timeout_secs),
+        "max_retries" => set(b, args::count(func, name, value)?, ClientBuilder::max_retries),
+        "ca_file" => set(b, args::path(func, name, value)?, |b, v| b.ca_file(v)),
+        "verify" => set(b, args::opt_flag(func, name, value)?, ClientBuilder::verify),
+        "allow_insecure_http" => set(b, args::opt_flag(func, name, value)?, ClientBuilder::allow_insecure_http),
+        // Parts that the Rust API takes together: given one by one, so the core can say which is missing.
+        "ak" => part(b, |b| &mut b.ak, text()?),
+        "sk" => part(b, |b| &mut b.sk, text()?.map(Secret::new)),
+        "user_name" => part(b, |b| &mut b.user_name, text()?),
+        "password" => part(b, |b| &mut b.password, text()?.map(Secret::new)),
+        "domain_name" => part(b, |b| &mut b.domain_name, text()?),
+        other => {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "{func}() got an unexpected keyword argument '{other}'"
+            )));
+        }
+    })
 }
 
 /// A client of APIG's delete-certificate call, with a pool of keep-alive connections.
@@ -85,68 +74,33 @@ const DELETE: &str = "delete_certificate";
 #[pymethods]
 impl Client {
     #[new]
-    #[pyo3(signature = (endpoint=None, project_id=None, *, token=None, ak=None, sk=None, security_token=None,
-        region=None, timeout=None, connect_timeout=None, max_retries=None, ca_file=None, verify=None,
-        proxy=None, allow_insecure_http=None, from_env=None, iam_endpoint=None, metadata_endpoint=None,
-        user_name=None, password=None, domain_name=None),
-        // The flags take None for their default; the signature shows the defaults themselves.
+    #[pyo3(signature = (endpoint=None, project_id=None, **options),
+        // What Python shows (help, inspect): every option, with its default (builder::OPTIONS lists
+        // them; tests/python/test_surfaces.py checks this signature and the stub against it).
         text_signature = "(endpoint=None, project_id=None, *, token=None, ak=None, sk=None, security_token=None, \
             region=None, timeout=None, connect_timeout=None, max_retries=None, ca_file=None, verify=True, proxy=None, \
             allow_insecure_http=False, from_env=False, iam_endpoint=None, metadata_endpoint=None, user_name=None, \
             password=None, domain_name=None)")]
-    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         endpoint: Option<&Bound<'_, PyAny>>,
         project_id: Option<&Bound<'_, PyAny>>,
-        token: Option<&Bound<'_, PyAny>>,
-        ak: Option<&Bound<'_, PyAny>>,
-        sk: Option<&Bound<'_, PyAny>>,
-        security_token: Option<&Bound<'_, PyAny>>,
-        region: Option<&Bound<'_, PyAny>>,
-        timeout: Option<&Bound<'_, PyAny>>,
-        connect_timeout: Option<&Bound<'_, PyAny>>,
-        max_retries: Option<&Bound<'_, PyAny>>,
-        ca_file: Option<&Bound<'_, PyAny>>,
-        verify: Option<&Bound<'_, PyAny>>,
-        proxy: Option<&Bound<'_, PyAny>>,
-        allow_insecure_http: Option<&Bound<'_, PyAny>>,
-        from_env: Option<&Bound<'_, PyAny>>,
-        iam_endpoint: Option<&Bound<'_, PyAny>>,
-        metadata_endpoint: Option<&Bound<'_, PyAny>>,
-        user_name: Option<&Bound<'_, PyAny>>,
-        password: Option<&Bound<'_, PyAny>>,
-        domain_name: Option<&Bound<'_, PyAny>>,
+        options: Option<&Bound<'_, pyo3::types::PyDict>>,
     ) -> PyResult<Client> {
         guarded(py, "Client", || {
-            let settings = Settings {
-                endpoint: args::opt_text(NEW, "endpoint", endpoint)?,
-                region: args::opt_text(NEW, "region", region)?,
-                project_id: args::opt_text(NEW, "project_id", project_id)?,
-                token: args::opt_text(NEW, "token", token)?,
-                ak: args::opt_text(NEW, "ak", ak)?,
-                sk: args::opt_text(NEW, "sk", sk)?,
-                security_token: args::opt_text(NEW, "security_token", security_token)?,
-                timeout: args::seconds(NEW, "timeout", timeout)?,
-                connect_timeout: args::seconds(NEW, "connect_timeout", connect_timeout)?,
-                max_retries: args::count(NEW, "max_retries", max_retries)?,
-                ca_file: args::path(NEW, "ca_file", ca_file)?,
-                verify: args::opt_flag(NEW, "verify", verify)?,
-                proxy: args::opt_text(NEW, "proxy", proxy)?,
-                allow_insecure_http: args::opt_flag(NEW, "allow_insecure_http", allow_insecure_http)?,
-                iam_endpoint: args::opt_text(NEW, "iam_endpoint", iam_endpoint)?,
-                metadata_endpoint: args::opt_text(NEW, "metadata_endpoint", metadata_endpoint)?,
-                user_name: args::opt_text(NEW, "user_name", user_name)?,
-                password: args::opt_text(NEW, "password", password)?,
-                domain_name: args::opt_text(NEW, "domain_name", domain_name)?,
-            };
-            let from_env = args::flag(NEW, "from_env", from_env, false)?;
-            let built =
-                settings.builder().and_then(|b| if from_env { b.from_env() } else { Ok(b) }).and_then(|b| b.build());
-            match built {
-                Ok(inner) => Ok(Client { inner }),
-                Err(e) => Err(to_pyerr(py, &e)),
+            let mut b = apply(CoreClient::builder(), NEW, "endpoint", endpoint)?;
+            b = apply(b, NEW, "project_id", project_id)?;
+            let mut from_env = false;
+            for (key, value) in options.into_iter().flatten() {
+                let name: String = key.extract()?;
+                if name == "from_env" {
+                    from_env = args::flag(NEW, "from_env", Some(&value), false)?;
+                } else {
+                    b = apply(b, NEW, &name, Some(&value))?;
+                }
             }
+            let built = if from_env { b.from_env() } else { Ok(b) }.and_then(|b| b.build());
+            built.map(|inner| Client { inner }).map_err(|e| to_pyerr(py, &e))
         })
     }
 
@@ -373,18 +327,17 @@ struct OneShot<'a, 'py> {
 
 fn one_shot(py: Python<'_>, given: OneShot<'_, '_>) -> PyResult<bool> {
     let certificate_id = args::text(DELETE, "certificate_id", given.certificate_id)?;
-    let settings = Settings {
-        project_id: Some(args::text(DELETE, "project_id", given.project_id)?),
-        endpoint: Some(args::text(DELETE, "endpoint", given.endpoint)?),
-        token: Some(args::text(DELETE, "token", given.token)?),
-        timeout: args::seconds(DELETE, "timeout", given.timeout)?,
-        ca_file: args::path(DELETE, "ca_file", given.ca_file)?,
-        ..Settings::default()
-    };
+    // Required here (keyword-only, no default), optional for a Client.
+    let mut b = CoreClient::builder()
+        .project_id(args::text(DELETE, "project_id", given.project_id)?)
+        .endpoint(args::text(DELETE, "endpoint", given.endpoint)?)
+        .token(args::text(DELETE, "token", given.token)?);
+    b = apply(b, DELETE, "timeout", given.timeout)?;
+    b = apply(b, DELETE, "ca_file", given.ca_file)?;
     let missing_ok = args::flag(DELETE, "missing_ok", given.missing_ok, false)?;
     super::logging::refresh(py);
     let outcome = interruptible(py, None, |interrupt| {
-        let client = settings.builder()?.build()?;
+        let client = b.build()?;
         let options = DeleteOptions { missing_ok, interrupt: Some(interrupt), ..DeleteOptions::default() };
         client.delete_certificate_with(&certificate_id, &options)
     })?;
