@@ -223,6 +223,11 @@ const char *apig_version(void);
 
 /**
  * A new, empty options object (never NULL unless memory is exhausted).
+ *
+ * The setters' contract (every `apig_client_options_set_…` and `apig_client_options_load_env`):
+ * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+ * used by another thread during the call; every string argument is NULL or a NUL-terminated string
+ * that stays valid during the call. A setter that fails leaves the options as they were.
  */
 apig_client_options *apig_client_options_new(void);
 
@@ -239,9 +244,7 @@ void apig_client_options_free(apig_client_options *options);
  * The base URL, e.g. `https://apig.cn-north-4.myhuaweicloud.com`. Wins over the region.
  *
  * # Safety
- * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
- * used by another thread during the call; every string argument is NULL or a NUL-terminated string
- * that stays valid during the call.
+ * The setters' contract (see `apig_client_options_new`).
  */
 apig_status apig_client_options_set_endpoint(apig_client_options *options, const char *value);
 
@@ -249,9 +252,7 @@ apig_status apig_client_options_set_endpoint(apig_client_options *options, const
  * A region id such as "cn-north-4" (any well-formed id); `HUAWEICLOUD_SDK_REGION_APIG_<REGION>` overrides.
  *
  * # Safety
- * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
- * used by another thread during the call; every string argument is NULL or a NUL-terminated string
- * that stays valid during the call.
+ * The setters' contract (see `apig_client_options_new`).
  */
 apig_status apig_client_options_set_region(apig_client_options *options,
                                            const char *value);
@@ -260,9 +261,7 @@ apig_status apig_client_options_set_region(apig_client_options *options,
  * The default project of the client's calls.
  *
  * # Safety
- * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
- * used by another thread during the call; every string argument is NULL or a NUL-terminated string
- * that stays valid during the call.
+ * The setters' contract (see `apig_client_options_new`).
  */
 apig_status apig_client_options_set_project_id(apig_client_options *options, const char *value);
 
@@ -270,9 +269,7 @@ apig_status apig_client_options_set_project_id(apig_client_options *options, con
  * Authenticate with an IAM token (X-Auth-Token). The string is copied.
  *
  * # Safety
- * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
- * used by another thread during the call; every string argument is NULL or a NUL-terminated string
- * that stays valid during the call.
+ * The setters' contract (see `apig_client_options_new`).
  */
 apig_status apig_client_options_set_token(apig_client_options *options, const char *value);
 
@@ -280,9 +277,7 @@ apig_status apig_client_options_set_token(apig_client_options *options, const ch
  * The security token of temporary AK/SK credentials. The string is copied.
  *
  * # Safety
- * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
- * used by another thread during the call; every string argument is NULL or a NUL-terminated string
- * that stays valid during the call.
+ * The setters' contract (see `apig_client_options_new`).
  */
 apig_status apig_client_options_set_security_token(apig_client_options *options, const char *value);
 
@@ -290,9 +285,7 @@ apig_status apig_client_options_set_security_token(apig_client_options *options,
  * Also trust the CA certificates of this PEM file (added to the built-in Mozilla roots).
  *
  * # Safety
- * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
- * used by another thread during the call; every string argument is NULL or a NUL-terminated string
- * that stays valid during the call.
+ * The setters' contract (see `apig_client_options_new`).
  */
 apig_status apig_client_options_set_ca_file(apig_client_options *options, const char *value);
 
@@ -300,9 +293,7 @@ apig_status apig_client_options_set_ca_file(apig_client_options *options, const 
  * An explicit proxy URL (default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment).
  *
  * # Safety
- * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
- * used by another thread during the call; every string argument is NULL or a NUL-terminated string
- * that stays valid during the call.
+ * The setters' contract (see `apig_client_options_new`).
  */
 apig_status apig_client_options_set_proxy(apig_client_options *options, const char *value);
 
@@ -310,9 +301,7 @@ apig_status apig_client_options_set_proxy(apig_client_options *options, const ch
  * Authenticate by signing with an access key pair (SDK-HMAC-SHA256). Strings are copied.
  *
  * # Safety
- * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
- * used by another thread during the call; every string argument is NULL or a NUL-terminated string
- * that stays valid during the call.
+ * The setters' contract (see `apig_client_options_new`).
  */
 apig_status apig_client_options_set_ak_sk(apig_client_options *options,
                                           const char *ak,
@@ -325,9 +314,7 @@ apig_status apig_client_options_set_ak_sk(apig_client_options *options,
  * the password is never shown in any message.
  *
  * # Safety
- * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
- * used by another thread during the call; every string argument is NULL or a NUL-terminated string
- * that stays valid during the call.
+ * The setters' contract (see `apig_client_options_new`).
  */
 apig_status apig_client_options_set_password(apig_client_options *options,
                                              const char *user_name,
@@ -339,9 +326,7 @@ apig_status apig_client_options_set_password(apig_client_options *options,
  * `HUAWEICLOUD_SDK_IAM_ENDPOINT`, else `https://iam.{region}.myhuaweicloud.com`).
  *
  * # Safety
- * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
- * used by another thread during the call; every string argument is NULL or a NUL-terminated string
- * that stays valid during the call.
+ * The setters' contract (see `apig_client_options_new`).
  */
 apig_status apig_client_options_set_iam_endpoint(apig_client_options *options, const char *value);
 
@@ -350,9 +335,7 @@ apig_status apig_client_options_set_iam_endpoint(apig_client_options *options, c
  * APIG_METADATA_ENDPOINT, else http://169.254.169.254). Never reached through a proxy.
  *
  * # Safety
- * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
- * used by another thread during the call; every string argument is NULL or a NUL-terminated string
- * that stays valid during the call.
+ * The setters' contract (see `apig_client_options_new`).
  */
 apig_status apig_client_options_set_metadata_endpoint(apig_client_options *options,
                                                       const char *value);

@@ -53,6 +53,11 @@ fn with_options_reporting(
 }
 
 /// A new, empty options object (never NULL unless memory is exhausted).
+///
+/// The setters' contract (every `apig_client_options_set_…` and `apig_client_options_load_env`):
+/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+/// used by another thread during the call; every string argument is NULL or a NUL-terminated string
+/// that stays valid during the call. A setter that fails leaves the options as they were.
 #[unsafe(no_mangle)]
 pub extern "C" fn apig_client_options_new() -> *mut apig_client_options {
     super::guard::guard_value(std::ptr::null_mut(), || Box::into_raw(Box::default()))
@@ -90,9 +95,7 @@ unsafe fn set_string(
 /// The base URL, e.g. `https://apig.cn-north-4.myhuaweicloud.com`. Wins over the region.
 ///
 /// # Safety
-/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
-/// used by another thread during the call; every string argument is NULL or a NUL-terminated string
-/// that stays valid during the call.
+/// The setters' contract (see `apig_client_options_new`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apig_client_options_set_endpoint(
     options: *mut apig_client_options,
@@ -105,9 +108,7 @@ pub unsafe extern "C" fn apig_client_options_set_endpoint(
 /// A region id such as "cn-north-4" (any well-formed id); `HUAWEICLOUD_SDK_REGION_APIG_<REGION>` overrides.
 ///
 /// # Safety
-/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
-/// used by another thread during the call; every string argument is NULL or a NUL-terminated string
-/// that stays valid during the call.
+/// The setters' contract (see `apig_client_options_new`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apig_client_options_set_region(
     options: *mut apig_client_options,
@@ -120,9 +121,7 @@ pub unsafe extern "C" fn apig_client_options_set_region(
 /// The default project of the client's calls.
 ///
 /// # Safety
-/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
-/// used by another thread during the call; every string argument is NULL or a NUL-terminated string
-/// that stays valid during the call.
+/// The setters' contract (see `apig_client_options_new`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apig_client_options_set_project_id(
     options: *mut apig_client_options,
@@ -135,9 +134,7 @@ pub unsafe extern "C" fn apig_client_options_set_project_id(
 /// Authenticate with an IAM token (X-Auth-Token). The string is copied.
 ///
 /// # Safety
-/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
-/// used by another thread during the call; every string argument is NULL or a NUL-terminated string
-/// that stays valid during the call.
+/// The setters' contract (see `apig_client_options_new`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apig_client_options_set_token(
     options: *mut apig_client_options,
@@ -150,9 +147,7 @@ pub unsafe extern "C" fn apig_client_options_set_token(
 /// The security token of temporary AK/SK credentials. The string is copied.
 ///
 /// # Safety
-/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
-/// used by another thread during the call; every string argument is NULL or a NUL-terminated string
-/// that stays valid during the call.
+/// The setters' contract (see `apig_client_options_new`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apig_client_options_set_security_token(
     options: *mut apig_client_options,
@@ -165,9 +160,7 @@ pub unsafe extern "C" fn apig_client_options_set_security_token(
 /// Also trust the CA certificates of this PEM file (added to the built-in Mozilla roots).
 ///
 /// # Safety
-/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
-/// used by another thread during the call; every string argument is NULL or a NUL-terminated string
-/// that stays valid during the call.
+/// The setters' contract (see `apig_client_options_new`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apig_client_options_set_ca_file(
     options: *mut apig_client_options,
@@ -180,9 +173,7 @@ pub unsafe extern "C" fn apig_client_options_set_ca_file(
 /// An explicit proxy URL (default: HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment).
 ///
 /// # Safety
-/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
-/// used by another thread during the call; every string argument is NULL or a NUL-terminated string
-/// that stays valid during the call.
+/// The setters' contract (see `apig_client_options_new`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apig_client_options_set_proxy(
     options: *mut apig_client_options,
@@ -195,9 +186,7 @@ pub unsafe extern "C" fn apig_client_options_set_proxy(
 /// Authenticate by signing with an access key pair (SDK-HMAC-SHA256). Strings are copied.
 ///
 /// # Safety
-/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
-/// used by another thread during the call; every string argument is NULL or a NUL-terminated string
-/// that stays valid during the call.
+/// The setters' contract (see `apig_client_options_new`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apig_client_options_set_ak_sk(
     options: *mut apig_client_options,
@@ -216,9 +205,7 @@ pub unsafe extern "C" fn apig_client_options_set_ak_sk(
 /// the password is never shown in any message.
 ///
 /// # Safety
-/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
-/// used by another thread during the call; every string argument is NULL or a NUL-terminated string
-/// that stays valid during the call.
+/// The setters' contract (see `apig_client_options_new`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apig_client_options_set_password(
     options: *mut apig_client_options,
@@ -239,9 +226,7 @@ pub unsafe extern "C" fn apig_client_options_set_password(
 /// `HUAWEICLOUD_SDK_IAM_ENDPOINT`, else `https://iam.{region}.myhuaweicloud.com`).
 ///
 /// # Safety
-/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
-/// used by another thread during the call; every string argument is NULL or a NUL-terminated string
-/// that stays valid during the call.
+/// The setters' contract (see `apig_client_options_new`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apig_client_options_set_iam_endpoint(
     options: *mut apig_client_options,
@@ -255,9 +240,7 @@ pub unsafe extern "C" fn apig_client_options_set_iam_endpoint(
 /// APIG_METADATA_ENDPOINT, else http://169.254.169.254). Never reached through a proxy.
 ///
 /// # Safety
-/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
-/// used by another thread during the call; every string argument is NULL or a NUL-terminated string
-/// that stays valid during the call.
+/// The setters' contract (see `apig_client_options_new`).
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apig_client_options_set_metadata_endpoint(
     options: *mut apig_client_options,
