@@ -191,7 +191,7 @@ build_dist() {
     local name="apig-$version-x86_64-linux-gnu"
     rm -rf "target/dist/$name"
     scripts/install-c "target/dist/$name" --no-build --from "target/$dist_target/release" --relocatable > /dev/null
-    cp LICENSE README.md "target/dist/$name/"
+    cp -r LICENSE README.md docs "target/dist/$name/"
     tar -C target/dist -czf "dist/$name.tar.gz" "$name"
     echo "dist/ in $((SECONDS - started)) s:"
     ls -l dist | tail -n +2

@@ -73,7 +73,7 @@ examples:
 
 EMULATOR_DESCRIPTION = """\
 Run the local APIG emulator on 127.0.0.1 until interrupted; prints its endpoint first.
-The options are those of the apig-emulator program (see the README, "The emulator").
+The options are those of the apig-emulator program (see docs/emulator.md).
 """
 
 
@@ -194,7 +194,7 @@ def add_emulator_parser(commands: Any) -> None:
     add("--cert-range", action="append", default=[], metavar="P/X/N", help="seed certificates X0 .. X(N-1) in project P")
     add("--token", action="append", default=[], metavar="T", help="accept this token too (always accepted: emulator-token)")
     add("--key", action="append", default=[], metavar="AK:SK", help="accept this access key pair too")
-    add("--rules", metavar="FILE", help="fault rules, a JSON array of objects (see the README)")
+    add("--rules", metavar="FILE", help="fault rules, a JSON array of objects (see docs/emulator.md)")
     add("--clock-offset", type=signed_whole, metavar="S", help="run the emulator's clock S seconds off (clock-skew tests)")
     add("--idle-close-ms", type=whole(1), metavar="N", help="close keep-alive connections idle for N ms, silently")
     add("--tls-cert", metavar="FILE", help="serve HTTPS with this PEM certificate chain ...")

@@ -147,7 +147,7 @@ class Emulator:
         self._emu.add_key(ak, sk)
 
     def add_rule(self, **rule: Any) -> None:
-        """Adds a fault rule (fields as in the README: certificate_id, times, action, status,
+        """Adds a fault rule (fields as in docs/emulator.md, "Fault rules": certificate_id, times, action, status,
         body, headers, delay_ms, drip_ms, body_bytes, location; path: any request whose path
         starts with it, identity services included)."""
         self._emu.add_rule_json(json.dumps(rule))

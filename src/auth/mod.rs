@@ -1,5 +1,5 @@
 //! Identity: the credentials a request is authenticated with and the project it is for,
-//! from whatever source the client was given (README, "Authentication and identity"): a token, an AK/SK,
+//! from whatever source the client was given (docs/identity.md): a token, an AK/SK,
 //! an IAM password (tokens obtained from IAM), or the chain `from_env` falls back on (CCE
 //! pod identity, ECS metadata). Nothing here does I/O before the first call needs it.
 

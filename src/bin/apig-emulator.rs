@@ -21,7 +21,7 @@ OPTIONS:
  --cert-range P/X/N    seed certificates X0 .. X(N-1) in project P
   --token T             accept this token too (always accepted: emulator-token)
   --key AK:SK           accept this access key pair too (always: EMULATORAK0000000001:emulator-secret-key-0000000000000001)
-  --rules FILE          fault rules, a JSON array (see README, \"The emulator\")
+  --rules FILE          fault rules, a JSON array (see docs/emulator.md, \"Fault rules\")
   --clock-offset S      run the emulator's clock S seconds off (clock-skew tests)
   --idle-close-ms N     close keep-alive connections idle for N ms, silently
   --tls-cert FILE       serve HTTPS with this PEM certificate chain ...

@@ -90,7 +90,7 @@ impl Rule {
         self.path.as_deref().is_some_and(|prefix| path.starts_with(prefix))
     }
 
-    /// Parses the JSON form (documented in the README):
+    /// Parses the JSON form (documented in docs/emulator.md, "Fault rules"):
     /// `{"certificate_id": "c1", "times": 2, "action": "respond", "status": 429,
     ///   "body": "…", "headers": {"Retry-After": "1"}, "delay_ms": 0}`.
     pub fn from_json(value: &Value) -> Result<Rule, String> {

@@ -101,7 +101,7 @@ impl Emulator {
         guarded(py, "Emulator.add_key", || self.with(|e| e.add_key(ak, sk)))
     }
 
-    /// Adds a fault rule given as JSON (the README's rule format).
+    /// Adds a fault rule given as JSON (the format of docs/emulator.md, "Fault rules").
     fn add_rule_json(&self, py: Python<'_>, rule: &str) -> PyResult<()> {
         guarded(py, "Emulator.add_rule_json", || {
             let value: serde_json::Value =
