@@ -31,6 +31,8 @@ fn apply(b: ClientBuilder, func: &str, name: &str, value: Option<&Bound<'_, PyAn
         *field(&mut b) = value;
         b
     }
+    // None means "not given", as it did for the named parameters (PyO3 maps None to None there).
+    let value = value.filter(|v| !v.is_none());
     let text = || args::opt_text(func, name, value);
     Ok(match name {
         "endpoint" => set(b, text()?, |b, v| b.endpoint(v)),
@@ -94,7 +96,7 @@ impl Client {
             for (key, value) in options.into_iter().flatten() {
                 let name: String = key.extract()?;
                 if name == "from_env" {
-                    from_env = args::flag(NEW, "from_env", Some(&value), false)?;
+                    from_env = args::flag(NEW, "from_env", Some(&value).filter(|v| !v.is_none()), false)?;
                 } else {
                     b = apply(b, NEW, &name, Some(&value))?;
                 }

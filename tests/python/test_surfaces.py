@@ -84,3 +84,12 @@ def test_async_client_forwards_every_option_to_client(emu):
         pyapig.AsyncClient(emu.url, "p1", token="t", max_retries=101)
     with pytest.raises(TypeError, match="no_such_option"):
         pyapig.AsyncClient(emu.url, "p1", token="t", no_such_option=1)
+
+
+def test_none_means_not_given_for_every_option(emu):
+    """As with named parameters: None leaves an option to its default (and AsyncClient, which
+    forwards, behaves the same)."""
+    names = [name for name, _, _ in OPTIONS if name not in ("endpoint", "project_id", "token")]
+    client = pyapig.Client(emu.url, "p1", token="emulator-token", **{name: None for name in names})
+    assert client.endpoint == emu.url
+    pyapig.AsyncClient(emu.url, "p1", token="emulator-token", verify=None, from_env=None)
