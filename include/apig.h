@@ -249,6 +249,18 @@ void apig_client_options_free(apig_client_options *options);
 apig_status apig_client_options_set_endpoint(apig_client_options *options, const char *value);
 
 /**
+ * Adds an endpoint to the list of endpoints in order of preference (instead of
+ * `apig_client_options_set_endpoint`): a call that cannot reach one (DNS failure, connection
+ * refused, connect timeout, TLS failure) tries the next within its deadline; an answer of any
+ * status never moves it. Calls start at the endpoint that answered last and go back to the
+ * first a minute after they left it.
+ *
+ * # Safety
+ * The setters' contract (see `apig_client_options_new`).
+ */
+apig_status apig_client_options_add_endpoint(apig_client_options *options, const char *value);
+
+/**
  * A region id such as "cn-north-4" (any well-formed id); `HUAWEICLOUD_SDK_REGION_APIG_<REGION>` overrides.
  *
  * # Safety
@@ -320,6 +332,19 @@ apig_status apig_client_options_set_password(apig_client_options *options,
                                              const char *user_name,
                                              const char *password,
                                              const char *domain_name);
+
+/**
+ * Federated identity (OIDC, as CCE workload identity): the ID token in the file
+ * `id_token_file` (read again at every renewal) is exchanged at IAM, through the identity
+ * provider `idp_id`, for temporary AK/SK, renewed before they expire. Needs IAM's endpoint
+ * (the region or `apig_client_options_set_iam_endpoint`).
+ *
+ * # Safety
+ * The setters' contract (see `apig_client_options_new`).
+ */
+apig_status apig_client_options_set_oidc(apig_client_options *options,
+                                         const char *idp_id,
+                                         const char *id_token_file);
 
 /**
  * IAM's endpoint, for project id discovery and password tokens (default

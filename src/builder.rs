@@ -1,5 +1,6 @@
 //! The options of a [`Client`], checked once when it is built.
 
+use crate::auth::federated::{ENV_ID_TOKEN_FILE, FederatedIdentity};
 use crate::auth::iam::Iam;
 use crate::auth::instance::{DEFAULT_METADATA_ENDPOINT, InstanceMetadata};
 use crate::auth::pod::PodIdentity;
@@ -40,6 +41,7 @@ pub(crate) struct OptionSpec {
 #[cfg_attr(not(feature = "test-hooks"), allow(dead_code))]
 pub(crate) const OPTIONS: &[OptionSpec] = &[
     OptionSpec { name: "endpoint", c: "set_endpoint", cli: "--endpoint" },
+    OptionSpec { name: "endpoints", c: "add_endpoint", cli: "--endpoint" },
     OptionSpec { name: "project_id", c: "set_project_id", cli: "--project-id" },
     OptionSpec { name: "token", c: "set_token", cli: "--token-file" },
     OptionSpec { name: "ak", c: "set_ak_sk", cli: "--ak" },
@@ -59,12 +61,16 @@ pub(crate) const OPTIONS: &[OptionSpec] = &[
     OptionSpec { name: "user_name", c: "set_password", cli: "--user-name" },
     OptionSpec { name: "password", c: "set_password", cli: "--password-stdin" },
     OptionSpec { name: "domain_name", c: "set_password", cli: "--domain-name" },
+    OptionSpec { name: "idp_id", c: "set_oidc", cli: "--idp-id" },
+    OptionSpec { name: "id_token_file", c: "set_oidc", cli: "--id-token-file" },
 ];
 
 /// Options for a [`Client`]. Nothing is checked until [`ClientBuilder::build`].
 #[derive(Clone, Default)]
 pub struct ClientBuilder {
     pub(crate) endpoint: Option<String>,
+    /// Several endpoints in order of preference (`endpoints`, C `add_endpoint`).
+    pub(crate) endpoints: Option<Vec<String>>,
     pub(crate) region: Option<String>,
     pub(crate) project_id: Option<String>,
     pub(crate) token: Option<Secret>,
@@ -85,6 +91,9 @@ pub struct ClientBuilder {
     pub(crate) domain_name: Option<String>,
     iam_endpoint: Option<String>,
     metadata_endpoint: Option<String>,
+    /// Federated identity, possibly given in parts (`build` says which is missing).
+    pub(crate) idp_id: Option<String>,
+    pub(crate) id_token_file: Option<PathBuf>,
     /// Set by `from_env` when it found no credentials: pod identity and ECS metadata, lazily.
     chain: Option<ChainPlan>,
 }
@@ -93,6 +102,7 @@ impl std::fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientBuilder")
             .field("endpoint", &self.endpoint)
+            .field("endpoints", &self.endpoints)
             .field("region", &self.region)
             .field("project_id", &self.project_id)
             .field("token", &self.token)
@@ -111,6 +121,8 @@ impl std::fmt::Debug for ClientBuilder {
             .field("domain_name", &self.domain_name)
             .field("iam_endpoint", &self.iam_endpoint)
             .field("metadata_endpoint", &self.metadata_endpoint)
+            .field("idp_id", &self.idp_id)
+            .field("id_token_file", &self.id_token_file)
             .field("chain", &self.chain)
             .finish()
     }
@@ -120,6 +132,15 @@ impl ClientBuilder {
     /// The base URL, e.g. `https://apig.cn-north-4.myhuaweicloud.com`; wins over `region`.
     pub fn endpoint(mut self, url: impl Into<String>) -> Self {
         self.endpoint = Some(url.into());
+        self
+    }
+    /// Several endpoints, in order of preference (instead of [`ClientBuilder::endpoint`]): a
+    /// call that cannot reach one (DNS failure, connection refused, connect timeout, TLS
+    /// failure) tries the next within its deadline; an answer of any status never moves it.
+    /// Calls start at the endpoint that answered last, and go back to the first a minute after
+    /// they left it.
+    pub fn endpoints<S: Into<String>>(mut self, urls: impl IntoIterator<Item = S>) -> Self {
+        self.endpoints = Some(urls.into_iter().map(Into::into).collect());
         self
     }
     /// A region id such as `cn-north-4`; gives `https://apig.{region}.myhuaweicloud.com`
@@ -222,11 +243,26 @@ impl ClientBuilder {
         self
     }
 
+    /// Federated identity (OIDC, as CCE workload identity): the ID token in `id_token_file`
+    /// (read again at every renewal) is exchanged at IAM, through the identity provider
+    /// `idp_id`, for temporary AK/SK, renewed before they expire. Needs IAM's endpoint
+    /// (`region` or `iam_endpoint`). Given with [`ClientBuilder::id_token_file`].
+    pub fn idp_id(mut self, idp_id: impl Into<String>) -> Self {
+        self.idp_id = Some(idp_id.into());
+        self
+    }
+    /// The file holding the ID token of federated identity (see [`ClientBuilder::idp_id`]).
+    pub fn id_token_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.id_token_file = Some(path.into());
+        self
+    }
+
     /// Fills what is still unset from the environment and the credentials file, as the
     /// official SDKs name them: `HUAWEICLOUD_SDK_AK`, `_SK`, `_SECURITY_TOKEN`, `_PROJECT_ID`,
     /// then the file (`HUAWEICLOUD_SDK_CREDENTIALS_FILE`, else `~/.huaweicloud/credentials`,
     /// section `[basic]`). Explicit settings win. When neither gives credentials, the first call
-    /// tries CCE pod identity, then ECS instance metadata (no network I/O here).
+    /// uses federated identity (`HUAWEICLOUD_SDK_IDP_ID` and `HUAWEICLOUD_SDK_ID_TOKEN_FILE`) if
+    /// they are set, else tries CCE pod identity, then ECS instance metadata (no network I/O here).
     pub fn from_env(self) -> Result<Self> {
         self.from_env_with(|name| std::env::var(name).ok())
     }
@@ -251,7 +287,9 @@ impl ClientBuilder {
                 || self.sk.is_some()
                 || self.user_name.is_some()
                 || self.password.is_some()
-                || self.domain_name.is_some(),
+                || self.domain_name.is_some()
+                || self.idp_id.is_some()
+                || self.id_token_file.is_some(),
             security_token: self.security_token.is_some(),
             project_id: self.project_id.is_some(),
         };
@@ -281,10 +319,18 @@ impl ClientBuilder {
     /// ```
     pub fn build(self) -> Result<Client> {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let endpoint = match (&self.endpoint, &self.region) {
-            (Some(url), _) => Endpoint::parse(url, self.allow_insecure_http)?,
-            (None, Some(region)) => crate::env::region_endpoint(region, &|n| std::env::var(n).ok())?,
-            (None, None) => return Err(Error::invalid("no endpoint: give endpoint or region")),
+        let endpoints = match (&self.endpoint, &self.endpoints, &self.region) {
+            (Some(_), Some(_), _) => {
+                return Err(Error::invalid("conflicting endpoints: give endpoint or endpoints, not both"));
+            }
+            (Some(url), None, _) => vec![Endpoint::parse(url, self.allow_insecure_http)?],
+            (None, Some(urls), _) if urls.is_empty() => return Err(Error::invalid("endpoints is empty")),
+            (None, Some(urls), _) => {
+                let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
+                crate::endpoint::parse_list(&urls, self.allow_insecure_http)?
+            }
+            (None, None, Some(region)) => crate::env::region_endpoints(region, &|n| std::env::var(n).ok())?,
+            (None, None, None) => return Err(Error::invalid("no endpoint: give endpoint or region")),
         };
         if let Some(region) = &self.region {
             crate::endpoint::check_region(region)?;
@@ -299,6 +345,28 @@ impl ClientBuilder {
             self.security_token.map(|s| s.expose().to_string()),
             (self.user_name, self.password, self.domain_name),
         )?;
+        let federated = match (self.idp_id, self.id_token_file) {
+            (None, None) => None,
+            (Some(_), _) | (_, Some(_)) if given.is_some() => {
+                return Err(Error::invalid(
+                    "conflicting credentials: give one of token, ak/sk, user_name/password/domain_name, \
+                     or idp_id/id_token_file",
+                ));
+            }
+            (Some(idp_id), Some(file)) => {
+                crate::auth::federated::check_idp_id("idp_id", &idp_id)?;
+                if file.as_os_str().is_empty() {
+                    return Err(Error::invalid("id_token_file is empty"));
+                }
+                Some((idp_id, file, "id_token_file"))
+            }
+            (Some(_), None) => {
+                return Err(Error::invalid("incomplete federated credentials: idp_id given without id_token_file"));
+            }
+            (None, Some(_)) => {
+                return Err(Error::invalid("incomplete federated credentials: id_token_file given without idp_id"));
+            }
+        };
         let connect_timeout = check_timeout("connect_timeout", self.connect_timeout, DEFAULT_CONNECT_TIMEOUT)?;
         let timeout = check_timeout("timeout", self.timeout, DEFAULT_TIMEOUT)?;
         let max_retries = self.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
@@ -333,10 +401,29 @@ impl ClientBuilder {
         // The pool of these transport options: looked up in the chain's branch (its link-local
         // agent shares the pool's TLS configuration), else after the credentials are checked.
         let mut pooled = None;
-        let auth = match (given, self.chain) {
-            (Some(credentials::Given::Credentials(c)), _) => Auth::Static(Arc::new(c)),
-            (Some(credentials::Given::Password(p)), _) => Auth::Password { password: p, tokens: Default::default() },
-            (None, Some(plan)) => {
+        let needs_iam = || {
+            iam_endpoint
+                .clone()
+                .ok_or_else(|| Error::invalid("federated identity needs IAM's endpoint: give region or iam_endpoint"))
+        };
+        let env_idp = self.chain.as_ref().and_then(|plan| plan.idp.clone());
+        let auth = match (given, federated, self.chain) {
+            (Some(credentials::Given::Credentials(c)), ..) => Auth::Static(Arc::new(c)),
+            (Some(credentials::Given::Password(p)), ..) => Auth::Password { password: p, tokens: Default::default() },
+            (None, Some((idp_id, file, named_by)), _) => {
+                let (agent, _) = transport::shared_pool(&transport)?;
+                pooled = Some(agent.clone());
+                let idp = FederatedIdentity::new(needs_iam()?, idp_id, file, named_by, agent);
+                Auth::Chain(Chain::new(Vec::new(), vec![Source::Federated(idp)]))
+            }
+            (None, None, Some(plan)) if env_idp.is_some() => {
+                let (idp_id, file) = env_idp.unwrap_or_default();
+                let (agent, _) = transport::shared_pool(&transport)?;
+                pooled = Some(agent.clone());
+                let idp = FederatedIdentity::new(needs_iam()?, idp_id, file, ENV_ID_TOKEN_FILE, agent);
+                Auth::Chain(Chain::new(plan.skipped, vec![Source::Federated(idp)]))
+            }
+            (None, None, Some(plan)) => {
                 let (agent, tls) = transport::shared_pool(&transport)?;
                 let local = transport::build_local_agent(&tls);
                 pooled = Some(agent);
@@ -355,10 +442,10 @@ impl ClientBuilder {
                 sources.push(Source::Metadata(InstanceMetadata::new(metadata_endpoint, local)));
                 Auth::Chain(Chain::new(plan.skipped, sources))
             }
-            (None, None) => {
+            (None, None, None) => {
                 return Err(Error::invalid(
-                    "no credentials: give a token, ak and sk (optionally with security_token), or \
-                     user_name, password and domain_name; or use from_env",
+                    "no credentials: give a token, ak and sk (optionally with security_token), \
+                     user_name, password and domain_name, or idp_id and id_token_file; or use from_env",
                 ));
             }
         };
@@ -368,7 +455,7 @@ impl ClientBuilder {
         };
         let iam = iam_endpoint.map(|e| Iam::new(e, agent.clone()));
         let identity = Identity::new(auth, iam, self.region);
-        Ok(Client::new(endpoint, self.project_id, identity, timeout, max_retries, agent))
+        Ok(Client::new(endpoints, self.project_id, identity, timeout, max_retries, agent))
     }
 }
 

@@ -13,7 +13,7 @@ use crate::signing;
 use crate::transport;
 use crate::validate;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// How a delete ended when it did not fail.
@@ -74,10 +74,13 @@ pub struct Client {
 }
 
 struct Inner {
-    endpoint: Endpoint,
-    /// `scheme://host[:port][/base]/v2/`, built once.
-    url_prefix: String,
-    host_header: String,
+    /// Where requests go, in order of preference (one, unless failover was configured).
+    targets: Vec<Target>,
+    /// The target calls start at: the one that answered last.
+    current: AtomicUsize,
+    /// When calls left the first target (ms since `born`; meaningful while `current` is not 0).
+    left_first_at: AtomicU64,
+    born: Instant,
     project_id: Option<String>,
     identity: Identity,
     timeout: Duration,
@@ -91,10 +94,22 @@ struct Inner {
     closed: AtomicBool,
 }
 
+/// One endpoint and what its requests are built from, once.
+struct Target {
+    endpoint: Endpoint,
+    /// `scheme://host[:port][/base]/v2/`.
+    url_prefix: String,
+    host_header: String,
+}
+
+/// How long calls stay away from the first endpoint after they left it: then a call tries it
+/// again (a dead first endpoint costs one failed connection per this period, not one per call).
+pub const BACK_TO_FIRST_AFTER: Duration = Duration::from_secs(60);
+
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("endpoint", &self.inner.endpoint.origin_and_base())
+            .field("endpoints", &self.endpoints())
             .field("project_id", &self.inner.project_id)
             .field("credentials", &self.inner.identity.describe())
             .field("timeout", &self.inner.timeout)
@@ -110,13 +125,22 @@ struct Failure {
     server_date: Option<SystemTime>,
     /// False when the failure came before APIG was asked (finding credentials or the project).
     reached_apig: bool,
+    /// The request never left (no name, no connection, no TLS): another endpoint may be tried.
+    unreachable: bool,
     /// APIG refused an AK/SK signature (APIGW.0301): maybe the clocks disagree.
     clock_skew: bool,
 }
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Failure {
-        Failure { error, retry_after: None, server_date: None, reached_apig: false, clock_skew: false }
+        Failure {
+            error,
+            retry_after: None,
+            server_date: None,
+            reached_apig: false,
+            unreachable: false,
+            clock_skew: false,
+        }
     }
 }
 
@@ -127,20 +151,27 @@ impl Client {
     }
 
     pub(crate) fn new(
-        endpoint: Endpoint,
+        endpoints: Vec<Endpoint>,
         project_id: Option<String>,
         identity: Identity,
         timeout: Duration,
         max_retries: u32,
         agent: ureq::Agent,
     ) -> Client {
-        let url_prefix = format!("{}/v2/", endpoint.origin_and_base());
-        let host_header = endpoint.host_header();
+        let targets = endpoints
+            .into_iter()
+            .map(|endpoint| Target {
+                url_prefix: format!("{}/v2/", endpoint.origin_and_base()),
+                host_header: endpoint.host_header(),
+                endpoint,
+            })
+            .collect();
         Client {
             inner: Arc::new(Inner {
-                endpoint,
-                url_prefix,
-                host_header,
+                targets,
+                current: AtomicUsize::new(0),
+                left_first_at: AtomicU64::new(0),
+                born: Instant::now(),
                 project_id,
                 identity,
                 timeout,
@@ -153,9 +184,54 @@ impl Client {
         }
     }
 
-    /// The endpoint requests go to.
+    /// The endpoint requests go to (the first, with several).
     pub fn endpoint(&self) -> String {
-        self.inner.endpoint.origin_and_base()
+        self.inner.targets[0].endpoint.origin_and_base()
+    }
+
+    /// Every endpoint, in order of preference.
+    pub fn endpoints(&self) -> Vec<String> {
+        self.inner.targets.iter().map(|t| t.endpoint.origin_and_base()).collect()
+    }
+
+    /// The endpoint calls start at now: the one that answered last (see
+    /// [`ClientBuilder::endpoints`]).
+    pub fn current_endpoint(&self) -> String {
+        self.inner.targets[self.start_at()].endpoint.origin_and_base()
+    }
+
+    /// Where a call starts: the target that answered last, or the first again once
+    /// [`BACK_TO_FIRST_AFTER`] has passed since calls left it.
+    fn start_at(&self) -> usize {
+        let current = self.inner.current.load(Ordering::Relaxed);
+        if current == 0 {
+            return 0;
+        }
+        let left = Duration::from_millis(self.inner.left_first_at.load(Ordering::Relaxed));
+        if self.inner.born.elapsed().saturating_sub(left) >= BACK_TO_FIRST_AFTER { 0 } else { current }
+    }
+
+    /// Target `at` answered a call that started at `started`: later calls start there.
+    fn answered_from(&self, started: usize, at: usize) {
+        if at != 0 && started == 0 {
+            // The first was tried and could not be reached: the wait before the next try starts now.
+            let now = u64::try_from(self.inner.born.elapsed().as_millis()).unwrap_or(u64::MAX);
+            self.inner.left_first_at.store(now, Ordering::Relaxed);
+        }
+        let before = self.inner.current.swap(at, Ordering::Relaxed);
+        if before == at {
+            return;
+        }
+        let endpoint = &self.inner.targets[at].endpoint;
+        if at == 0 {
+            log::info!(target: LOG_TARGET, "calls go to the first endpoint {endpoint} again");
+        } else {
+            log::info!(
+                target: LOG_TARGET,
+                "calls now go to {endpoint}; the first endpoint is tried again in {} s",
+                BACK_TO_FIRST_AFTER.as_secs()
+            );
+        }
     }
 
     /// The client's default project, if any.
@@ -227,6 +303,12 @@ impl Client {
         let mut reauthenticated = false;
         let mut earlier_may_have_acted = false;
         let mut identity_failed = false;
+        // Failover: the target of this attempt, and why each target of this round (every
+        // endpoint once, from where the call started) could not be reached.
+        let targets = self.inner.targets.len();
+        let mut started_at = self.start_at();
+        let mut at = started_at;
+        let mut unreachable: Vec<String> = Vec::new();
         loop {
             if interrupt::cancelled() {
                 return Err(cancelled(attempts));
@@ -249,8 +331,11 @@ impl Client {
                         deadline.saturating_duration_since(Instant::now()).as_secs_f64()
                     );
                     let sent = Instant::now();
-                    let result = self.attempt(&resolved, certificate_id, deadline);
+                    let result = self.attempt(&self.inner.targets[at], &resolved, certificate_id, deadline);
                     log_attempt(&resolved, certificate_id, attempts, sent.elapsed(), &result);
+                    if !matches!(&result, Err(f) if f.unreachable) {
+                        self.answered_from(started_at, at);
+                    }
                     match result {
                         Ok((http_status, request_id)) => {
                             return Ok(Deletion { outcome: Outcome::Deleted, http_status, request_id, attempts });
@@ -278,7 +363,28 @@ impl Client {
                 }
             };
             identity_failed = !failure.reached_apig;
-            let error = failure.error;
+            let mut error = failure.error;
+            if failure.unreachable && targets > 1 {
+                unreachable.push(error.message().to_string());
+                if unreachable.len() < targets {
+                    // Nothing was sent: the next endpoint, at once, within the same deadline.
+                    let next = (at + 1) % targets;
+                    log::warn!(
+                        target: LOG_TARGET,
+                        "{}: trying the next endpoint, {}",
+                        error.message(),
+                        self.inner.targets[next].endpoint
+                    );
+                    at = next;
+                    continue;
+                }
+                let message = format!("no endpoint could be reached: {}", unreachable.join("; "));
+                error = error.with_message(message);
+                unreachable.clear();
+                // A retry starts a new round where calls start now.
+                started_at = self.start_at();
+                at = started_at;
+            }
             // Only APIG's own 404 says anything about the certificate.
             if error.kind() == ErrorKind::NotFound && failure.reached_apig {
                 if options.missing_ok {
@@ -354,6 +460,7 @@ impl Client {
     /// One HTTP exchange; a 2xx gives its status and request id.
     fn attempt(
         &self,
+        target: &Target,
         resolved: &Resolved,
         certificate_id: &str,
         deadline: Instant,
@@ -361,9 +468,9 @@ impl Client {
         let project_id = resolved.project_id.as_str();
         // Built by hand: this runs for every call, and format! costs a few thousand instructions.
         let mut url = String::with_capacity(
-            self.inner.url_prefix.len() + project_id.len() + CERTIFICATES.len() + certificate_id.len(),
+            target.url_prefix.len() + project_id.len() + CERTIFICATES.len() + certificate_id.len(),
         );
-        for part in [self.inner.url_prefix.as_str(), project_id, CERTIFICATES, certificate_id] {
+        for part in [target.url_prefix.as_str(), project_id, CERTIFICATES, certificate_id] {
             url.push_str(part);
         }
         let url = url.as_str();
@@ -378,11 +485,11 @@ impl Client {
                 let now = unix_seconds(SystemTime::now()) + self.inner.clock_offset.load(Ordering::Relaxed);
                 let date = signing::sdk_date(now);
                 let mut signed: Vec<(&str, &str)> =
-                    vec![("Host", &self.inner.host_header), ("X-Project-Id", project_id), ("X-Sdk-Date", &date)];
+                    vec![("Host", &target.host_header), ("X-Project-Id", project_id), ("X-Sdk-Date", &date)];
                 if let Some(st) = security_token {
                     signed.push(("X-Security-Token", st.expose()));
                 }
-                let path = format!("{}/v2/{project_id}{CERTIFICATES}{certificate_id}", self.inner.endpoint.base_path());
+                let path = format!("{}/v2/{project_id}{CERTIFICATES}{certificate_id}", target.endpoint.base_path());
                 let input = signing::SigningInput {
                     method: "DELETE",
                     path: &path,
@@ -399,10 +506,11 @@ impl Client {
             }
         };
         let response = request.call().map_err(|e| {
+            let unreachable = transport::never_sent(&e);
             // Say where: an operator reading "connection refused" wants to know to what.
             let error = transport::map_error(e);
-            let message = format!("{} ({})", error.message(), self.inner.endpoint);
-            Failure { reached_apig: true, ..Failure::from(error.with_message(message)) }
+            let message = format!("{} ({})", error.message(), target.endpoint);
+            Failure { reached_apig: true, unreachable, ..Failure::from(error.with_message(message)) }
         })?;
         // The body of a success is read too (and ignored): that lets the connection be reused.
         let answer = crate::answer::read(response);
@@ -427,7 +535,7 @@ impl Client {
             let message = format!("{}; {hint}", error.message());
             error = error.with_message(message);
         }
-        Err(Failure { error, retry_after, server_date, reached_apig: true, clock_skew })
+        Err(Failure { error, retry_after, server_date, reached_apig: true, unreachable: false, clock_skew })
     }
 }
 

@@ -14,6 +14,20 @@ pub struct Endpoint {
     base_path: String,
 }
 
+/// Several endpoints, in order of preference: each parsed as [`Endpoint::parse`] does, and none
+/// twice (the same scheme, host, port and path, however written).
+pub fn parse_list(urls: &[&str], allow_insecure_http: bool) -> Result<Vec<Endpoint>> {
+    let mut endpoints: Vec<Endpoint> = Vec::with_capacity(urls.len());
+    for url in urls {
+        let endpoint = Endpoint::parse(url, allow_insecure_http)?;
+        if endpoints.contains(&endpoint) {
+            return Err(Error::invalid(format!("endpoint {} is given twice", endpoint.origin_and_base())));
+        }
+        endpoints.push(endpoint);
+    }
+    Ok(endpoints)
+}
+
 impl Endpoint {
     /// Parses and checks `url`. Plain `http` is refused unless the host is loopback or
     /// `allow_insecure_http` is set: a token must not cross a network in clear text by accident.

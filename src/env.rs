@@ -1,6 +1,7 @@
 //! Configuration from the environment and the credentials file, under the names the
 //! official Huawei Cloud SDKs use. Only reads; nothing is ever written anywhere.
 
+use crate::auth::federated::{ENV_ID_TOKEN_FILE, ENV_IDP_ID};
 use crate::auth::pod::{ENV_POD_TOKEN_FILE, ENV_POD_URI};
 use crate::credentials::Secret;
 use crate::endpoint::{self, Endpoint};
@@ -43,14 +44,18 @@ pub(crate) struct FromEnv {
 pub(crate) struct ChainPlan {
     /// Why the environment and the credentials file gave nothing.
     pub skipped: Vec<String>,
+    /// `HUAWEICLOUD_SDK_IDP_ID` and `HUAWEICLOUD_SDK_ID_TOKEN_FILE` (both set): federated
+    /// identity, and nothing after it.
+    pub idp: Option<(String, PathBuf)>,
     /// `HC_CONTAINER_CREDENTIALS_FULL_URI` and `HC_CONTAINER_AUTHORIZATION_TOKEN_FILE`, when both are set.
     pub pod: Option<(String, PathBuf)>,
 }
 
 /// Reads what fills the unset options: the environment wins over the credentials file, and
 /// what the caller set (`given`) wins over both. Credentials come whole from one place: if the
-/// caller gave any, none are taken from elsewhere. When neither gave any, the client will try
-/// CCE pod identity and then ECS metadata at its first call (nothing is fetched here).
+/// caller gave any, none are taken from elsewhere. When neither gave any, the client will use
+/// federated identity if it is configured, else try CCE pod identity and then ECS metadata, at
+/// its first call (nothing is fetched here). Half a federated configuration is an error here.
 pub(crate) fn read(given: Given, lookup: Lookup<'_>) -> Result<FromEnv> {
     let get = |name: &str| lookup(name).filter(|v| !v.is_empty());
     let mut found = FromEnv::default();
@@ -90,6 +95,20 @@ pub(crate) fn read(given: Given, lookup: Lookup<'_>) -> Result<FromEnv> {
     if needs_keys && found.ak.is_none() && found.sk.is_none() {
         let mut skipped = vec![format!("{ENV_AK} not set")];
         skipped.extend(file_reason);
+        let idp = match (get(ENV_IDP_ID), get(ENV_ID_TOKEN_FILE)) {
+            (Some(idp), Some(file)) => {
+                crate::auth::federated::check_idp_id(ENV_IDP_ID, &idp)?;
+                // A configured IdP is the answer: no pod identity or metadata after it.
+                found.chain = Some(ChainPlan { skipped, idp: Some((idp, PathBuf::from(file))), pod: None });
+                return Ok(found);
+            }
+            (None, None) => {
+                skipped.push(format!("federated identity: {ENV_IDP_ID} not set"));
+                None
+            }
+            (Some(_), None) => return Err(half_federated(ENV_IDP_ID, ENV_ID_TOKEN_FILE)),
+            (None, Some(_)) => return Err(half_federated(ENV_ID_TOKEN_FILE, ENV_IDP_ID)),
+        };
         let pod = match (get(ENV_POD_URI), get(ENV_POD_TOKEN_FILE)) {
             (Some(uri), Some(file)) => Some((uri, PathBuf::from(file))),
             (None, _) => {
@@ -101,22 +120,34 @@ pub(crate) fn read(given: Given, lookup: Lookup<'_>) -> Result<FromEnv> {
                 None
             }
         };
-        found.chain = Some(ChainPlan { skipped, pod });
+        found.chain = Some(ChainPlan { skipped, idp, pod });
     }
     Ok(found)
 }
 
-/// The endpoint for a region, honouring `HUAWEICLOUD_SDK_REGION_APIG_<REGION>`
-/// (a comma-separated list of URLs; the first is used).
-pub fn region_endpoint(region: &str, lookup: Lookup<'_>) -> Result<Endpoint> {
+/// Half a federated configuration: never skipped silently (the pod would then use another
+/// identity than the one its operator configured).
+fn half_federated(set: &str, unset: &str) -> Error {
+    Error::invalid(format!(
+        "federated identity: {set} is set but {unset} is not: set both (or neither, to use another source)"
+    ))
+}
+
+/// The endpoints for a region, in order of preference: `HUAWEICLOUD_SDK_REGION_APIG_<REGION>`
+/// (a comma-separated list of URLs; empty entries are skipped, as the official SDKs do), else
+/// APIG's public endpoint of the region.
+pub fn region_endpoints(region: &str, lookup: Lookup<'_>) -> Result<Vec<Endpoint>> {
     endpoint::check_region(region)?;
     let name = format!("{ENV_REGION_PREFIX}{}", region.to_ascii_uppercase().replace('-', "_"));
     match lookup(&name).filter(|v| !v.trim().is_empty()) {
         Some(list) => {
-            let first = list.split(',').map(str::trim).find(|s| !s.is_empty()).unwrap_or_default();
-            Endpoint::parse(first, false).map_err(|e| Error::invalid(format!("{name}: {}", e.message())))
+            let urls: Vec<&str> = list.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+            if urls.is_empty() {
+                return Err(Error::invalid(format!("{name} lists no endpoint")));
+            }
+            endpoint::parse_list(&urls, false).map_err(|e| Error::invalid(format!("{name}: {}", e.message())))
         }
-        None => Endpoint::for_region(region),
+        None => Ok(vec![Endpoint::for_region(region)?]),
     }
 }
 
@@ -213,10 +244,18 @@ mod tests {
     fn region_override() {
         let mut env = HashMap::new();
         env.insert("HUAWEICLOUD_SDK_REGION_APIG_CN_NORTH_4", "https://apig.internal:8443, https://b".to_string());
-        let e = region_endpoint("cn-north-4", &lookup_from(&env)).unwrap();
-        assert_eq!(e.origin_and_base(), "https://apig.internal:8443");
-        let e = region_endpoint("ap-southeast-1", &lookup_from(&env)).unwrap();
-        assert_eq!(e.origin_and_base(), "https://apig.ap-southeast-1.myhuaweicloud.com");
+        let urls = |env: &HashMap<&str, String>, region| -> Vec<String> {
+            region_endpoints(region, &lookup_from(env)).unwrap().iter().map(Endpoint::origin_and_base).collect()
+        };
+        assert_eq!(urls(&env, "cn-north-4"), ["https://apig.internal:8443", "https://b"]);
+        assert_eq!(urls(&env, "ap-southeast-1"), ["https://apig.ap-southeast-1.myhuaweicloud.com"]);
+        env.insert("HUAWEICLOUD_SDK_REGION_APIG_CN_NORTH_4", ",https://a,, https://b ,".to_string());
+        assert_eq!(urls(&env, "cn-north-4"), ["https://a", "https://b"]);
+        for bad in [" , ", "https://a,https://a/", "https://a,http://b.example"] {
+            env.insert("HUAWEICLOUD_SDK_REGION_APIG_CN_NORTH_4", bad.to_string());
+            let e = region_endpoints("cn-north-4", &lookup_from(&env)).unwrap_err();
+            assert!(e.message().starts_with("HUAWEICLOUD_SDK_REGION_APIG_CN_NORTH_4"), "{bad}: {}", e.message());
+        }
     }
 
     #[test]
@@ -230,6 +269,7 @@ mod tests {
             [
                 "HUAWEICLOUD_SDK_AK not set",
                 "~/.huaweicloud/credentials: not found",
+                "federated identity: HUAWEICLOUD_SDK_IDP_ID not set",
                 "pod identity: HC_CONTAINER_CREDENTIALS_FULL_URI not set"
             ]
         );
@@ -243,6 +283,45 @@ mod tests {
         env.insert(ENV_AK, "A".to_string());
         env.insert(ENV_SK, "S".to_string());
         assert!(read(Given::default(), &lookup_from(&env)).unwrap().chain.is_none());
+    }
+
+    #[test]
+    fn a_configured_idp_ends_the_chain_and_half_of_one_is_an_error() {
+        let mut env = HashMap::new();
+        env.insert("HOME", "/nonexistent-home".to_string());
+        env.insert(ENV_POD_URI, "http://127.0.0.1:9/pod".to_string());
+        env.insert(ENV_POD_TOKEN_FILE, "/run/token".to_string());
+        env.insert(ENV_IDP_ID, "cce-idp".to_string());
+        let e = read(Given::default(), &lookup_from(&env)).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "federated identity: HUAWEICLOUD_SDK_IDP_ID is set but HUAWEICLOUD_SDK_ID_TOKEN_FILE is not: \
+             set both (or neither, to use another source)"
+        );
+        env.insert(ENV_ID_TOKEN_FILE, "/var/run/secrets/tokens/oidc-token".to_string());
+        let plan = read(Given::default(), &lookup_from(&env)).unwrap().chain.unwrap();
+        assert_eq!(plan.idp, Some(("cce-idp".to_string(), PathBuf::from("/var/run/secrets/tokens/oidc-token"))));
+        assert!(plan.pod.is_none(), "nothing after a configured IdP");
+        env.remove(ENV_IDP_ID);
+        assert!(
+            read(Given::default(), &lookup_from(&env))
+                .unwrap_err()
+                .message()
+                .contains("HUAWEICLOUD_SDK_ID_TOKEN_FILE is set but")
+        );
+        // Keys in the environment win: the IdP is not looked at.
+        env.insert(ENV_AK, "A".to_string());
+        env.insert(ENV_SK, "S".to_string());
+        assert!(read(Given::default(), &lookup_from(&env)).unwrap().chain.is_none());
+        env.insert(ENV_IDP_ID, "bad idp".to_string());
+        env.remove(ENV_AK);
+        env.remove(ENV_SK);
+        assert!(
+            read(Given::default(), &lookup_from(&env))
+                .unwrap_err()
+                .message()
+                .starts_with("HUAWEICLOUD_SDK_IDP_ID contains")
+        );
     }
 
     #[test]

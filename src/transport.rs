@@ -187,6 +187,39 @@ pub fn map_error(err: ureq::Error) -> Error {
     if unclassified { error.unclassified() } else { error }
 }
 
+/// Whether a failure came before any byte of the request left: the name did not resolve, no
+/// connection could be made (refused, unreachable, connect timeout), a proxy refused the tunnel,
+/// or TLS failed (its handshake completes while connecting: see [`crate::tls::HandshakeFailed`]).
+/// Such a failure may move a call to another endpoint; anything later never does (the
+/// request may have acted). A stop is never one.
+pub fn never_sent(err: &ureq::Error) -> bool {
+    match err {
+        ureq::Error::Timeout(t) => matches!(t, ureq::Timeout::Connect | ureq::Timeout::Resolve),
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed | ureq::Error::ConnectProxyFailed(_) => true,
+        // Returned by our TLS connector before the handshake (a bad server name, no TLS where needed).
+        ureq::Error::Rustls(_) | ureq::Error::Tls(_) | ureq::Error::TlsRequired => true,
+        ureq::Error::Io(e) => {
+            let inner = e.get_ref().map(|inner| inner as &(dyn std::error::Error + 'static));
+            if inner.is_some_and(|inner| find_in_chain::<crate::interrupt::Stopped>(inner).is_some()) {
+                return false;
+            }
+            if inner.is_some_and(|inner| inner.is::<crate::tls::HandshakeFailed>()) {
+                return true;
+            }
+            use io::ErrorKind as K;
+            matches!(
+                e.kind(),
+                K::ConnectionRefused
+                    | K::HostUnreachable
+                    | K::NetworkUnreachable
+                    | K::NetworkDown
+                    | K::AddrNotAvailable
+            )
+        }
+        _ => false,
+    }
+}
+
 fn describe_timeout(t: ureq::Timeout) -> &'static str {
     match t {
         ureq::Timeout::Connect => "connect timed out (connect_timeout)",

@@ -273,6 +273,7 @@ fn an_empty_chain_says_why_each_source_failed() {
         e.message(),
         format!(
             "no credentials found: HUAWEICLOUD_SDK_AK not set; ~/.huaweicloud/credentials: not found; \
+             federated identity: HUAWEICLOUD_SDK_IDP_ID not set; \
              pod identity: HC_CONTAINER_CREDENTIALS_FULL_URI not set; ECS metadata http://127.0.0.1:{port}: connection refused"
         )
     );

@@ -42,9 +42,11 @@ Credentials (a secret is never taken as a flag value: argv is visible to every u
   AK/SK        --ak with HUAWEICLOUD_SDK_SK or --sk-file FILE (a security token from
                HUAWEICLOUD_SDK_SECURITY_TOKEN or --security-token-file FILE)
   IAM user     --user-name and --domain-name, the password from APIG_PASSWORD or --password-stdin
+  federated    --idp-id and --id-token-file (an OIDC ID token exchanged at IAM for temporary keys)
   else         the official SDKs' environment (HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK,
                HUAWEICLOUD_SDK_SECURITY_TOKEN, HUAWEICLOUD_SDK_PROJECT_ID), the credentials file
                (HUAWEICLOUD_SDK_CREDENTIALS_FILE or ~/.huaweicloud/credentials, section [basic]),
+               federated identity (HUAWEICLOUD_SDK_IDP_ID and HUAWEICLOUD_SDK_ID_TOKEN_FILE),
                CCE pod identity (HC_CONTAINER_CREDENTIALS_FULL_URI), the ECS instance's agency.
 Without --project-id (and HUAWEICLOUD_SDK_PROJECT_ID), the project of --region is looked up in IAM.
 """
@@ -65,6 +67,7 @@ are listed as not attempted. A summary line on standard error ends every run.
 examples:
   pyapig delete-certificate --region cn-north-4 --project-id P c1 c2 --missing-ok
   pyapig delete-certificate --endpoint https://apig.example.com --json --from-file ids.txt
+  pyapig delete-certificate --endpoint https://apig-a.internal --endpoint https://apig-b.internal c1
   printf 'c1\\nc2\\n' | pyapig delete-certificate --region cn-north-4
   APIG_PASSWORD=... pyapig delete-certificate --region cn-north-4 --user-name ops --domain-name acme c1
   pyapig delete-certificate --region cn-north-4 --ak AK --sk-file ~/.apig-sk c1
@@ -147,7 +150,10 @@ def add_delete_parser(commands: Any) -> None:
     delete.add_argument("ids", nargs="*", metavar="CERT_ID", help="certificate ids")
     delete.add_argument("--from-file", metavar="FILE", help="read ids from FILE, one per line ('-' = stdin; # comments)")
     where = delete.add_argument_group("where")
-    where.add_argument("--endpoint", help="APIG endpoint URL (wins over --region)")
+    where.add_argument("--endpoint", action="append", metavar="URL",
+                       help="APIG endpoint URL (wins over --region); repeat it to give several in order of preference: "
+                            "a call that cannot reach one tries the next (default: the region's, or its "
+                            "HUAWEICLOUD_SDK_REGION_APIG_<REGION> list)")
     where.add_argument("--region", help="region id, e.g. cn-north-4")
     where.add_argument("--project-id", help="project id (default: HUAWEICLOUD_SDK_PROJECT_ID, with any credentials)")
     auth = delete.add_argument_group("credentials")
@@ -163,6 +169,10 @@ def add_delete_parser(commands: Any) -> None:
     auth.add_argument("--password-stdin", action="store_true",
                       help="read the IAM user's password from the first line of standard input")
     auth.add_argument("--password", dest="password_flag", help=argparse.SUPPRESS)
+    auth.add_argument("--idp-id", help="federated identity (OIDC): the IAM identity provider of the ID token "
+                      "(default: HUAWEICLOUD_SDK_IDP_ID)")
+    auth.add_argument("--id-token-file", metavar="FILE", help="federated identity: the file holding the ID token, "
+                      "read again at every renewal (default: HUAWEICLOUD_SDK_ID_TOKEN_FILE)")
     auth.add_argument("--iam-endpoint", help="IAM endpoint (default: HUAWEICLOUD_SDK_IAM_ENDPOINT, else from --region)")
     auth.add_argument("--metadata-endpoint", help="ECS metadata endpoint (default: APIG_METADATA_ENDPOINT, else 169.254.169.254)")
     behaviour = delete.add_argument_group("behaviour")
@@ -211,6 +221,8 @@ def add_emulator_parser(commands: Any) -> None:
         help="normal (session tokens), old (no session tokens) or no-agency", **identity)
     add("--pod-token", type=tagged("pod-token"), metavar="T",
         help="what pod identity expects in Authorization (default emulator-pod-token)", **identity)
+    add("--idp", type=tagged("idp"), metavar="ID=ID_TOKEN",
+        help="IAM knows identity provider ID and accepts ID_TOKEN through it (federated identity)", **identity)
     add("--no-log", action="store_true", help="do not record requests (benchmarks)")
     add("--threads", type=whole(1, 64), metavar="N", help="worker threads (default 2)")
 
@@ -280,7 +292,8 @@ class Secrets:
         self._stdin = stdin
         self._stdin_taken: Optional[str] = None
         self.token = self._file(args.token_file, "--token-file") or (
-            None if (args.ak or args.user_name) else secret_env("APIG_TOKEN") or None)
+            None if (args.ak or args.user_name or args.idp_id or args.id_token_file)
+            else secret_env("APIG_TOKEN") or None)
         self.sk: Optional[str] = None
         self.security_token: Optional[str] = None
         if args.ak:
@@ -349,8 +362,9 @@ def read_ids(args: argparse.Namespace, stdin: TextIO, secrets: Secrets) -> List[
 
 
 # The client options whose flag carries the option's own name (--max-retries: max_retries).
-PLAIN_OPTIONS = ("endpoint", "region", "project_id", "ak", "timeout", "connect_timeout", "max_retries", "ca_file",
-                 "proxy", "allow_insecure_http", "iam_endpoint", "metadata_endpoint", "user_name", "domain_name")
+PLAIN_OPTIONS = ("region", "project_id", "ak", "timeout", "connect_timeout", "max_retries", "ca_file",
+                 "proxy", "allow_insecure_http", "iam_endpoint", "metadata_endpoint", "user_name", "domain_name",
+                 "idp_id", "id_token_file")
 
 
 def make_client(args: argparse.Namespace, secrets: Secrets) -> Client:
@@ -359,6 +373,10 @@ def make_client(args: argparse.Namespace, secrets: Secrets) -> Client:
     credentials; the credentials themselves only when none were given)."""
     # The flags named as the option they set; the secrets come from Secrets, never argv.
     options: Dict[str, Any] = {name: getattr(args, name) for name in PLAIN_OPTIONS}
+    # --endpoint once is the endpoint; repeated, the endpoints in order of preference.
+    endpoints = args.endpoint or []
+    options.update(endpoint=endpoints[0] if len(endpoints) == 1 else None,
+                   endpoints=endpoints if len(endpoints) > 1 else None)
     options.update(token=secrets.token, sk=secrets.sk, security_token=secrets.security_token,
                    password=secrets.password, verify=not args.insecure)
     options = {k: v for k, v in options.items() if v is not None}
@@ -739,6 +757,11 @@ def apply_identity(emu: Any, flag: str, value: str) -> None:
         emu.set_metadata_mode(value)
     elif flag == "pod-token":
         emu.set_pod_token(value)
+    elif flag == "idp":
+        idp_id, sep, id_token = value.partition("=")
+        if not sep:
+            raise ValueError("expected ID=ID_TOKEN")
+        emu.add_idp(idp_id, id_token)
 
 
 def print_emulator(emu: Any, out: TextIO) -> None:

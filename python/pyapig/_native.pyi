@@ -1,5 +1,5 @@
 from os import PathLike
-from typing import Optional, Union, final
+from typing import Optional, Sequence, Union, final
 
 from typing_extensions import Self
 
@@ -13,9 +13,11 @@ class Client:
     """A client of APIG's delete-certificate call, with a pool of keep-alive connections.
 
     Give one kind of credentials: token; ak + sk (+ security_token); or user_name +
-    password + domain_name (IAM tokens, obtained and renewed for you). Without project_id,
+    password + domain_name (IAM tokens, obtained and renewed for you); or idp_id +
+    id_token_file (federated identity: temporary keys for an OIDC ID token). Without project_id,
     it is looked up in IAM for `region` at the first call. `Client.from_env()` also finds
-    credentials in the environment, the credentials file, CCE pod identity or ECS metadata.
+    credentials in the environment, the credentials file, federated identity, CCE pod identity
+    or ECS metadata. `endpoints=[...]` gives several endpoints in order of preference.
     Thread-safe: share one client between threads.
     """
 
@@ -42,6 +44,9 @@ class Client:
         user_name: Optional[str] = None,
         password: Optional[str] = None,
         domain_name: Optional[str] = None,
+        endpoints: Optional[Sequence[str]] = None,
+        idp_id: Optional[str] = None,
+        id_token_file: Optional[Union[str, PathLike[str]]] = None,
     ) -> Self: ...
     @classmethod
     def from_env(cls, **kwargs: object) -> "Client": ...
@@ -68,6 +73,10 @@ class Client:
     def __exit__(self, *exc: object) -> bool: ...
     @property
     def endpoint(self) -> str: ...
+    @property
+    def endpoints(self) -> list[str]: ...
+    @property
+    def current_endpoint(self) -> str: ...
     @property
     def project_id(self) -> Optional[str]: ...
 

@@ -26,7 +26,13 @@ ECS agency credentials and CCE pod identity are tested locally too:
 IAM (`/v3/projects`, `/v3/auth/tokens`) lists DEFAULT_REGION's project DEFAULT_PROJECT and
 knows DEFAULT_USER; the metadata service (`/meta-data/latest/api/token`,
 `/openstack/latest/securitykey`; give `emu.url` as metadata_endpoint) and pod identity
-(`emu.pod_uri`) hand out temporary keys that its APIG side accepts until they expire.
+(`emu.pod_uri`) hand out temporary keys that its APIG side accepts until they expire. Its IAM
+also plays federated identity (`/v3.0/OS-AUTH/id-token/tokens`, then
+`/v3.0/OS-CREDENTIAL/securitytokens`) for the identity providers registered with `add_idp`:
+
+    emu.add_idp("cce-idp", "the-jwt")        # IAM accepts this ID token through this IdP
+    client = pyapig.Client(endpoint=emu.url, region=DEFAULT_REGION, iam_endpoint=emu.url,
+                           idp_id="cce-idp", id_token_file="/path/to/a/file/holding/the-jwt")
 """
 
 from __future__ import annotations
@@ -202,7 +208,8 @@ class Emulator:
 
     def counters(self) -> Dict[str, int]:
         """How often each identity service answered: iam_projects, iam_tokens,
-        metadata_session_tokens, metadata_credentials, pod_credentials; and expired_uses, how
+        metadata_session_tokens, metadata_credentials, pod_credentials, iam_id_tokens,
+        iam_security_tokens (federated identity's two calls); and expired_uses, how
         often an expired temporary key was used (never, with a correct client)."""
         counters: Dict[str, int] = self._control("GET", "counters")
         return counters
@@ -232,7 +239,8 @@ class Emulator:
         self._control("PUT", "identity", {"token_lifetime_s": seconds})
 
     def set_credential_lifetime(self, seconds: float) -> None:
-        """How long the temporary keys of the metadata service and pod identity live (default an hour)."""
+        """How long the temporary keys of the metadata service, pod identity and federated
+        identity live (default an hour; federated keys at most what the client asked)."""
         self._control("PUT", "identity", {"credential_lifetime_s": seconds})
 
     def set_metadata_mode(self, mode: str) -> None:
@@ -243,6 +251,12 @@ class Emulator:
     def expire_metadata_sessions(self) -> None:
         """The metadata service forgets the session tokens it gave."""
         self._control("POST", "metadata/expire-sessions")
+
+    def add_idp(self, idp_id: str, id_token: str) -> None:
+        """IAM knows the identity provider `idp_id` and accepts `id_token` through it, and no
+        other (calling it again for the same IdP replaces the token, as when the platform
+        rotates it). An unknown IdP is answered 404, another token 401."""
+        self._control("PUT", "iam/idps", {"id": idp_id, "id_token": id_token})
 
     def set_pod_token(self, token: str) -> None:
         """The token pod identity expects from now on (as when the platform rotates it)."""

@@ -1,8 +1,12 @@
-//! The sources `from_env` falls back on when neither the caller, the environment nor the
-//! credentials file gave credentials: CCE pod identity, then ECS instance metadata. Tried
+//! The sources of temporary keys: federated identity (OIDC, given as options or found by
+//! `from_env`), and what `from_env` falls back on when neither the caller, the environment nor
+//! the credentials file gave credentials: CCE pod identity, then ECS instance metadata. Tried
 //! lazily at the first call; the first that works is kept (and renewed); if none works,
-//! one error says why each failed, the environment and the file included.
+//! one error says why each failed, the environment and the file included. A configured IdP is
+//! never followed by another source: its failure is the answer (falling through to pod
+//! identity or metadata would hide the misconfiguration).
 
+use super::federated::FederatedIdentity;
 use super::instance::InstanceMetadata;
 use super::pod::PodIdentity;
 use super::renewable::Renewable;
@@ -12,6 +16,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 pub(crate) enum Source {
+    Federated(FederatedIdentity),
     Pod(PodIdentity),
     Metadata(InstanceMetadata),
 }
@@ -32,6 +37,7 @@ impl Temporary {
     fn get(&self, deadline: Instant, ask_again: bool) -> Result<Arc<Credentials>> {
         self.cache.get(deadline, ask_again, || {
             let (name, fetched) = match &self.source {
+                Source::Federated(idp) => ("federated identity (OIDC)", idp.fetch(deadline)),
                 Source::Pod(pod) => ("CCE pod identity", pod.fetch(deadline)),
                 Source::Metadata(metadata) => ("ECS metadata", metadata.fetch(deadline)),
             };
@@ -71,6 +77,7 @@ impl Chain {
                     return Ok((i, credentials));
                 }
                 Err(e) if e.kind() == ErrorKind::Cancelled => return Err(e),
+                Err(e) if matches!(source.source, Source::Federated(_)) => return Err(e.into_credentials()),
                 Err(e) => {
                     reasons.push(e.message().to_string());
                     if answered.is_none() && e.http_status().is_some() {
@@ -84,6 +91,14 @@ impl Chain {
             Some(e) => e.with_message(message).into_credentials(),
             None => Error::new(ErrorKind::Credentials, message),
         })
+    }
+
+    /// What the chain gets keys from, for `repr` and logs.
+    pub fn describe(&self) -> &'static str {
+        match self.sources.first().map(|t| &t.source) {
+            Some(Source::Federated(_)) => "federated identity",
+            _ => "pod identity or ECS metadata",
+        }
     }
 
     /// APIG refused `used`, from source `index`: forget them, so that the next attempt fetches anew.

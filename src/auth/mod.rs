@@ -4,6 +4,7 @@
 //! pod identity, ECS metadata). Nothing here does I/O before the first call needs it.
 
 mod chain;
+pub(crate) mod federated;
 mod http;
 pub(crate) mod iam;
 pub(crate) mod instance;
@@ -83,7 +84,7 @@ impl Identity {
                 Credentials::AkSk { .. } => "ak/sk",
             },
             Auth::Password { .. } => "password",
-            Auth::Chain(_) => "pod identity or ECS metadata",
+            Auth::Chain(chain) => chain.describe(),
         }
     }
 

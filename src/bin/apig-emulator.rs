@@ -32,11 +32,13 @@ OPTIONS:
   --credential-lifetime S  temporary keys of the metadata service and pod identity live S seconds (default 3600)
   --metadata-mode M     normal (session tokens), old (no session tokens) or no-agency
   --pod-token T         what pod identity expects in Authorization (default emulator-pod-token)
+  --idp ID=ID_TOKEN     IAM knows identity provider ID and accepts ID_TOKEN through it (federated identity)
   --no-log              do not record requests (benchmarks)
   --threads N           worker threads (default 2)
   -h, --help            this text
 
 IDENTITY (same port): IAM at /v3/projects and /v3/auth/tokens (give the endpoint as iam_endpoint),
+  federated identity at /v3.0/OS-AUTH/id-token/tokens and /v3.0/OS-CREDENTIAL/securitytokens,
   ECS metadata at /meta-data/latest/api/token and /openstack/latest/securitykey (metadata_endpoint),
   CCE pod identity at /pod-identity/v1/credentials (HC_CONTAINER_CREDENTIALS_FULL_URI).
 
@@ -45,6 +47,7 @@ CONTROL API (JSON, same port): GET/DELETE /_emulator/requests, GET /_emulator/co
   POST/GET/DELETE /_emulator/rules, POST /_emulator/tokens {\"token\"}, POST /_emulator/keys {\"ak\",\"sk\"},
   PUT /_emulator/clock {\"offset_s\": N}, PUT/DELETE /_emulator/iam/projects {\"name\",\"id\"},
   POST /_emulator/iam/users {\"domain\",\"user\",\"password\"}, POST /_emulator/iam/revoke,
+  PUT /_emulator/iam/idps {\"id\",\"id_token\"}, POST /_emulator/metadata/revoke-keys,
   PUT /_emulator/identity {\"token_lifetime_s\",\"credential_lifetime_s\",\"metadata_mode\",\"pod_token\"},
   POST /_emulator/metadata/expire-sessions
 ";
@@ -161,6 +164,11 @@ fn run() -> Result<(), String> {
             "--pod-token" => {
                 let token = value("--pod-token")?;
                 seed.identity.push(("PUT", "identity", serde_json::json!({"pod_token": token}).to_string()));
+            }
+            "--idp" => {
+                let spec = value("--idp")?;
+                let (id, token) = spec.split_once('=').ok_or("--idp takes ID=ID_TOKEN")?;
+                seed.identity.push(("PUT", "iam/idps", serde_json::json!({"id": id, "id_token": token}).to_string()));
             }
             "--no-log" => options.no_log = true,
             "--threads" => {

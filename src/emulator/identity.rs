@@ -1,5 +1,6 @@
 //! The emulator's identity services, on the same port as its APIG side: IAM (project
-//! listing, password tokens), the ECS metadata service (session tokens, the agency's
+//! listing, password tokens, federated identity: ID token → token → temporary keys), the ECS
+//! metadata service (session tokens, the agency's
 //! temporary keys) and CCE pod identity. What they issue, the APIG side accepts until it
 //! expires. Wire formats as the official SDKs send and read them.
 
@@ -29,6 +30,10 @@ pub const DEFAULT_PASSWORD: &str = "emulator-password";
 pub const DEFAULT_POD_TOKEN: &str = "emulator-pod-token";
 /// Where pod identity answers (give `{url}{POD_PATH}` as `HC_CONTAINER_CREDENTIALS_FULL_URI`).
 pub const POD_PATH: &str = "/pod-identity/v1/credentials";
+/// IAM's exchange of an ID token (header `X-Idp-Id`) for an unscoped token...
+pub const ID_TOKEN_PATH: &str = "/v3.0/OS-AUTH/id-token/tokens";
+/// ...and of a token for temporary keys.
+pub const SECURITY_TOKENS_PATH: &str = "/v3.0/OS-CREDENTIAL/securitytokens";
 const NO_AGENCY: &str = "Please configure Cloud Service Agency first";
 
 /// How the metadata service behaves.
@@ -65,6 +70,10 @@ pub struct IdentityStore {
     pub metadata_mode: MetadataMode,
     pub sessions: Vec<String>,
     pub pod_token: String,
+    /// The identity providers IAM knows: (IdP id, the ID token it accepts now).
+    pub idps: Vec<(String, String)>,
+    /// The tokens issued for ID tokens, (token, expires at): they buy temporary keys.
+    pub federated_tokens: Vec<(String, f64)>,
 }
 
 impl Default for IdentityStore {
@@ -77,6 +86,8 @@ impl Default for IdentityStore {
             metadata_mode: MetadataMode::Normal,
             sessions: Vec::new(),
             pod_token: DEFAULT_POD_TOKEN.into(),
+            idps: Vec::new(),
+            federated_tokens: Vec::new(),
         }
     }
 }
@@ -84,7 +95,13 @@ impl Default for IdentityStore {
 pub fn is_identity_path(path: &str) -> bool {
     matches!(
         path,
-        "/v3/projects" | "/v3/auth/tokens" | "/meta-data/latest/api/token" | "/openstack/latest/securitykey" | POD_PATH
+        "/v3/projects"
+            | "/v3/auth/tokens"
+            | "/meta-data/latest/api/token"
+            | "/openstack/latest/securitykey"
+            | POD_PATH
+            | ID_TOKEN_PATH
+            | SECURITY_TOKENS_PATH
     )
 }
 
@@ -127,6 +144,8 @@ pub async fn handle(
         (Method::PUT, "/meta-data/latest/api/token") => session_token(state, request_id),
         (Method::GET, "/openstack/latest/securitykey") => security_key(&req, state, request_id),
         (Method::POST, POD_PATH) => pod_credentials(&req, state, request_id),
+        (Method::POST, ID_TOKEN_PATH) => id_token(req, state, request_id).await,
+        (Method::POST, SECURITY_TOKENS_PATH) => security_tokens(req, state, request_id).await,
         _ => ("method_not_allowed", text(405, "method not allowed", request_id, state)),
     };
     record.outcome = outcome.into();
@@ -232,6 +251,103 @@ async fn token(req: Request<Incoming>, state: &State, request_id: &str) -> (&'st
     ("token", answer)
 }
 
+/// A JSON request body, or IAM's 400.
+async fn json_body(req: Request<Incoming>) -> Result<Value, &'static str> {
+    let Ok(body) = http_body_util::Limited::new(req.into_body(), 1 << 20).collect().await else {
+        return Err("The request body is too large");
+    };
+    serde_json::from_slice::<Value>(&body.to_bytes()).map_err(|_| "The request body is not JSON")
+}
+
+/// `POST /v3.0/OS-AUTH/id-token/tokens`: the ID token of a registered IdP (`X-Idp-Id`) for an
+/// unscoped token, in `X-Subject-Token` of a 201.
+async fn id_token(req: Request<Incoming>, state: &State, request_id: &str) -> (&'static str, Response<EmuBody>) {
+    state.counters.iam_id_tokens.fetch_add(1, Ordering::Relaxed);
+    let idp = req.headers().get("x-idp-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let body = match json_body(req).await {
+        Ok(body) => body,
+        Err(why) => return ("bad_request", iam_error(400, why, "Bad Request", request_id, state)),
+    };
+    let Some(given) = body.pointer("/auth/id_token/id").and_then(Value::as_str) else {
+        return (
+            "bad_request",
+            iam_error(400, "The request body has no auth.id_token.id", "Bad Request", request_id, state),
+        );
+    };
+    let identity = crate::sync::lock(&state.identity);
+    let Some((idp, accepted)) = idp.and_then(|idp| identity.idps.iter().find(|(i, _)| *i == idp).cloned()) else {
+        drop(identity);
+        let answer = json_response(
+            404,
+            json!({"error_code": "IAM.0004", "error_msg": "The identity provider does not exist."}),
+            request_id,
+            state,
+        );
+        return ("no_idp", answer);
+    };
+    let lifetime = identity.token_lifetime;
+    drop(identity);
+    if given != accepted {
+        let answer = json_response(
+            401,
+            json!({"error_code": "IAM.0101", "error_msg": "The id_token is invalid or expired."}),
+            request_id,
+            state,
+        );
+        return ("unauthorized", answer);
+    }
+    let now = state.now_unix_f64();
+    let expires = now + lifetime.as_secs_f64();
+    let token = format!("MIIemu{}{}", random_hex(), random_hex());
+    crate::sync::lock(&state.identity).federated_tokens.push((token.clone(), expires));
+    let body = json!({"token": {
+        "expires_at": timestamp(expires), "issued_at": timestamp(now), "methods": ["mapped"],
+        "user": {"id": "emulatorfederateduser", "name": format!("{idp}-user"),
+                 "OS-FEDERATION": {"identity_provider": {"id": idp}, "protocol": {"id": "oidc"}}}}});
+    let mut answer = json_response(201, body, request_id, state);
+    if let Ok(v) = HeaderValue::try_from(token) {
+        answer.headers_mut().insert("x-subject-token", v);
+    }
+    ("token", answer)
+}
+
+/// `POST /v3.0/OS-CREDENTIAL/securitytokens` with a token issued for an ID token: temporary
+/// keys, living `duration_seconds` (900..=86400) or the emulator's credential lifetime if shorter.
+async fn security_tokens(req: Request<Incoming>, state: &State, request_id: &str) -> (&'static str, Response<EmuBody>) {
+    state.counters.iam_security_tokens.fetch_add(1, Ordering::Relaxed);
+    let bad = |msg: &str| ("bad_request", iam_error(400, msg, "Bad Request", request_id, state));
+    let body = match json_body(req).await {
+        Ok(body) => body,
+        Err(why) => return bad(why),
+    };
+    if body.pointer("/auth/identity/methods") != Some(&json!(["token"])) {
+        return bad("auth.identity.methods must be [\"token\"]");
+    }
+    let Some(token) = body.pointer("/auth/identity/token/id").and_then(Value::as_str) else {
+        return bad("The request body has no auth.identity.token.id");
+    };
+    let duration = match body.pointer("/auth/identity/token/duration_seconds") {
+        None => 900.0,
+        Some(d) => match d.as_u64().filter(|d| (900..=86_400).contains(d)) {
+            Some(d) => d as f64,
+            None => return bad("duration_seconds must be an integer from 900 to 86400"),
+        },
+    };
+    let now = state.now_unix_f64();
+    let identity = crate::sync::lock(&state.identity);
+    if !identity.federated_tokens.iter().any(|(t, expires)| t == token && *expires > now) {
+        drop(identity);
+        let message = "The request you have made requires authentication.";
+        return ("unauthorized", iam_error(401, message, "Unauthorized", request_id, state));
+    }
+    let lifetime = identity.credential_lifetime.min(Duration::from_secs_f64(duration));
+    drop(identity);
+    let (ak, sk, st, expires) = issue_keys(state, lifetime);
+    let body =
+        json!({"credential": {"access": ak, "secret": sk, "securitytoken": st, "expires_at": timestamp(expires)}});
+    ("credentials", json_response(201, body, request_id, state))
+}
+
 fn session_token(state: &State, request_id: &str) -> (&'static str, Response<EmuBody>) {
     state.counters.metadata_session_tokens.fetch_add(1, Ordering::Relaxed);
     let mut identity = crate::sync::lock(&state.identity);
@@ -334,6 +450,15 @@ pub fn control(
                 Ok(json!({}))
             }
             _ => Err((400, "give {\"domain\", \"user\", \"password\"}".into())),
+        },
+        (&Method::PUT, ["iam", "idps"]) => match (text("id"), text("id_token")) {
+            (Some(id), Some(token)) if !id.is_empty() && !token.is_empty() => {
+                let mut identity = crate::sync::lock(&state.identity);
+                identity.idps.retain(|(i, _)| *i != id);
+                identity.idps.push((id, token));
+                Ok(json!({}))
+            }
+            _ => Err((400, "give {\"id\": IdP id, \"id_token\": the ID token it accepts}".into())),
         },
         (&Method::POST, ["iam", "revoke"]) => {
             state.revoke_tokens();

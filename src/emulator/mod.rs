@@ -173,6 +173,14 @@ impl Emulator {
         self.identity().pod_token = token.to_string();
     }
 
+    /// IAM knows the identity provider `idp_id` and accepts `id_token` through it, and no
+    /// other (again for the same IdP: replaced, as when the platform rotates the token).
+    pub fn add_idp(&self, idp_id: &str, id_token: &str) {
+        let mut identity = self.identity();
+        identity.idps.retain(|(i, _)| i != idp_id);
+        identity.idps.push((idp_id.to_string(), id_token.to_string()));
+    }
+
     /// The URI to give as `HC_CONTAINER_CREDENTIALS_FULL_URI`.
     pub fn pod_uri(&self) -> String {
         format!("{}{POD_PATH}", self.url())
@@ -180,7 +188,8 @@ impl Emulator {
 
     /// How often each identity service was asked, and how often an expired temporary key
     /// was used, as JSON (`iam_projects`, `iam_tokens`, `metadata_session_tokens`,
-    /// `metadata_credentials`, `pod_credentials`, `expired_uses`).
+    /// `metadata_credentials`, `pod_credentials`, `iam_id_tokens`, `iam_security_tokens`,
+    /// `expired_uses`).
     pub fn counters(&self) -> serde_json::Value {
         self.state.counters.to_json()
     }

@@ -96,6 +96,8 @@ pub struct Counters {
     pub metadata_session_tokens: AtomicU64,
     pub metadata_credentials: AtomicU64,
     pub pod_credentials: AtomicU64,
+    pub iam_id_tokens: AtomicU64,
+    pub iam_security_tokens: AtomicU64,
     /// Every APIG request (counted even with the request log off: benchmarks read it).
     pub apig_requests: AtomicU64,
     pub expired_uses: AtomicU64,
@@ -113,6 +115,8 @@ impl Counters {
             "metadata_session_tokens": n(&self.metadata_session_tokens),
             "metadata_credentials": n(&self.metadata_credentials),
             "pod_credentials": n(&self.pod_credentials),
+            "iam_id_tokens": n(&self.iam_id_tokens),
+            "iam_security_tokens": n(&self.iam_security_tokens),
             "apig_requests": n(&self.apig_requests),
             "expired_uses": n(&self.expired_uses),
             "tls_full_handshakes": n(&self.tls_full_handshakes),

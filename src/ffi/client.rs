@@ -105,6 +105,28 @@ pub unsafe extern "C" fn apig_client_options_set_endpoint(
     unsafe { set_string(options, "endpoint", value, |b, v| b.endpoint(v)) }
 }
 
+/// Adds an endpoint to the list of endpoints in order of preference (instead of
+/// `apig_client_options_set_endpoint`): a call that cannot reach one (DNS failure, connection
+/// refused, connect timeout, TLS failure) tries the next within its deadline; an answer of any
+/// status never moves it. Calls start at the endpoint that answered last and go back to the
+/// first a minute after they left it.
+///
+/// # Safety
+/// The setters' contract (see `apig_client_options_new`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apig_client_options_add_endpoint(
+    options: *mut apig_client_options,
+    value: *const c_char,
+) -> apig_status {
+    // SAFETY: the caller's contract (see # Safety).
+    unsafe {
+        set_string(options, "endpoint", value, |mut b, v| {
+            b.endpoints.get_or_insert_with(Vec::new).push(v.to_string());
+            b
+        })
+    }
+}
+
 /// A region id such as "cn-north-4" (any well-formed id); `HUAWEICLOUD_SDK_REGION_APIG_<REGION>` overrides.
 ///
 /// # Safety
@@ -219,6 +241,27 @@ pub unsafe extern "C" fn apig_client_options_set_password(
         let password = unsafe { required_str("password", password) }?;
         let domain_name = unsafe { required_str("domain_name", domain_name) }?;
         Ok(b.password(user_name, password, domain_name))
+    })
+}
+
+/// Federated identity (OIDC, as CCE workload identity): the ID token in the file
+/// `id_token_file` (read again at every renewal) is exchanged at IAM, through the identity
+/// provider `idp_id`, for temporary AK/SK, renewed before they expire. Needs IAM's endpoint
+/// (the region or `apig_client_options_set_iam_endpoint`).
+///
+/// # Safety
+/// The setters' contract (see `apig_client_options_new`).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apig_client_options_set_oidc(
+    options: *mut apig_client_options,
+    idp_id: *const c_char,
+    id_token_file: *const c_char,
+) -> apig_status {
+    with_options(unsafe { options.as_mut() }, |b| {
+        // SAFETY: NULL or NUL-terminated strings.
+        let idp_id = unsafe { required_str("idp_id", idp_id) }?;
+        let id_token_file = unsafe { required_str("id_token_file", id_token_file) }?;
+        Ok(b.idp_id(idp_id).id_token_file(id_token_file))
     })
 }
 

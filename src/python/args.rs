@@ -81,6 +81,28 @@ pub fn count(func: &str, name: &str, value: Option<&Bound<'_, PyAny>>) -> PyResu
     }
 }
 
+/// A list of `str` (a list or a tuple: a lone `str` is refused, not read as its characters);
+/// `None` means not given.
+pub fn texts(func: &str, name: &str, value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<String>>> {
+    let want = "a list of str";
+    match value {
+        None => Ok(None),
+        Some(v) if v.is_none() => Ok(None),
+        Some(v) if v.is_instance_of::<pyo3::types::PyList>() || v.is_instance_of::<pyo3::types::PyTuple>() => {
+            let mut out = Vec::new();
+            for item in v.try_iter()? {
+                let item = item?;
+                match item.cast::<PyString>() {
+                    Ok(s) => out.push(s.to_cow()?.into_owned()),
+                    Err(_) => return Err(type_error(func, name, want, &item)),
+                }
+            }
+            Ok(Some(out))
+        }
+        Some(v) => Err(type_error(func, name, want, v)),
+    }
+}
+
 /// A path: `str` or `os.PathLike`; `None` means not given.
 pub fn path(func: &str, name: &str, value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<PathBuf>> {
     match value {

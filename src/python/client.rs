@@ -36,6 +36,7 @@ fn apply(b: ClientBuilder, func: &str, name: &str, value: Option<&Bound<'_, PyAn
     let text = || args::opt_text(func, name, value);
     Ok(match name {
         "endpoint" => set(b, text()?, |b, v| b.endpoint(v)),
+        "endpoints" => set(b, args::texts(func, name, value)?, |b, v| b.endpoints(v)),
         "project_id" => set(b, text()?, |b, v| b.project_id(v)),
         "region" => set(b, text()?, |b, v| b.region(v)),
         "token" => set(b, text()?, |b, v| b.token(v)),
@@ -47,6 +48,9 @@ fn apply(b: ClientBuilder, func: &str, name: &str, value: Option<&Bound<'_, PyAn
         "connect_timeout" => set(b, args::seconds(func, name, value)?, ClientBuilder::connect_timeout_secs),
         "max_retries" => set(b, args::count(func, name, value)?, ClientBuilder::max_retries),
         "ca_file" => set(b, args::path(func, name, value)?, |b, v| b.ca_file(v)),
+        // Parts of federated identity: the core says which is missing.
+        "idp_id" => part(b, |b| &mut b.idp_id, text()?),
+        "id_token_file" => part(b, |b| &mut b.id_token_file, args::path(func, name, value)?),
         "verify" => set(b, args::opt_flag(func, name, value)?, ClientBuilder::verify),
         "allow_insecure_http" => set(b, args::opt_flag(func, name, value)?, ClientBuilder::allow_insecure_http),
         // Parts that the Rust API takes together: given one by one, so the core can say which is missing.
@@ -82,7 +86,7 @@ impl Client {
         text_signature = "(endpoint=None, project_id=None, *, token=None, ak=None, sk=None, security_token=None, \
             region=None, timeout=None, connect_timeout=None, max_retries=None, ca_file=None, verify=True, proxy=None, \
             allow_insecure_http=False, from_env=False, iam_endpoint=None, metadata_endpoint=None, user_name=None, \
-            password=None, domain_name=None)")]
+            password=None, domain_name=None, endpoints=None, idp_id=None, id_token_file=None)")]
     fn new(
         py: Python<'_>,
         endpoint: Option<&Bound<'_, PyAny>>,
@@ -196,6 +200,19 @@ impl Client {
     #[getter]
     fn endpoint(&self, py: Python<'_>) -> PyResult<String> {
         guarded(py, "Client.endpoint", || Ok(self.inner.endpoint()))
+    }
+
+    /// Every endpoint, in order of preference (one unless `endpoints` or the region's
+    /// HUAWEICLOUD_SDK_REGION_APIG_<REGION> list gave several).
+    #[getter]
+    fn endpoints(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        guarded(py, "Client.endpoints", || Ok(self.inner.endpoints()))
+    }
+
+    /// The endpoint calls start at now: the one that answered last.
+    #[getter]
+    fn current_endpoint(&self, py: Python<'_>) -> PyResult<String> {
+        guarded(py, "Client.current_endpoint", || Ok(self.inner.current_endpoint()))
     }
 
     #[getter]
