@@ -62,7 +62,8 @@ start_emulator() {
     stop_emulator
     local seeds=(--cert "$project/c-bound=www.example.com" --rules "$root/tests/c/rules.json")
     for i in 1 2 3 4 5; do seeds+=(--cert "$project/c-ok-$i"); done
-    for i in password discovered metadata-1 metadata-2 pod; do seeds+=(--cert "$project/id-$i"); done
+    for i in password discovered metadata-1 metadata-2 pod oidc oidc-env; do seeds+=(--cert "$project/id-$i"); done
+    seeds+=(--cert "$project/c-failover" --idp "c-idp=c-oidc.jwt.token")
     seeds+=(--cert "$project/c-env" --cert "$project/c-outcome" --cert "$project/c-after")
     for t in 0 1 2 3 4 5 6 7; do seeds+=(--cert-range "$project/t$t-/$per_thread"); done
     "$emulator" "${seeds[@]}" > "$out/emulator.out" &
@@ -166,7 +167,7 @@ start_emulator; run "$out/test_apig" "$endpoint" "$project"
 start_emulator; run "$out/test_apig_static" "$endpoint" "$project"
 start_emulator; run "$out/test_cancel" "$endpoint" "$project"
 start_emulator; run "$out/test_identity" "$endpoint" "$project"
-run identity_counts '{"iam_projects": 1, "iam_tokens": 2, "metadata_session_tokens": 1, "metadata_credentials": 1, "pod_credentials": 1, "expired_uses": 0}'
+run identity_counts '{"iam_projects": 1, "iam_tokens": 2, "metadata_session_tokens": 1, "metadata_credentials": 1, "pod_credentials": 1, "iam_id_tokens": 3, "iam_security_tokens": 2, "expired_uses": 0}'
 if [ "$sanitizers" = 1 ]; then
     # Leaks are valgrind's job below (LeakSanitizer cannot tell the Rust runtime's
     # process-lifetime allocations from leaks); every memory or UB error fails here.

@@ -327,6 +327,48 @@ static void test_connect_refused(void) {
     apig_error_free(err);
 }
 
+/* Several endpoints: a refused first one moves the call to the second (an answer never does);
+ * every endpoint down is one error naming each; one endpoint or several, not both. */
+static void test_failover(void) {
+    apig_client_options *opts = apig_client_options_new();
+    apig_client *client = NULL;
+    apig_error *err = NULL;
+    apig_client_options_set_project_id(opts, project);
+    apig_client_options_set_token(opts, token);
+    CHECK_STATUS(apig_client_options_add_endpoint(opts, "http://127.0.0.1:1"), APIG_OK);
+    CHECK_STATUS(apig_client_options_add_endpoint(opts, endpoint), APIG_OK);
+    CHECK_STATUS(apig_client_options_add_endpoint(opts, NULL), APIG_E_INVALID_ARGUMENT);
+    CHECK_STATUS(apig_client_new(opts, &client, &err), APIG_OK);
+    CHECK_STATUS(apig_client_delete_certificate(client, NULL, "c-failover", false, &err), APIG_OK);
+    /* The next call starts where the last one was answered: a 404 from there, never moved. */
+    CHECK_STATUS(apig_client_delete_certificate(client, NULL, "c-failover", false, &err), APIG_E_NOT_FOUND);
+    apig_error_free(err);
+    err = NULL;
+    apig_client_free(client);
+    apig_client_options_free(opts);
+
+    opts = apig_client_options_new();
+    apig_client_options_set_project_id(opts, project);
+    apig_client_options_set_token(opts, token);
+    apig_client_options_set_max_retries(opts, 0);
+    apig_client_options_add_endpoint(opts, "http://127.0.0.1:1");
+    apig_client_options_add_endpoint(opts, "http://127.0.0.1:2");
+    CHECK_STATUS(apig_client_new(opts, &client, &err), APIG_OK);
+    CHECK_STATUS(apig_client_delete_certificate(client, NULL, "c-failover", false, &err), APIG_E_CONNECT);
+    CHECK(str_eq(apig_error_message(err), "no endpoint could be reached: connection refused (http://127.0.0.1:1); "
+                                          "connection refused (http://127.0.0.1:2)"));
+    apig_error_free(err);
+    err = NULL;
+    apig_client_free(client);
+    client = NULL;
+    apig_client_options_set_endpoint(opts, endpoint);
+    CHECK_STATUS(apig_client_new(opts, &client, &err), APIG_E_INVALID_ARGUMENT);
+    CHECK(str_has(apig_error_message(err), "conflicting endpoints"));
+    CHECK(client == NULL);
+    apig_error_free(err);
+    apig_client_options_free(opts);
+}
+
 static void test_secret_echo_is_scrubbed(void) {
     apig_error *err = NULL;
     /* The server echoes the token back: the error shows it redacted. */
@@ -351,6 +393,7 @@ int main(int argc, char **argv) {
     test_client_from_env();
     test_outcomes();
     test_connect_refused();
+    test_failover();
     test_secret_echo_is_scrubbed();
     return finish("test_apig");
 }

@@ -14,6 +14,7 @@ static const char *endpoint;
 static const char *project;
 static char pod_uri[512];
 static const char *token_file = "/tmp/apig-test-identity-pod-token";
+static const char *oidc_token_file = "/tmp/apig-test-identity-oidc-token";
 
 /* Options pointing APIG, IAM and the metadata service at the emulator, region cn-north-4. */
 static apig_client_options *emulator_options(void) {
@@ -178,7 +179,7 @@ static void test_chain(void) {
     CHECK_STATUS(apig_client_options_load_env(opts, &err), APIG_OK);
     CHECK_STATUS(delete_with(opts, "id-none", &err), APIG_E_CREDENTIALS);
     CHECK(str_has(apig_error_message(err), "no credentials found: HUAWEICLOUD_SDK_AK not set; "));
-    CHECK(str_has(apig_error_message(err), "pod identity: HC_CONTAINER_CREDENTIALS_FULL_URI not set; "));
+    CHECK(str_has(apig_error_message(err), "federated identity: HUAWEICLOUD_SDK_IDP_ID not set; pod identity: HC_CONTAINER_CREDENTIALS_FULL_URI not set; "));
     CHECK(str_has(apig_error_message(err), "ECS metadata http://127.0.0.1:1: connection refused"));
     apig_error_free(err);
     apig_client_options_free(opts);
@@ -227,6 +228,55 @@ static void test_an_identity_404_is_not_apigs(void) {
     apig_client_options_free(opts);
 }
 
+/* Federated identity (the emulator knows IdP c-idp, which accepts c-oidc.jwt.token): as an
+ * option and from the environment; an IdP IAM does not know is a credentials failure (its 404
+ * says nothing about the certificate), and half of the variables is refused by load_env. */
+static void test_federated(void) {
+    apig_error *err = NULL;
+    FILE *f = fopen(oidc_token_file, "w");
+    CHECK(f != NULL);
+    if (f != NULL) {
+        fputs("c-oidc.jwt.token\n", f);
+        fclose(f);
+    }
+    apig_client_options *opts = emulator_options();
+    apig_client_options_set_project_id(opts, project);
+    CHECK_STATUS(apig_client_options_set_oidc(opts, "c-idp", NULL), APIG_E_INVALID_ARGUMENT);
+    CHECK_STATUS(apig_client_options_set_oidc(opts, "c-idp", oidc_token_file), APIG_OK);
+    CHECK_STATUS(delete_with(opts, "id-oidc", &err), APIG_OK);
+    apig_client_options_free(opts);
+
+    clear_credential_env();
+    setenv("HUAWEICLOUD_SDK_IDP_ID", "c-idp", 1);
+    setenv("HUAWEICLOUD_SDK_ID_TOKEN_FILE", oidc_token_file, 1);
+    opts = emulator_options();
+    apig_client_options_set_project_id(opts, project);
+    CHECK_STATUS(apig_client_options_load_env(opts, &err), APIG_OK);
+    CHECK_STATUS(delete_with(opts, "id-oidc-env", &err), APIG_OK);
+    apig_client_options_free(opts);
+
+    setenv("HUAWEICLOUD_SDK_IDP_ID", "c-unknown-idp", 1);
+    opts = emulator_options();
+    apig_client_options_set_project_id(opts, project);
+    CHECK_STATUS(apig_client_options_load_env(opts, &err), APIG_OK);
+    CHECK_STATUS(delete_with(opts, "id-oidc-env", &err), APIG_E_CREDENTIALS);
+    CHECK(apig_error_http_status(err) == 404);
+    CHECK(str_has(apig_error_message(err), "federated identity, IdP \"c-unknown-idp\""));
+    CHECK(!str_has(apig_error_message(err), "c-oidc.jwt.token"));
+    apig_error_free(err);
+    err = NULL;
+    apig_client_options_free(opts);
+
+    unsetenv("HUAWEICLOUD_SDK_IDP_ID");
+    opts = emulator_options();
+    CHECK_STATUS(apig_client_options_load_env(opts, &err), APIG_E_INVALID_ARGUMENT);
+    CHECK(str_has(apig_error_message(err), "HUAWEICLOUD_SDK_ID_TOKEN_FILE is set but HUAWEICLOUD_SDK_IDP_ID is not"));
+    apig_error_free(err);
+    apig_client_options_free(opts);
+    unsetenv("HUAWEICLOUD_SDK_ID_TOKEN_FILE");
+    remove(oidc_token_file);
+}
+
 int main(int argc, char **argv) {
     if (!endpoint_and_project(argc, argv, &endpoint, &project)) return 2;
     snprintf(pod_uri, sizeof pod_uri, "%s/pod-identity/v1/credentials", endpoint);
@@ -235,5 +285,6 @@ int main(int argc, char **argv) {
     test_discovery();
     test_chain();
     test_an_identity_404_is_not_apigs();
+    test_federated();
     return finish("test_identity");
 }

@@ -155,6 +155,7 @@ def test_no_credentials_says_what_was_tried(emu, tmp_path):
             token=False)
     assert r.returncode == CREDENTIALS_CODE, r.stderr
     assert "no credentials found: HUAWEICLOUD_SDK_AK not set; ~/.huaweicloud/credentials: not found; " in r.stderr
+    assert "federated identity: HUAWEICLOUD_SDK_IDP_ID not set; " in r.stderr
     assert "ECS metadata http://127.0.0.1:1: connection refused" in r.stderr
     assert emu.requests() == []
 
@@ -387,7 +388,8 @@ def delete_cases(tmp_path):
     user = ["--user-name", "u", "--domain-name", "d"]
     return {
         "--from-file": [["--from-file", str(latin1)], ["--from-file", missing], ["--from-file", str(tmp_path)]],
-        "--endpoint": [["--endpoint", "ftp://x"], ["--endpoint", "http://example.com"]],
+        "--endpoint": [["--endpoint", "ftp://x"], ["--endpoint", "http://example.com"],
+                       ["--endpoint", "https://a.example", "--endpoint", "https://a.example/"]],
         "--region": [["--region", "CN-north"]],
         "--project-id": [["--project-id", "a/b"]],
         "--token-file": [["--token-file", str(latin1)], ["--token-file", missing], ["--token-file", str(empty)]],
@@ -402,6 +404,9 @@ def delete_cases(tmp_path):
         "--password-stdin": [[*user, "--password-stdin=yes"], ["--password-stdin"]],
         "--password": [[*user, "--password", "Flag-Secret-3"]],
         "--iam-endpoint": [["--iam-endpoint", "ftp://iam"]],
+        "--idp-id": [["--idp-id", "bad idp", "--id-token-file", str(sk), "--region", "cn-north-4"],
+                     ["--idp-id", "idp", "--id-token-file", str(sk)]],
+        "--id-token-file": [["--id-token-file", str(sk), "--region", "cn-north-4"]],
         "--metadata-endpoint": [["--metadata-endpoint", "metadata"]],
         "--missing-ok": [["--missing-ok=yes"]],
         "--json": [["--json=1"]],
@@ -497,6 +502,7 @@ def emulator_cases(tmp_path):
         "--credential-lifetime": [["--credential-lifetime", "-5"], ["--credential-lifetime", "inf"]],
         "--metadata-mode": [["--metadata-mode", "bogus"]],
         "--pod-token": [["--pod-token"]],
+        "--idp": [["--idp", "no-equals"]],
         "--no-log": [["--no-log=1"]],
         "--threads": [["--threads", "0"], ["--threads", "65"]],
         "--help": [["--help=x"]],
@@ -665,3 +671,43 @@ def test_the_project_id_from_the_environment_with_every_kind_of_credentials(emu,
     r = cli("delete-certificate", "--endpoint", emu.url, *args, "e1", env=env, token=kind == "APIG_TOKEN")
     assert (r.returncode, r.stdout) == (0, "deleted e1\n"), r.stderr
     assert emu.requests()[-1]["path"] == f"/v2/{PROJECT}/apigw/certificates/e1"
+
+
+def test_repeated_endpoints_fail_over_and_all_down_is_one_error(emu, closed_port):
+    emu.add_certificate("c1")
+    closed = f"http://127.0.0.1:{closed_port}"
+    r = cli("delete-certificate", "--endpoint", closed, "--endpoint", emu.url, "--project-id", PROJECT, "c1")
+    assert (r.returncode, r.stdout) == (0, "deleted c1\n"), r.stderr
+    r = cli("delete-certificate", "--endpoint", closed, "--endpoint", "http://127.0.0.1:1", "--project-id", PROJECT,
+            "--max-retries", "0", "c1")
+    assert r.returncode == 3, r.stderr
+    assert (f"no endpoint could be reached: connection refused ({closed}); "
+            "connection refused (http://127.0.0.1:1)") in r.stderr
+
+
+def test_the_regions_endpoint_list_from_the_environment(emu, closed_port):
+    emu.add_certificate("c1")
+    env = {"HUAWEICLOUD_SDK_REGION_APIG_CN_NORTH_4": f"http://127.0.0.1:{closed_port},{emu.url}"}
+    r = cli("delete-certificate", "--region", "cn-north-4", "--project-id", PROJECT, "c1", env=env)
+    assert (r.returncode, r.stdout) == (0, "deleted c1\n"), r.stderr
+
+
+def test_federated_identity_from_flags_and_from_the_environment(emu, tmp_path):
+    token_file = tmp_path / "oidc-token"
+    token_file.write_text("cli.jwt.token\n")
+    emu.add_idp("cli-idp", "cli.jwt.token")
+    for c in ("c1", "c2"):
+        emu.add_certificate(c)
+    at = ["--endpoint", emu.url, "--region", "cn-north-4", "--iam-endpoint", emu.url]
+    r = cli("delete-certificate", *at, "--idp-id", "cli-idp", "--id-token-file", str(token_file), "c1")
+    assert (r.returncode, r.stdout) == (0, "deleted c1\n"), r.stderr
+    env = {"HUAWEICLOUD_SDK_IDP_ID": "cli-idp", "HUAWEICLOUD_SDK_ID_TOKEN_FILE": str(token_file)}
+    r = cli("delete-certificate", *at, "c2", env=env, token=False)
+    assert (r.returncode, r.stdout) == (0, "deleted c2\n"), r.stderr
+    assert emu.counters()["iam_id_tokens"] == 2
+    # Refused by IAM: a credentials error (16) that stops the run, without the token anywhere.
+    emu.add_idp("cli-idp", "another.jwt.token")
+    emu.add_certificate("c3")
+    r = cli("delete-certificate", *at, "c3", env=env, token=False)
+    assert r.returncode == CREDENTIALS_CODE, r.stderr
+    assert "IAM.0101" in r.stderr and "cli.jwt.token" not in r.stdout + r.stderr

@@ -183,7 +183,7 @@ def test_an_empty_chain_lists_every_source(clean_env, closed_port):
     assert time.monotonic() - started < 30  # a generous bound: "a few seconds, not a minute"
     assert str(info.value) == (
         "no credentials found: HUAWEICLOUD_SDK_AK not set; ~/.huaweicloud/credentials: not found; "
-        "pod identity: HC_CONTAINER_CREDENTIALS_FULL_URI not set; "
+        "federated identity: HUAWEICLOUD_SDK_IDP_ID not set; pod identity: HC_CONTAINER_CREDENTIALS_FULL_URI not set; "
         f"ECS metadata http://127.0.0.1:{closed_port}: connection refused"
     )
 
