@@ -71,11 +71,10 @@ impl Answer {
                     .with_message(message)
             }
             Ok(body) => {
-                let mut parsed = error_body::parse(body, self.request_id.clone());
-                parsed.scrub(secrets);
+                let parsed = error_body::parse_scrubbed(body, self.request_id.clone(), secrets);
                 if (300..400).contains(&status) {
                     let to =
-                        self.location.as_deref().map(|l| crate::text::scrub(&crate::text::printable(l, 200), secrets));
+                        self.location.as_deref().map(|l| crate::text::printable(&crate::text::scrub(l, secrets), 200));
                     let message = format!(
                         "HTTP {status}: unexpected redirect{}; redirects are never followed (check the endpoint)",
                         to.map(|l| format!(" to {l}")).unwrap_or_default()

@@ -144,17 +144,6 @@ pub struct ParsedBody {
     pub shape: &'static str,
 }
 
-impl ParsedBody {
-    /// Replaces every occurrence of a secret in what the server said (it may echo them).
-    pub(crate) fn scrub(&mut self, secrets: &[&str]) {
-        for field in [&mut self.error_code, &mut self.error_msg, &mut self.request_id, &mut self.excerpt] {
-            if let Some(text) = field.as_mut() {
-                *text = crate::text::scrub(text, secrets);
-            }
-        }
-    }
-}
-
 /// An error from any call of this library.
 ///
 /// It never contains a secret: messages are built from validated, non-secret

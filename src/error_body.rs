@@ -14,21 +14,27 @@ const KEY_PAIRS: [(&str, &str); 3] = [("error_code", "error_msg"), ("errorCode",
 
 /// Parses `body` (already bounded by the caller). `header_request_id` wins over the body's.
 pub fn parse(body: &[u8], header_request_id: Option<String>) -> ParsedBody {
+    parse_scrubbed(body, header_request_id, &[])
+}
+
+/// As [`parse`], with every secret of `secrets` taken out of what the server said (it may echo
+/// them) — before anything is cut to its bound, so that no cut leaves the start of a secret.
+pub fn parse_scrubbed(body: &[u8], header_request_id: Option<String>, secrets: &[&str]) -> ParsedBody {
     let mut parsed = ParsedBody {
-        request_id: header_request_id.filter(|id| !id.is_empty()),
-        excerpt: excerpt(body),
+        request_id: header_request_id.filter(|id| !id.is_empty()).map(|id| crate::text::scrub(&id, secrets)),
+        excerpt: excerpt(body, secrets),
         shape: shape_of(body),
         ..ParsedBody::default()
     };
     if let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body) {
         let top = Value::Object(map);
-        if !take_pair(&top, &mut parsed) {
+        if !take_pair(&top, &mut parsed, secrets) {
             // One level down: {"error": {"code": …, "message": …}} and the like.
             if let Value::Object(map) = &top {
                 for nested in map.values().filter(|v| v.is_object()) {
-                    if take_pair(nested, &mut parsed) {
+                    if take_pair(nested, &mut parsed, secrets) {
                         if parsed.request_id.is_none() {
-                            parsed.request_id = text_field(nested, "request_id");
+                            parsed.request_id = text_field(nested, "request_id", secrets);
                         }
                         break;
                     }
@@ -36,17 +42,17 @@ pub fn parse(body: &[u8], header_request_id: Option<String>) -> ParsedBody {
             }
         }
         if parsed.request_id.is_none() {
-            parsed.request_id = text_field(&top, "request_id");
+            parsed.request_id = text_field(&top, "request_id", secrets);
         }
     }
     parsed
 }
 
 /// Takes the first key pair present in `object`; true when something was found.
-fn take_pair(object: &Value, parsed: &mut ParsedBody) -> bool {
+fn take_pair(object: &Value, parsed: &mut ParsedBody, secrets: &[&str]) -> bool {
     for (code_key, msg_key) in KEY_PAIRS {
-        let code = text_field(object, code_key);
-        let msg = text_field(object, msg_key);
+        let code = text_field(object, code_key, secrets);
+        let msg = text_field(object, msg_key, secrets);
         if code.is_some() || msg.is_some() {
             parsed.error_code = code;
             parsed.error_msg = msg;
@@ -56,10 +62,13 @@ fn take_pair(object: &Value, parsed: &mut ParsedBody) -> bool {
     false
 }
 
-/// A string field (numbers are accepted and printed: some front ends send `"code": 429`).
-fn text_field(object: &Value, key: &str) -> Option<String> {
+/// A string field (numbers are accepted and printed: some front ends send `"code": 429`),
+/// scrubbed, then bounded.
+fn text_field(object: &Value, key: &str, secrets: &[&str]) -> Option<String> {
     match object.get(key)? {
-        Value::String(s) if !s.trim().is_empty() => Some(crate::text::printable(s, EXCERPT_CHARS)),
+        Value::String(s) if !s.trim().is_empty() => {
+            Some(crate::text::printable(&crate::text::scrub(s, secrets), EXCERPT_CHARS))
+        }
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
@@ -85,11 +94,12 @@ fn shape_of(body: &[u8]) -> &'static str {
     }
 }
 
-/// A printable excerpt: invalid UTF-8 replaced, control characters escaped, bounded.
-fn excerpt(body: &[u8]) -> Option<String> {
+/// A printable excerpt: invalid UTF-8 replaced, secrets taken out, control characters escaped,
+/// bounded.
+fn excerpt(body: &[u8], secrets: &[&str]) -> Option<String> {
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
-    if text.is_empty() { None } else { Some(crate::text::printable(text, EXCERPT_CHARS)) }
+    if text.is_empty() { None } else { Some(crate::text::printable(&crate::text::scrub(text, secrets), EXCERPT_CHARS)) }
 }
 
 #[cfg(test)]
@@ -148,6 +158,17 @@ mod tests {
         let excerpt = parse(body.as_bytes(), None).excerpt.unwrap();
         assert!(excerpt.chars().count() <= EXCERPT_CHARS + 1, "{}", excerpt.len());
         assert!(excerpt.ends_with('…'));
+    }
+
+    #[test]
+    fn a_long_echoed_secret_is_taken_out_before_any_cut() {
+        let secret = format!("eyJ{}", "a1B2".repeat(265));
+        let body = format!(r#"{{"error_code":"IAM.0101","error_msg":"bad token {secret} given"}}"#);
+        let p = parse_scrubbed(body.as_bytes(), None, &[&secret]);
+        for text in [p.error_msg.unwrap(), p.excerpt.unwrap()] {
+            assert!(text.contains("<redacted>"), "{text}");
+            assert!(!text.contains(&secret[..16]), "the start of the secret shows: {text}");
+        }
     }
 
     #[test]

@@ -36,15 +36,44 @@ pub(crate) fn describe_char(c: char) -> String {
     if c.is_ascii_graphic() || c == ' ' { format!("{c:?}") } else { format!("U+{:04X}", c as u32) }
 }
 
-/// Replaces every occurrence of a secret in `text` (for text a server echoed back).
+/// What a secret is replaced with.
+const REDACTED: &str = "<redacted>";
+
+/// The shortest start of a secret that [`scrub`] blanks at the end of a text.
+const PARTIAL_SECRET: usize = 8;
+
+/// Replaces every occurrence of a secret in `text` (for text a server echoed back), and a text
+/// that ends with the start of a secret (a body cut off by a bound in the middle of an echoed
+/// secret): at least its first 8 characters, or all of a shorter one. Run it before any cut of
+/// its own: a cut made first could leave a secret's start that this no longer recognises.
 pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
     let mut out = text.to_string();
-    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+    let secrets = || secrets.iter().filter(|s| s.len() >= 4);
+    for secret in secrets() {
         if out.contains(secret) {
-            out = out.replace(secret, "<redacted>");
+            out = out.replace(secret, REDACTED);
+        }
+    }
+    for secret in secrets() {
+        if let Some(at) = cut_secret_at(&out, secret) {
+            out.truncate(at);
+            out.push_str(REDACTED);
         }
     }
     out
+}
+
+/// Where `text` ends with the start of `secret` (at least [`PARTIAL_SECRET`] bytes of it, or all
+/// of a shorter one), if it does.
+fn cut_secret_at(text: &str, secret: &str) -> Option<usize> {
+    let shortest = PARTIAL_SECRET.min(secret.len());
+    let first = *secret.as_bytes().first()?;
+    let bytes = text.as_bytes();
+    // Only positions holding the secret's first byte are tried: a few in a random-looking secret.
+    let from = text.len().saturating_sub(secret.len());
+    let to = text.len().checked_sub(shortest)?;
+    (from..=to)
+        .find(|&at| bytes[at] == first && text.is_char_boundary(at) && secret.as_bytes().starts_with(&bytes[at..]))
 }
 
 #[cfg(test)]
@@ -54,6 +83,19 @@ mod tests {
     #[test]
     fn scrub_replaces() {
         assert_eq!(scrub("echo SECRETX here", &["SECRETX"]), "echo <redacted> here");
+    }
+
+    #[test]
+    fn scrub_blanks_a_secret_cut_off_at_the_end() {
+        let secret = "eyJhbGciOiJSUzI1NiJ9.payload.signature";
+        assert_eq!(scrub("token eyJhbGciOiJSUzI1", &[secret]), "token <redacted>");
+        // Shorter than 8 characters of it: too little to be sure, and too little to matter.
+        assert_eq!(scrub("token eyJhbGc", &[secret]), "token eyJhbGc");
+        assert_eq!(scrub("the end", &[secret]), "the end");
+        assert_eq!(scrub("SECR", &["SECRETX"]), "SECR");
+        assert_eq!(scrub("a SECRETX and SECRE", &["SECRETX"]), "a <redacted> and SECRE");
+        assert_eq!(scrub("a SECRETX and SECRETXY", &["SECRETXYZ"]), "a SECRETX and <redacted>");
+        assert_eq!(scrub("x ééééé", &["éééééé-more"]), "x <redacted>");
     }
 
     #[test]

@@ -390,6 +390,24 @@ fn secrets_never_appear_in_errors_or_debug() {
 }
 
 #[test]
+fn a_long_echoed_token_leaks_no_part_of_itself_through_the_cut() {
+    // Longer than the 512 characters an error keeps: cut first, scrubbed after, its start would show.
+    let token = format!("MIIlong{}", "Zq9x".repeat(265));
+    assert!(token.len() > 1050);
+    let emu = Emulator::start().unwrap();
+    emu.add_token(&token);
+    emu.push_rule(rule(serde_json::json!({"certificate_id": "echo", "status": 400,
+        "body": format!("{{\"error_code\":\"X\",\"error_msg\":\"you sent {token}\"}}")})));
+    let client =
+        Client::builder().endpoint(emu.url()).project_id(PROJECT).token(token.as_str()).max_retries(0).build().unwrap();
+    let e = client.delete_certificate("echo").unwrap_err();
+    let all = format!("{e} {e:?} {:?} {:?}", e.body_excerpt(), e.error_msg());
+    assert!(!all.contains(&token[..16]), "the token's start leaked in:\n{all}");
+    assert!(e.error_msg().unwrap().contains("<redacted>"), "{all}");
+    assert!(e.body_excerpt().unwrap().contains("<redacted>"), "{all}");
+}
+
+#[test]
 fn one_client_shared_by_eight_threads() {
     let emu = Emulator::start().unwrap();
     let per_thread = 250;
