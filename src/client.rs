@@ -78,8 +78,11 @@ struct Inner {
     targets: Vec<Target>,
     /// The target calls start at: the one that answered last.
     current: AtomicUsize,
-    /// When calls left the first target (ms since `born`; meaningful while `current` is not 0).
+    /// When calls left the first target, or a call last went back to try it (ms since `born`;
+    /// meaningful while `current` is not 0).
     left_first_at: AtomicU64,
+    /// How long calls stay away from the first target ([`BACK_TO_FIRST_AFTER`]; ms).
+    back_to_first_ms: AtomicU64,
     born: Instant,
     project_id: Option<String>,
     identity: Identity,
@@ -102,8 +105,9 @@ struct Target {
     host_header: String,
 }
 
-/// How long calls stay away from the first endpoint after they left it: then a call tries it
-/// again (a dead first endpoint costs one failed connection per this period, not one per call).
+/// How long calls stay away from the first endpoint after they left it: then one call tries it
+/// again while the others keep going to the endpoint that answered (a dead first endpoint costs
+/// one failed connection per this period, not one per call).
 pub const BACK_TO_FIRST_AFTER: Duration = Duration::from_secs(60);
 
 impl std::fmt::Debug for Client {
@@ -171,6 +175,7 @@ impl Client {
                 targets,
                 current: AtomicUsize::new(0),
                 left_first_at: AtomicU64::new(0),
+                back_to_first_ms: AtomicU64::new(BACK_TO_FIRST_AFTER.as_millis() as u64),
                 born: Instant::now(),
                 project_id,
                 identity,
@@ -194,29 +199,50 @@ impl Client {
         self.inner.targets.iter().map(|t| t.endpoint.origin_and_base()).collect()
     }
 
-    /// The endpoint calls start at now: the one that answered last (see
-    /// [`ClientBuilder::endpoints`]).
+    /// The endpoint calls start at: the one that answered last (see
+    /// [`ClientBuilder::endpoints`]; once a minute, one call tries the first again).
     pub fn current_endpoint(&self) -> String {
-        self.inner.targets[self.start_at()].endpoint.origin_and_base()
+        self.inner.targets[self.inner.current.load(Ordering::Relaxed)].endpoint.origin_and_base()
     }
 
-    /// Where a call starts: the target that answered last, or the first again once
-    /// [`BACK_TO_FIRST_AFTER`] has passed since calls left it.
+    /// Sets how long calls stay away from the first endpoint ([`BACK_TO_FIRST_AFTER`]): for
+    /// this crate's tests, which cannot wait a minute.
+    #[cfg(feature = "internals")]
+    #[doc(hidden)]
+    pub fn set_back_to_first_after(&self, after: Duration) {
+        self.inner.back_to_first_ms.store(after.as_millis() as u64, Ordering::Relaxed);
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.inner.born.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// Where a call starts: the target that answered last — or the first, for the one call that
+    /// claims the try once the wait since calls left it has passed. The others go on where calls
+    /// answer (a dead first endpoint is not rushed by every call at once), and the wait starts
+    /// again from the claim (a try that never ends cannot block the next one).
     fn start_at(&self) -> usize {
         let current = self.inner.current.load(Ordering::Relaxed);
         if current == 0 {
             return 0;
         }
-        let left = Duration::from_millis(self.inner.left_first_at.load(Ordering::Relaxed));
-        if self.inner.born.elapsed().saturating_sub(left) >= BACK_TO_FIRST_AFTER { 0 } else { current }
+        let left = self.inner.left_first_at.load(Ordering::Relaxed);
+        let now = self.now_ms();
+        if now.saturating_sub(left) < self.inner.back_to_first_ms.load(Ordering::Relaxed) {
+            return current;
+        }
+        match self.inner.left_first_at.compare_exchange(left, now, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => 0,
+            Err(_) => current,
+        }
     }
 
-    /// Target `at` answered a call that started at `started`: later calls start there.
+    /// Target `at` answered (with any status) a call that started at `started`: later calls
+    /// start there. Called only for an answer: a target that never answered never becomes current.
     fn answered_from(&self, started: usize, at: usize) {
         if at != 0 && started == 0 {
             // The first was tried and could not be reached: the wait before the next try starts now.
-            let now = u64::try_from(self.inner.born.elapsed().as_millis()).unwrap_or(u64::MAX);
-            self.inner.left_first_at.store(now, Ordering::Relaxed);
+            self.inner.left_first_at.store(self.now_ms(), Ordering::Relaxed);
         }
         let before = self.inner.current.swap(at, Ordering::Relaxed);
         if before == at {
@@ -229,7 +255,7 @@ impl Client {
             log::info!(
                 target: LOG_TARGET,
                 "calls now go to {endpoint}; the first endpoint is tried again in {} s",
-                BACK_TO_FIRST_AFTER.as_secs()
+                self.inner.back_to_first_ms.load(Ordering::Relaxed) / 1000
             );
         }
     }
@@ -333,7 +359,11 @@ impl Client {
                     let sent = Instant::now();
                     let result = self.attempt(&self.inner.targets[at], &resolved, certificate_id, deadline);
                     log_attempt(&resolved, certificate_id, attempts, sent.elapsed(), &result);
-                    if !matches!(&result, Err(f) if f.unreachable) {
+                    let answered = match &result {
+                        Ok(_) => true,
+                        Err(f) => f.error.http_status().is_some(),
+                    };
+                    if answered {
                         self.answered_from(started_at, at);
                     }
                     match result {
@@ -384,6 +414,12 @@ impl Client {
                 // A retry starts a new round where calls start now.
                 started_at = self.start_at();
                 at = started_at;
+            } else if !unreachable.is_empty() {
+                // The round ended elsewhere (an answer, the deadline, a failure after sending):
+                // the endpoints that could not be reached before it are still part of the story.
+                let message = format!("{}; before it: {}", error.message(), unreachable.join("; "));
+                error = error.with_message(message);
+                unreachable.clear();
             }
             // Only APIG's own 404 says anything about the certificate.
             if error.kind() == ErrorKind::NotFound && failure.reached_apig {
@@ -433,7 +469,7 @@ impl Client {
                 // Waiting would pass the deadline: the last real answer is the error.
                 return Err(error.with_attempts(attempts));
             }
-            earlier_may_have_acted |= failure.reached_apig && retry::may_have_acted(&error);
+            earlier_may_have_acted |= failure.reached_apig && !failure.unreachable && retry::may_have_acted(&error);
             retries += 1;
             log::warn!(
                 target: LOG_TARGET,

@@ -54,6 +54,7 @@ mod text;
 mod time;
 mod tls;
 mod transport;
+mod unsent;
 
 // Modules that are internal, but public (and hidden) with the feature `internals`: for this
 // crate's integration tests, property tests and fuzz targets, never for users. Declared one by

@@ -33,7 +33,11 @@ impl<In: Transport> Connector<In> for TcpConnector {
         if crate::interrupt::cancelled() {
             return Err(ureq::Error::Io(crate::interrupt::stopped_io_error()));
         }
-        let stream = connect(details)?;
+        // Nothing was sent yet: a failure here may move the call to another endpoint.
+        let stream = connect(details).map_err(|e| match e {
+            ureq::Error::Io(e) if !crate::interrupt::is_stopped(&e) => ureq::Error::Io(crate::unsent::mark(e)),
+            other => other,
+        })?;
         if details.config.no_delay() {
             stream.set_nodelay(true)?;
         }

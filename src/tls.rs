@@ -97,36 +97,24 @@ impl<In: Transport> Connector<In> for TlsConnector {
             None => details.timeout.after,
         };
         sock.set_timeout(NextTimeout { after: left, ..details.timeout });
-        conn.complete_io(&mut sock)
-            .map_err(|e| if crate::interrupt::is_stopped(&e) { e } else { HandshakeFailed::wrap(e) })?;
+        conn.complete_io(&mut sock).map_err(handshake_error)?;
         let buffers = LazyBuffers::new(details.config.input_buffer_size(), details.config.output_buffer_size());
         Ok(Some(Either::B(TlsTransport { buffers, stream: StreamOwned { conn, sock } })))
     }
 }
 
-/// A failure of the TLS handshake, which completes while connecting, before any byte of the
-/// request is sent (so the call may try another endpoint: [`crate::transport::never_sent`]).
-/// Shows as the failure it wraps; its kind and the chain below it (a `rustls::Error`) are kept.
-#[derive(Debug)]
-pub(crate) struct HandshakeFailed(std::io::Error);
-
-impl HandshakeFailed {
-    fn wrap(e: std::io::Error) -> std::io::Error {
-        std::io::Error::new(e.kind(), HandshakeFailed(e))
+/// A failure of the handshake as the call sees it. A failure of the transport beneath (the
+/// connect timeout running out while the server says nothing, say) comes back as the ureq error
+/// it was, so that it keeps its kind; anything else (a refused certificate, a reset) is marked as
+/// coming before the request left ([`crate::unsent`]): the call may try another endpoint. A stop
+/// is neither.
+fn handshake_error(e: std::io::Error) -> ureq::Error {
+    if crate::interrupt::is_stopped(&e) {
+        return ureq::Error::Io(e);
     }
-}
-
-impl std::fmt::Display for HandshakeFailed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl std::error::Error for HandshakeFailed {
-    // io::Error's own `source` skips the error it wraps: give that error, so that a walk of
-    // the chain still finds what the handshake failed on.
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.0.get_ref().map(|inner| inner as &(dyn std::error::Error + 'static))
+    match ureq::Error::from(e) {
+        ureq::Error::Io(e) => ureq::Error::Io(crate::unsent::mark(e)),
+        beneath => beneath,
     }
 }
 

@@ -189,9 +189,10 @@ pub fn map_error(err: ureq::Error) -> Error {
 
 /// Whether a failure came before any byte of the request left: the name did not resolve, no
 /// connection could be made (refused, unreachable, connect timeout), a proxy refused the tunnel,
-/// or TLS failed (its handshake completes while connecting: see [`crate::tls::HandshakeFailed`]).
-/// Such a failure may move a call to another endpoint; anything later never does (the
-/// request may have acted). A stop is never one.
+/// or TLS failed (its handshake completes while connecting). An I/O failure counts only when our
+/// connectors marked it so ([`crate::unsent`]), never by its kind alone. Such a failure may move
+/// a call to another endpoint; anything later never does (the request may have acted). A stop
+/// is never one.
 pub fn never_sent(err: &ureq::Error) -> bool {
     match err {
         ureq::Error::Timeout(t) => matches!(t, ureq::Timeout::Connect | ureq::Timeout::Resolve),
@@ -200,21 +201,8 @@ pub fn never_sent(err: &ureq::Error) -> bool {
         ureq::Error::Rustls(_) | ureq::Error::Tls(_) | ureq::Error::TlsRequired => true,
         ureq::Error::Io(e) => {
             let inner = e.get_ref().map(|inner| inner as &(dyn std::error::Error + 'static));
-            if inner.is_some_and(|inner| find_in_chain::<crate::interrupt::Stopped>(inner).is_some()) {
-                return false;
-            }
-            if inner.is_some_and(|inner| inner.is::<crate::tls::HandshakeFailed>()) {
-                return true;
-            }
-            use io::ErrorKind as K;
-            matches!(
-                e.kind(),
-                K::ConnectionRefused
-                    | K::HostUnreachable
-                    | K::NetworkUnreachable
-                    | K::NetworkDown
-                    | K::AddrNotAvailable
-            )
+            let stopped = inner.is_some_and(|inner| find_in_chain::<crate::interrupt::Stopped>(inner).is_some());
+            !stopped && crate::unsent::is_marked(e)
         }
         _ => false,
     }

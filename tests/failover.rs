@@ -3,6 +3,10 @@
 
 use apig::emulator::{DEFAULT_TOKEN, Emulator, Rule};
 use apig::{Client, DeleteOptions, ErrorKind, Outcome};
+use std::io::Read;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 const PROJECT: &str = "0123456789abcdef0123456789abcdef";
@@ -124,4 +128,116 @@ fn an_unroutable_first_endpoint_costs_the_connect_timeout_once() {
     assert_eq!(client.delete_certificate("c1").unwrap(), Outcome::Deleted);
     let d = client.delete_certificate_detailed("c2", &DeleteOptions::default()).unwrap();
     assert_eq!(d.attempts, 1, "the next call starts at the endpoint that answered");
+}
+
+/// A server that accepts connections and holds them without a word (a stalled TLS handshake, or
+/// an HTTP request never answered): its address.
+fn silent_server() -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for mut conn in listener.incoming().flatten() {
+            // Read what comes (so the request is sent in full), answer nothing.
+            let _ = conn.set_read_timeout(Some(Duration::from_millis(50)));
+            let _ = conn.read(&mut [0u8; 4096]);
+            held.push(conn);
+        }
+    });
+    addr
+}
+
+/// A server that closes every connection at once, counting them: its address and the count.
+fn slamming_server() -> (std::net::SocketAddr, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let count = Arc::new(AtomicUsize::new(0));
+    let counted = count.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            counted.fetch_add(1, Ordering::SeqCst);
+            drop(conn);
+        }
+    });
+    (addr, count)
+}
+
+#[test]
+fn a_stalled_tls_handshake_is_a_connect_timeout_and_moves_the_call() {
+    let emu = Emulator::start().unwrap();
+    emu.add_certificate(PROJECT, "c1", &[]);
+    let stalled = format!("https://{}", silent_server());
+    let one = Client::builder()
+        .endpoint(stalled.as_str())
+        .connect_timeout(Duration::from_millis(300))
+        .timeout(Duration::from_secs(20))
+        .max_retries(0)
+        .project_id(PROJECT)
+        .token(DEFAULT_TOKEN)
+        .build()
+        .unwrap();
+    let e = one.delete_certificate("c1").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(e.message().starts_with("connect timed out"), "{e}");
+    // With a second endpoint, the handshake that never ends moves the call there.
+    let two = Client::builder()
+        .endpoints([stalled.clone(), emu.url()])
+        .connect_timeout(Duration::from_millis(300))
+        .timeout(Duration::from_secs(20))
+        .project_id(PROJECT)
+        .token(DEFAULT_TOKEN)
+        .build()
+        .unwrap();
+    let d = two.delete_certificate_detailed("c1", &DeleteOptions::default()).unwrap();
+    assert_eq!((d.outcome, d.attempts), (Outcome::Deleted, 2));
+}
+
+#[test]
+fn after_the_wait_one_call_tries_the_first_endpoint_again_while_the_others_go_on() {
+    let emu = Emulator::start().unwrap();
+    for i in 0..9 {
+        emu.add_certificate(PROJECT, &format!("c{i}"), &[]);
+    }
+    // Spoken to in TLS, a server that closes at once fails the handshake: nothing was sent.
+    let (addr, connections) = slamming_server();
+    let dead = format!("https://{addr}");
+    let client = client(&[dead.clone(), emu.url()]);
+    client.set_back_to_first_after(Duration::from_millis(300));
+    client.delete_certificate("c0").unwrap();
+    assert_eq!((connections.load(Ordering::SeqCst), client.current_endpoint()), (1, emu.url()));
+    std::thread::sleep(Duration::from_millis(400));
+    let barrier = Arc::new(std::sync::Barrier::new(8));
+    let threads: Vec<_> = (1..9)
+        .map(|i| {
+            let (client, barrier) = (client.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                client.delete_certificate(&format!("c{i}")).unwrap()
+            })
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap(), Outcome::Deleted);
+    }
+    assert_eq!(connections.load(Ordering::SeqCst), 2, "one call tried the first endpoint again, not eight");
+    assert_eq!(client.current_endpoint(), emu.url());
+    assert_eq!(deletes(&emu), 9);
+}
+
+#[test]
+fn an_endpoint_that_never_answered_does_not_become_the_current_one() {
+    let closed = closed_url();
+    let silent = format!("http://{}", silent_server());
+    let client = Client::builder()
+        .endpoints([closed.clone(), silent.clone()])
+        .timeout(Duration::from_millis(600))
+        .max_retries(0)
+        .project_id(PROJECT)
+        .token(DEFAULT_TOKEN)
+        .build()
+        .unwrap();
+    let e = client.delete_certificate("c1").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(e.message().ends_with(&format!("; before it: connection refused ({closed})")), "{e}");
+    assert_eq!(client.current_endpoint(), closed, "the silent endpoint never answered");
 }
