@@ -137,8 +137,8 @@ impl ClientBuilder {
     /// Several endpoints, in order of preference (instead of [`ClientBuilder::endpoint`]): a
     /// call that cannot reach one (DNS failure, connection refused, connect timeout, TLS
     /// failure) tries the next within its deadline; an answer of any status never moves it.
-    /// Calls start at the endpoint that answered last, and go back to the first a minute after
-    /// they left it.
+    /// Calls start at the endpoint that answered last, and once a minute one call tries the
+    /// first again (see `docs/identity.md`).
     pub fn endpoints<S: Into<String>>(mut self, urls: impl IntoIterator<Item = S>) -> Self {
         self.endpoints = Some(urls.into_iter().map(Into::into).collect());
         self

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 from ._native import Client, _CancelToken
 
@@ -47,13 +47,22 @@ class AsyncClient:
 
     @classmethod
     def from_env(cls, **options: Any) -> "AsyncClient":
-        """As Client.from_env: credentials from the environment, the credentials file, CCE pod
-        identity or ECS metadata; keyword arguments win."""
+        """As Client.from_env: credentials from the environment, the credentials file, federated
+        identity (HUAWEICLOUD_SDK_IDP_ID and _ID_TOKEN_FILE), CCE pod identity or ECS metadata;
+        keyword arguments win."""
         return cls(from_env=True, **options)
 
     @property
     def endpoint(self) -> str:
         return self._client.endpoint
+
+    @property
+    def endpoints(self) -> List[str]:
+        return self._client.endpoints
+
+    @property
+    def current_endpoint(self) -> str:
+        return self._client.current_endpoint
 
     @property
     def project_id(self) -> Optional[str]:

@@ -1,5 +1,5 @@
 from os import PathLike
-from typing import Optional, Sequence, Union, final
+from typing import Optional, Union, final
 
 from typing_extensions import Self
 
@@ -44,7 +44,7 @@ class Client:
         user_name: Optional[str] = None,
         password: Optional[str] = None,
         domain_name: Optional[str] = None,
-        endpoints: Optional[Sequence[str]] = None,
+        endpoints: Union[list[str], tuple[str, ...], None] = None,
         idp_id: Optional[str] = None,
         id_token_file: Optional[Union[str, PathLike[str]]] = None,
     ) -> Self: ...

@@ -18,6 +18,8 @@ pub const ENV_IDP_ID: &str = "HUAWEICLOUD_SDK_IDP_ID";
 pub const ENV_ID_TOKEN_FILE: &str = "HUAWEICLOUD_SDK_ID_TOKEN_FILE";
 /// The lifetime asked for the temporary keys: the official SDKs' (6 h).
 const DURATION_SECONDS: u64 = 6 * 3600;
+/// The most of the token file that is read: an ID token at its longest, with room for white space.
+const MAX_FILE_BYTES: u64 = crate::validate::MAX_TOKEN_LEN as u64 + 4096;
 
 pub(crate) struct FederatedIdentity {
     iam: Endpoint,
@@ -50,13 +52,26 @@ impl FederatedIdentity {
 
     /// The ID token, as the file holds it now (white space around it dropped, as the SDKs do).
     fn id_token(&self) -> Result<String> {
+        use std::io::Read;
         let path = self.token_file.display();
-        let text = std::fs::read_to_string(&self.token_file).map_err(|e| {
+        let cannot_read = |e: std::io::Error| {
             Error::invalid(format!(
                 "federated identity: cannot read the ID token file {path} ({}): {e}",
                 self.file_named_by
             ))
-        })?;
+        };
+        // Read with a bound: the path may name anything (a device, a huge file by mistake).
+        let mut text = String::new();
+        std::fs::File::open(&self.token_file)
+            .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_string(&mut text))
+            .map_err(cannot_read)?;
+        if text.len() as u64 > MAX_FILE_BYTES {
+            return Err(Error::invalid(format!(
+                "federated identity: the ID token file {path} ({}) is larger than {MAX_FILE_BYTES} bytes: \
+                 not an ID token",
+                self.file_named_by
+            )));
+        }
         let token = text.trim();
         crate::validate::secret("the ID token", token, crate::validate::MAX_TOKEN_LEN).map_err(|e| {
             Error::invalid(format!("federated identity: {} (file {path}, {})", e.message(), self.file_named_by))

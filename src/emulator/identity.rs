@@ -253,8 +253,10 @@ async fn token(req: Request<Incoming>, state: &State, request_id: &str) -> (&'st
 
 /// A JSON request body, or IAM's 400.
 async fn json_body(req: Request<Incoming>) -> Result<Value, &'static str> {
-    let Ok(body) = http_body_util::Limited::new(req.into_body(), 1 << 20).collect().await else {
-        return Err("The request body is too large");
+    let body = match http_body_util::Limited::new(req.into_body(), 1 << 20).collect().await {
+        Ok(body) => body,
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => return Err("The request body is too large"),
+        Err(_) => return Err("The request body could not be read"),
     };
     serde_json::from_slice::<Value>(&body.to_bytes()).map_err(|_| "The request body is not JSON")
 }
@@ -299,7 +301,12 @@ async fn id_token(req: Request<Incoming>, state: &State, request_id: &str) -> (&
     let now = state.now_unix_f64();
     let expires = now + lifetime.as_secs_f64();
     let token = format!("MIIemu{}{}", random_hex(), random_hex());
-    crate::sync::lock(&state.identity).federated_tokens.push((token.clone(), expires));
+    {
+        // Expired tokens are let go: a long-running emulator keeps only the live ones.
+        let mut identity = crate::sync::lock(&state.identity);
+        identity.federated_tokens.retain(|(_, expires)| *expires > now);
+        identity.federated_tokens.push((token.clone(), expires));
+    }
     let body = json!({"token": {
         "expires_at": timestamp(expires), "issued_at": timestamp(now), "methods": ["mapped"],
         "user": {"id": "emulatorfederateduser", "name": format!("{idp}-user"),

@@ -108,8 +108,8 @@ pub unsafe extern "C" fn apig_client_options_set_endpoint(
 /// Adds an endpoint to the list of endpoints in order of preference (instead of
 /// `apig_client_options_set_endpoint`): a call that cannot reach one (DNS failure, connection
 /// refused, connect timeout, TLS failure) tries the next within its deadline; an answer of any
-/// status never moves it. Calls start at the endpoint that answered last and go back to the
-/// first a minute after they left it.
+/// status never moves it. Calls start at the endpoint that answered last; once a minute, one
+/// call tries the first again.
 ///
 /// # Safety
 /// The setters' contract (see `apig_client_options_new`).
@@ -120,7 +120,7 @@ pub unsafe extern "C" fn apig_client_options_add_endpoint(
 ) -> apig_status {
     // SAFETY: the caller's contract (see # Safety).
     unsafe {
-        set_string(options, "endpoint", value, |mut b, v| {
+        set_string(options, "endpoints", value, |mut b, v| {
             b.endpoints.get_or_insert_with(Vec::new).push(v.to_string());
             b
         })
@@ -358,7 +358,9 @@ pub unsafe extern "C" fn apig_client_options_set_allow_insecure_http(
 
 /// Fills what is still unset from HUAWEICLOUD_SDK_AK, _SK, _SECURITY_TOKEN, _PROJECT_ID and the
 /// credentials file (`HUAWEICLOUD_SDK_CREDENTIALS_FILE` or `~/.huaweicloud/credentials`, section `[basic]`).
-/// Values set explicitly win. When neither gave credentials, the client's first call tries CCE
+/// Values set explicitly win. When neither gave credentials, federated identity
+/// (HUAWEICLOUD_SDK_IDP_ID + HUAWEICLOUD_SDK_ID_TOKEN_FILE) is used when it is configured — its
+/// failure is the call's, nothing after it is tried; else the client's first call tries CCE
 /// pod identity (HC_CONTAINER_CREDENTIALS_FULL_URI + HC_CONTAINER_AUTHORIZATION_TOKEN_FILE), then
 /// ECS instance metadata, and keeps the first that works (renewed before it expires); if none
 /// does, the call fails with APIG_E_INVALID_ARGUMENT and a message that says why each source failed.

@@ -111,8 +111,9 @@ impl Client {
     }
 
     /// A client configured from the environment (HUAWEICLOUD_SDK_AK, _SK, _SECURITY_TOKEN,
-    /// _PROJECT_ID, the credentials file), else CCE pod identity or ECS metadata at the first
-    /// call; keyword arguments win over it.
+    /// _PROJECT_ID, the credentials file), else federated identity (HUAWEICLOUD_SDK_IDP_ID and
+    /// _ID_TOKEN_FILE), else CCE pod identity or ECS metadata at the first call; keyword
+    /// arguments win over it.
     #[classmethod]
     #[pyo3(signature = (**kwargs))]
     fn from_env<'py>(
@@ -222,9 +223,13 @@ impl Client {
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         guarded(py, "Client.__repr__", || {
+            let endpoints = self.inner.endpoints();
+            let place = match endpoints.as_slice() {
+                [one] => format!("endpoint={one:?}"),
+                several => format!("endpoints={several:?}"),
+            };
             Ok(format!(
-                "pyapig.Client(endpoint={:?}, project_id={:?}, auth={:?})",
-                self.inner.endpoint(),
+                "pyapig.Client({place}, project_id={:?}, auth={:?})",
                 self.inner.project_id().unwrap_or(""),
                 self.inner.auth_kind()
             ))

@@ -705,6 +705,14 @@ def test_federated_identity_from_flags_and_from_the_environment(emu, tmp_path):
     r = cli("delete-certificate", *at, "c2", env=env, token=False)
     assert (r.returncode, r.stdout) == (0, "deleted c2\n"), r.stderr
     assert emu.counters()["iam_id_tokens"] == 2
+    # One flag, the other half from the environment (as the help says); neither: a usage error.
+    emu.add_certificate("c4")
+    r = cli("delete-certificate", *at, "--idp-id", "cli-idp", "c4",
+            env={"HUAWEICLOUD_SDK_ID_TOKEN_FILE": str(token_file)}, token=False)
+    assert (r.returncode, r.stdout) == (0, "deleted c4\n"), r.stderr
+    r = cli("delete-certificate", *at, "--id-token-file", str(token_file), "c4", token=False)
+    assert r.returncode == 1 and "set HUAWEICLOUD_SDK_IDP_ID" in r.stderr, r.stderr
+    assert emu.counters()["iam_id_tokens"] == 3
     # Refused by IAM: a credentials error (16) that stops the run, without the token anywhere.
     emu.add_idp("cli-idp", "another.jwt.token")
     emu.add_certificate("c3")

@@ -90,3 +90,21 @@ def test_async_client_fails_over(emu, closed):
 
     emu.add_certificate("c1")
     assert asyncio.run(_delete_async([closed, emu.url])) is True
+
+
+def test_repr_and_the_async_client_show_every_endpoint(emu, closed):
+    import asyncio
+
+    client = pyapig.Client(endpoints=[closed, emu.url], project_id=PROJECT, token=DEFAULT_TOKEN)
+    assert repr(client) == f'pyapig.Client(endpoints=["{closed}", "{emu.url}"], project_id="{PROJECT}", auth="token")'
+    one = pyapig.Client(endpoint=emu.url, project_id=PROJECT, token=DEFAULT_TOKEN)
+    assert repr(one).startswith(f'pyapig.Client(endpoint="{emu.url}", ')
+    emu.add_certificate("c1")
+
+    async def main():
+        async with pyapig.AsyncClient(endpoints=(closed, emu.url), project_id=PROJECT, token=DEFAULT_TOKEN) as a:
+            assert a.endpoints == [closed, emu.url] and a.current_endpoint == closed
+            assert await a.delete_certificate("c1") is True
+            assert a.current_endpoint == emu.url
+
+    asyncio.run(main())
