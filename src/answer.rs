@@ -67,8 +67,12 @@ impl Answer {
         let error = match &self.body {
             Err(failure) => {
                 let message = format!("HTTP {status}, then reading the body failed: {}", failure.message());
-                Error::from_answer(failure.kind(), status, error_body::parse(b"", self.request_id.clone()))
-                    .with_message(message)
+                Error::from_answer(
+                    failure.kind(),
+                    status,
+                    error_body::parse_scrubbed(b"", self.request_id.clone(), secrets),
+                )
+                .with_message(message)
             }
             Ok(body) => {
                 let parsed = error_body::parse_scrubbed(body, self.request_id.clone(), secrets);
@@ -98,7 +102,7 @@ impl Answer {
     pub fn unusable(&self, what: &str, why: &str) -> Error {
         let mut message = format!("{what}: HTTP {}: {why}", self.status);
         if let Some(id) = &self.request_id {
-            message.push_str(&format!(" [request id {id}]"));
+            message.push_str(&format!(" [request id {}]", crate::text::printable(id, error_body::REQUEST_ID_CHARS)));
         }
         Error::new(ErrorKind::Protocol, message)
     }

@@ -300,6 +300,13 @@ impl ClientBuilder {
         self.security_token = self.security_token.or(found.security_token);
         self.project_id = self.project_id.or(found.project_id);
         self.chain = self.chain.or(found.chain);
+        // Half of federated identity given: the other half from the environment.
+        let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        match (&self.idp_id, &self.id_token_file) {
+            (Some(_), None) => self.id_token_file = set(crate::auth::federated::ENV_ID_TOKEN_FILE).map(Into::into),
+            (None, Some(_)) => self.idp_id = set(crate::auth::federated::ENV_IDP_ID),
+            _ => {}
+        }
         Ok(self)
     }
 

@@ -97,6 +97,15 @@ struct Inner {
     closed: AtomicBool,
 }
 
+/// Where a call starts ([`Client::start_at`]).
+#[derive(Clone, Copy)]
+struct Start {
+    /// The target of its first attempt.
+    at: usize,
+    /// The current target when it started.
+    seen: usize,
+}
+
 /// One endpoint and what its requests are built from, once.
 struct Target {
     endpoint: Endpoint,
@@ -217,35 +226,42 @@ impl Client {
         u64::try_from(self.inner.born.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
-    /// Where a call starts: the target that answered last — or the first, for the one call that
-    /// claims the try once the wait since calls left it has passed. The others go on where calls
-    /// answer (a dead first endpoint is not rushed by every call at once), and the wait starts
-    /// again from the claim (a try that never ends cannot block the next one).
-    fn start_at(&self) -> usize {
+    /// Where a call starts, and the current target it saw: the target that answered last — or
+    /// the first, for the one call that claims the try once the wait since calls left it has
+    /// passed. The others go on where calls answer (a dead first endpoint is not rushed by every
+    /// call at once), and the wait starts again from the claim (a try that never ends cannot
+    /// block the next one).
+    fn start_at(&self) -> Start {
         let current = self.inner.current.load(Ordering::Relaxed);
+        let at = |at| Start { at, seen: current };
         if current == 0 {
-            return 0;
+            return at(0);
         }
         let left = self.inner.left_first_at.load(Ordering::Relaxed);
         let now = self.now_ms();
         if now.saturating_sub(left) < self.inner.back_to_first_ms.load(Ordering::Relaxed) {
-            return current;
+            return at(current);
         }
         match self.inner.left_first_at.compare_exchange(left, now, Ordering::Relaxed, Ordering::Relaxed) {
-            Ok(_) => 0,
-            Err(_) => current,
+            Ok(_) => at(0),
+            Err(_) => at(current),
         }
     }
 
-    /// Target `at` answered (with any status) a call that started at `started`: later calls
-    /// start there. Called only for an answer: a target that never answered never becomes current.
-    fn answered_from(&self, started: usize, at: usize) {
-        if at != 0 && started == 0 {
+    /// Target `at` answered (with any status) a call that started as `start` says: when that is
+    /// not the target calls started at, later calls start there. Called only for an answer: a
+    /// target that never answered never becomes current. Only a call that moved changes the
+    /// current target, and only from the one it saw: a call that answered where it started
+    /// (one running beside a successful try of the first endpoint, or a slow answer from before
+    /// a move) changes nothing.
+    fn answered_from(&self, start: Start, at: usize) {
+        if at != 0 && start.at == 0 {
             // The first was tried and could not be reached: the wait before the next try starts now.
             self.inner.left_first_at.store(self.now_ms(), Ordering::Relaxed);
         }
-        let before = self.inner.current.swap(at, Ordering::Relaxed);
-        if before == at {
+        if at == start.seen
+            || self.inner.current.compare_exchange(start.seen, at, Ordering::Relaxed, Ordering::Relaxed).is_err()
+        {
             return;
         }
         let endpoint = &self.inner.targets[at].endpoint;
@@ -332,8 +348,8 @@ impl Client {
         // Failover: the target of this attempt, and why each target of this round (every
         // endpoint once, from where the call started) could not be reached.
         let targets = self.inner.targets.len();
-        let mut started_at = self.start_at();
-        let mut at = started_at;
+        let mut start = self.start_at();
+        let mut at = start.at;
         let mut unreachable: Vec<String> = Vec::new();
         loop {
             if interrupt::cancelled() {
@@ -364,7 +380,7 @@ impl Client {
                         Err(f) => f.error.http_status().is_some(),
                     };
                     if answered {
-                        self.answered_from(started_at, at);
+                        self.answered_from(start, at);
                     }
                     match result {
                         Ok((http_status, request_id)) => {
@@ -412,15 +428,21 @@ impl Client {
                 error = error.with_message(message);
                 unreachable.clear();
                 // A retry starts a new round where calls start now.
-                started_at = self.start_at();
-                at = started_at;
-            } else if !unreachable.is_empty() {
-                // The round ended elsewhere (an answer, the deadline, a failure after sending):
-                // the endpoints that could not be reached before it are still part of the story.
-                let message = format!("{}; before it: {}", error.message(), unreachable.join("; "));
-                error = error.with_message(message);
-                unreachable.clear();
+                start = self.start_at();
+                at = start.at;
             }
+            // The round ended elsewhere (an answer, the deadline, a failure after sending): the
+            // endpoints it could not reach before are part of the story, said last if this error
+            // is the call's. (Not for a failure to get credentials: that is not the endpoints'.)
+            let before_it = std::mem::take(&mut unreachable).join("; ");
+            let tell = |error: Error| match before_it.as_str() {
+                "" => error,
+                _ if !failure.reached_apig => error,
+                before_it => {
+                    let message = format!("{}; before it: {before_it}", error.message());
+                    error.with_message(message)
+                }
+            };
             // Only APIG's own 404 says anything about the certificate.
             if error.kind() == ErrorKind::NotFound && failure.reached_apig {
                 if options.missing_ok {
@@ -433,13 +455,13 @@ impl Client {
                          (pass missing_ok to treat not-found as success)",
                         error.message()
                     );
-                    return Err(error.with_message(message).with_attempts(attempts));
+                    return Err(tell(error.with_message(message)).with_attempts(attempts));
                 }
-                return Err(error.with_attempts(attempts));
+                return Err(tell(error).with_attempts(attempts));
             }
             if reauthenticated && error.kind() == ErrorKind::Unauthorized && failure.reached_apig {
                 let message = format!("{}; refused again with credentials fetched anew", error.message());
-                return Err(error.with_message(message).with_attempts(attempts));
+                return Err(tell(error.with_message(message)).with_attempts(attempts));
             }
             // The signature was refused and the server's clock is far from ours: re-sign once
             // with the server's clock. (When the clocks agree, the keys are wrong: no retry.)
@@ -458,16 +480,16 @@ impl Client {
             if resigned && failure.clock_skew {
                 // The attempt's own message already says how far the clocks are apart.
                 let message = format!("{}; refused again after re-signing with the server's clock", error.message());
-                return Err(error.with_message(message).with_attempts(attempts));
+                return Err(tell(error.with_message(message)).with_attempts(attempts));
             }
             if !retry::is_retryable(&error) || retries >= self.inner.max_retries {
-                return Err(error.with_attempts(attempts));
+                return Err(tell(error).with_attempts(attempts));
             }
             let wait = failure.retry_after.unwrap_or_else(|| retry::backoff(retries + 1));
             let remaining = deadline.saturating_duration_since(Instant::now());
             if wait >= remaining {
                 // Waiting would pass the deadline: the last real answer is the error.
-                return Err(error.with_attempts(attempts));
+                return Err(tell(error).with_attempts(attempts));
             }
             earlier_may_have_acted |= failure.reached_apig && !failure.unreachable && retry::may_have_acted(&error);
             retries += 1;
@@ -639,5 +661,54 @@ fn unix_seconds(t: SystemTime) -> i64 {
     match t.duration_since(UNIX_EPOCH) {
         Ok(d) => d.as_secs() as i64,
         Err(e) => -(e.duration().as_secs() as i64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn two_endpoints() -> Client {
+        Client::builder()
+            .endpoints(["https://a.example", "https://b.example"])
+            .project_id("0123456789abcdef0123456789abcdef")
+            .token("t")
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_call_answering_where_it_started_does_not_undo_a_successful_try_of_the_first() {
+        let client = two_endpoints();
+        // Calls moved to the second endpoint; the wait has passed.
+        let first_call = client.start_at();
+        client.answered_from(first_call, 1);
+        assert_eq!(client.inner.current.load(Ordering::Relaxed), 1);
+        client.inner.back_to_first_ms.store(0, Ordering::Relaxed);
+        let probe = client.start_at();
+        assert_eq!(probe.at, 0, "one call tries the first again");
+        client.inner.back_to_first_ms.store(60_000, Ordering::Relaxed);
+        let beside = client.start_at();
+        assert_eq!(beside.at, 1, "the others go on where calls answer");
+        // The first answers the probe; the call beside it answers from the second afterwards.
+        client.answered_from(probe, 0);
+        client.answered_from(beside, 1);
+        assert_eq!(client.inner.current.load(Ordering::Relaxed), 0, "calls are back on the first");
+        // A slow answer from the second that started before the move changes nothing either.
+        client.answered_from(Start { at: 1, seen: 1 }, 1);
+        assert_eq!(client.current_endpoint(), "https://a.example");
+    }
+
+    #[test]
+    fn a_failed_try_of_the_first_keeps_calls_where_they_were_and_restarts_the_wait() {
+        let client = two_endpoints();
+        client.answered_from(client.start_at(), 1);
+        client.inner.back_to_first_ms.store(0, Ordering::Relaxed);
+        let probe = client.start_at();
+        assert_eq!((probe.at, probe.seen), (0, 1));
+        client.inner.back_to_first_ms.store(60_000, Ordering::Relaxed);
+        client.answered_from(probe, 1);
+        assert_eq!(client.inner.current.load(Ordering::Relaxed), 1);
+        assert_eq!(client.start_at().at, 1, "the next try waits a whole period again");
     }
 }

@@ -170,7 +170,7 @@ fn credentials_file(lookup: Lookup<'_>) -> Result<(String, Option<FileCredential
         },
     };
     let shown = if explicit { path.display().to_string() } else { "~/.huaweicloud/credentials".to_string() };
-    let text = match std::fs::read_to_string(&path) {
+    let text = match crate::files::read_text(&path, crate::files::MAX_FILE_BYTES) {
         Ok(text) => text,
         Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => return Ok((shown, None)),
         Err(e) => {

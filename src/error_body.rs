@@ -6,6 +6,9 @@ use serde_json::Value;
 /// How many characters of a body an error keeps, at most.
 pub const EXCERPT_CHARS: usize = 512;
 
+/// How many characters of a request id an error keeps, at most (real ones have 32 to 64).
+pub const REQUEST_ID_CHARS: usize = 128;
+
 /// What could be learned from an error answer (defined with the error model, which keeps it).
 pub use crate::error::ParsedBody;
 
@@ -21,7 +24,9 @@ pub fn parse(body: &[u8], header_request_id: Option<String>) -> ParsedBody {
 /// them) — before anything is cut to its bound, so that no cut leaves the start of a secret.
 pub fn parse_scrubbed(body: &[u8], header_request_id: Option<String>, secrets: &[&str]) -> ParsedBody {
     let mut parsed = ParsedBody {
-        request_id: header_request_id.filter(|id| !id.is_empty()).map(|id| crate::text::scrub(&id, secrets)),
+        request_id: header_request_id
+            .filter(|id| !id.is_empty())
+            .map(|id| crate::text::printable(&crate::text::scrub(&id, secrets), REQUEST_ID_CHARS)),
         excerpt: excerpt(body, secrets),
         shape: shape_of(body),
         ..ParsedBody::default()

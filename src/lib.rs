@@ -45,6 +45,7 @@ mod builder;
 mod client;
 mod connect;
 mod error;
+mod files;
 mod interrupt;
 mod limits;
 mod resolver;

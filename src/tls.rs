@@ -49,8 +49,8 @@ pub(crate) fn client_config(verify: bool, ca_file: Option<&Path>) -> Result<Arc<
 /// then, not at the first call.
 fn load_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
     use rustls::pki_types::pem::{PemObject, SectionKind};
-    let pem =
-        std::fs::read(path).map_err(|e| Error::invalid(format!("ca_file {}: cannot read it: {e}", path.display())))?;
+    let pem = crate::files::read_bounded(path, crate::files::MAX_FILE_BYTES)
+        .map_err(|e| Error::invalid(format!("ca_file {}: cannot read it: {e}", path.display())))?;
     let mut certs = Vec::new();
     for item in <(SectionKind, Vec<u8>) as PemObject>::pem_slice_iter(&pem) {
         match item {

@@ -202,10 +202,11 @@ fn after_the_wait_one_call_tries_the_first_endpoint_again_while_the_others_go_on
     let (addr, connections) = slamming_server();
     let dead = format!("https://{addr}");
     let client = client(&[dead.clone(), emu.url()]);
-    client.set_back_to_first_after(Duration::from_millis(300));
+    // Long enough that all eight calls start within it on a loaded machine.
+    client.set_back_to_first_after(Duration::from_millis(1000));
     client.delete_certificate("c0").unwrap();
     assert_eq!((connections.load(Ordering::SeqCst), client.current_endpoint()), (1, emu.url()));
-    std::thread::sleep(Duration::from_millis(400));
+    std::thread::sleep(Duration::from_millis(1100));
     let barrier = Arc::new(std::sync::Barrier::new(8));
     let threads: Vec<_> = (1..9)
         .map(|i| {

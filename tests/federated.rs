@@ -106,6 +106,13 @@ fn explicit_options_work_and_half_of_them_or_a_second_kind_is_refused_before_any
         assert!(e.message().contains(want), "{}", e.message());
     }
     assert_eq!(count(&emu, "iam_id_tokens"), 1, "no I/O for a refused configuration");
+    // With from_env, half given explicitly takes the other half from the environment.
+    let vars = idp_vars(&file);
+    for builder in [base(&emu).idp_id(IDP), base(&emu).id_token_file(&file)] {
+        assert_eq!(from_env(builder, &vars).unwrap().auth_kind(), "federated identity");
+    }
+    let e = from_env(base(&emu).idp_id(IDP), &vars[..1]).unwrap_err();
+    assert!(e.message().contains("idp_id given without id_token_file"), "{}", e.message());
 }
 
 #[test]

@@ -52,26 +52,13 @@ impl FederatedIdentity {
 
     /// The ID token, as the file holds it now (white space around it dropped, as the SDKs do).
     fn id_token(&self) -> Result<String> {
-        use std::io::Read;
         let path = self.token_file.display();
-        let cannot_read = |e: std::io::Error| {
+        let text = crate::files::read_text(&self.token_file, MAX_FILE_BYTES).map_err(|e| {
             Error::invalid(format!(
                 "federated identity: cannot read the ID token file {path} ({}): {e}",
                 self.file_named_by
             ))
-        };
-        // Read with a bound: the path may name anything (a device, a huge file by mistake).
-        let mut text = String::new();
-        std::fs::File::open(&self.token_file)
-            .and_then(|file| file.take(MAX_FILE_BYTES + 1).read_to_string(&mut text))
-            .map_err(cannot_read)?;
-        if text.len() as u64 > MAX_FILE_BYTES {
-            return Err(Error::invalid(format!(
-                "federated identity: the ID token file {path} ({}) is larger than {MAX_FILE_BYTES} bytes: \
-                 not an ID token",
-                self.file_named_by
-            )));
-        }
+        })?;
         let token = text.trim();
         crate::validate::secret("the ID token", token, crate::validate::MAX_TOKEN_LEN).map_err(|e| {
             Error::invalid(format!("federated identity: {} (file {path}, {})", e.message(), self.file_named_by))

@@ -27,7 +27,7 @@ impl PodIdentity {
     /// The pod's temporary credentials, within the call's `deadline`.
     pub fn fetch(&self, deadline: Instant) -> Result<Fetched<Credentials>> {
         let what = format!("pod identity {}", self.endpoint);
-        let token = std::fs::read_to_string(&self.token_file).map_err(|e| {
+        let token = crate::files::read_text(&self.token_file, crate::files::MAX_FILE_BYTES).map_err(|e| {
             Error::invalid(format!(
                 "{what}: cannot read the token file {} ({ENV_POD_TOKEN_FILE}): {e}",
                 self.token_file.display()
