@@ -137,10 +137,37 @@ class Emulator:
         return Client(**options)
 
     def add_certificate(
-        self, certificate_id: str, *, project_id: Optional[str] = None, bound_to: Sequence[str] = ()
+        self,
+        certificate_id: str,
+        *,
+        project_id: Optional[str] = None,
+        bound_to: Sequence[str] = (),
+        **listing: Any,
     ) -> None:
-        """Adds a certificate; one bound to domain names cannot be deleted (403)."""
-        self._emu.add_certificate(project_id or self.project_id, certificate_id, list(bound_to))
+        """Adds a certificate; one bound to domain names cannot be deleted (403).
+
+        `listing`: what the certificate listing shows of it, all optional — `name`,
+        `common_name`, `san` (list), `not_after` (RFC 3339), `instance_id` (its gateway: an
+        `instance` certificate; absent: `global`), `signature_algorithm`, `algorithm_type` —
+        and `bindings`, domains with their gateway and API group
+        (`[{"domain", "instance_id", "group_id", "group_name"}]`). Bound domains are on the
+        certificate's gateway, else on "emulator-gw-1"; the gateways named are added to the
+        project."""
+        project = project_id or self.project_id
+        if not listing:
+            self._emu.add_certificate(project, certificate_id, list(bound_to))
+            return
+        body = dict(listing, bound_to=list(bound_to))
+        self._control("PUT", f"projects/{project}/certificates/{certificate_id}", body)
+
+    def bindings(self, certificate_id: str, *, project_id: Optional[str] = None) -> List[Dict[str, str]]:
+        """The domains still bound to a certificate: `domain`, `domain_id`, `instance_id`,
+        `group_id`, `group_name` each."""
+        return self._control("GET", f"projects/{project_id or self.project_id}/certificates/{certificate_id}/bindings")
+
+    def add_gateway(self, instance_id: str, *, project_id: Optional[str] = None) -> None:
+        """Adds a gateway (instance) to the project: every certificate listing names one."""
+        self._control("PUT", f"projects/{project_id or self.project_id}/gateways/{instance_id}")
 
     def certificates(self, project_id: Optional[str] = None) -> List[str]:
         """The certificates a project still has."""

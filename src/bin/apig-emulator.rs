@@ -18,6 +18,10 @@ OPTIONS:
   --port N              port on 127.0.0.1 (default 0: a free one)
   --listen ADDR:PORT    listen on another loopback address instead
   --cert P/C[=D1,D2]    seed certificate C in project P; bound to domains D1,D2 if given
+  --cert-json P/C=JSON  seed certificate C with its listing's fields and bindings, e.g.
+                        '{\"not_after\":\"2025-01-01T00:00:00Z\",\"instance_id\":\"gw-1\",\"bound_to\":[\"a.example.com\"]}'
+                        (see docs/emulator.md, \"Listing and bindings\")
+  --gateway P/ID        project P has gateway (instance) ID (certificate listings name one)
  --cert-range P/X/N    seed certificates X0 .. X(N-1) in project P
   --token T             accept this token too (always accepted: emulator-token)
   --key AK:SK           accept this access key pair too (always: EMULATORAK0000000001:emulator-secret-key-0000000000000001)
@@ -60,6 +64,8 @@ struct Seed {
     clock_offset: i64,
     /// Control requests for the identity services, applied after start: (method, path, body).
     identity: Vec<(&'static str, &'static str, String)>,
+    /// Control requests for certificates with their listing's fields, and gateways: (path, body).
+    listing: Vec<(String, String)>,
 }
 
 fn main() -> ExitCode {
@@ -74,8 +80,15 @@ fn main() -> ExitCode {
 
 fn run() -> Result<(), String> {
     let mut options = EmulatorOptions::default();
-    let mut seed =
-        Seed { certs: vec![], tokens: vec![], keys: vec![], rules: vec![], clock_offset: 0, identity: vec![] };
+    let mut seed = Seed {
+        certs: vec![],
+        tokens: vec![],
+        keys: vec![],
+        rules: vec![],
+        clock_offset: 0,
+        identity: vec![],
+        listing: vec![],
+    };
     let mut tls_cert = None;
     let mut tls_key = None;
     let mut args = std::env::args().skip(1);
@@ -103,6 +116,19 @@ fn run() -> Result<(), String> {
                 let (project, cert) = ids.split_once('/').ok_or("--cert takes PROJECT/CERT[=domain,...]")?;
                 let domains = domains.split(',').filter(|d| !d.is_empty()).map(str::to_string).collect();
                 seed.certs.push((project.to_string(), cert.to_string(), domains));
+            }
+            "--cert-json" => {
+                let spec = value("--cert-json")?;
+                let usage = "--cert-json takes PROJECT/CERT=JSON";
+                let (ids, json) = spec.split_once('=').ok_or(usage)?;
+                let (project, cert) = ids.split_once('/').ok_or(usage)?;
+                serde_json::from_str::<serde_json::Value>(json).map_err(|e| format!("--cert-json {ids}: {e}"))?;
+                seed.listing.push((format!("projects/{project}/certificates/{cert}"), json.to_string()));
+            }
+            "--gateway" => {
+                let spec = value("--gateway")?;
+                let (project, gateway) = spec.split_once('/').ok_or("--gateway takes PROJECT/INSTANCE_ID")?;
+                seed.listing.push((format!("projects/{project}/gateways/{gateway}"), String::new()));
             }
             "--cert-range" => {
                 let spec = value("--cert-range")?;
@@ -191,6 +217,9 @@ fn run() -> Result<(), String> {
     seed.keys.iter().for_each(|(ak, sk)| emulator.add_key(ak, sk));
     seed.rules.into_iter().for_each(|r| emulator.push_rule(r));
     emulator.set_clock_offset(seed.clock_offset);
+    for (path, body) in &seed.listing {
+        emulator.control("PUT", path, body).map_err(|e| format!("{path}: {e}"))?;
+    }
     for (method, path, body) in &seed.identity {
         emulator.control(method, path, body).map_err(|e| format!("{path}: {e}"))?;
     }

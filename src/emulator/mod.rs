@@ -5,7 +5,9 @@
 mod body;
 mod conn;
 mod identity;
+mod lifecycle;
 mod rules;
+mod seed;
 mod server;
 mod state;
 
@@ -13,8 +15,11 @@ pub use identity::{
     DEFAULT_DOMAIN, DEFAULT_PASSWORD, DEFAULT_POD_TOKEN, DEFAULT_PROJECT_ID, DEFAULT_REGION, DEFAULT_USER,
     MetadataMode, POD_PATH,
 };
+pub use lifecycle::MAX_LIMIT;
 pub use rules::{Action, Rule};
-pub use state::{BOUND_ERROR_CODE, DEFAULT_AK, DEFAULT_SK, DEFAULT_TOKEN, RecordedRequest};
+pub use state::{
+    BOUND_ERROR_CODE, Binding, CertMeta, DEFAULT_AK, DEFAULT_GATEWAY, DEFAULT_SK, DEFAULT_TOKEN, RecordedRequest,
+};
 
 use std::io;
 use std::net::SocketAddr;
@@ -90,6 +95,22 @@ impl Emulator {
     /// Adds a certificate to a project; a certificate bound to domain names cannot be deleted.
     pub fn add_certificate(&self, project_id: &str, certificate_id: &str, bound_to: &[&str]) {
         self.state.add_certificate(project_id, certificate_id, bound_to.iter().map(|d| d.to_string()).collect());
+    }
+
+    /// Adds (or replaces) a certificate with its listing's fields and the domains bound to it;
+    /// the gateways it names are added to the project.
+    pub fn put_certificate(&self, project_id: &str, certificate_id: &str, meta: CertMeta, bindings: Vec<Binding>) {
+        self.state.put_certificate(project_id, certificate_id, meta, bindings);
+    }
+
+    /// Adds a gateway (instance) to a project: every listing of certificates names one.
+    pub fn add_gateway(&self, project_id: &str, instance_id: &str) {
+        self.state.add_gateway(project_id, instance_id);
+    }
+
+    /// The domains still bound to a certificate (None: no such certificate).
+    pub fn bindings(&self, project_id: &str, certificate_id: &str) -> Option<Vec<Binding>> {
+        self.state.certificate(project_id, certificate_id).map(|c| c.bindings)
     }
 
     /// The certificates a project still has.

@@ -30,7 +30,7 @@ pub struct ServerOptions {
 
 /// Why a request ends without an answer (hyper then drops the connection).
 #[derive(Debug)]
-struct Abort;
+pub(super) struct Abort;
 impl std::fmt::Display for Abort {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("connection dropped on purpose")
@@ -38,7 +38,7 @@ impl std::fmt::Display for Abort {
 }
 impl std::error::Error for Abort {}
 
-type Answer = Result<Response<EmuBody>, Abort>;
+pub(super) type Answer = Result<Response<EmuBody>, Abort>;
 
 pub async fn accept_loop(listener: TcpListener, state: Arc<State>, options: Arc<ServerOptions>) {
     let connections = Arc::new(AtomicU64::new(1));
@@ -151,6 +151,9 @@ async fn handle(req: Request<Incoming>, state: Arc<State>, reset: Arc<AtomicBool
     if req.method() == Method::CONNECT {
         return tunnel(req, state, record);
     }
+    if let Some(route) = super::lifecycle::route(req.method(), &segments) {
+        return super::lifecycle::handle(req, &state, route, record, &reset).await;
+    }
     let Some((project, cert)) = ids else {
         return finish(
             &state,
@@ -172,7 +175,7 @@ async fn handle(req: Request<Incoming>, state: Arc<State>, reset: Arc<AtomicBool
             return answer;
         }
     }
-    if let Err(answer) = authenticate(&req, &state, &project, &request_id) {
+    if let Err(answer) = authenticate(&req, &state, &project, &request_id, signing::EMPTY_BODY_SHA256) {
         record.outcome = "unauthorized".into();
         return finish(&state, record, answer);
     }
@@ -197,7 +200,7 @@ async fn handle(req: Request<Incoming>, state: Arc<State>, reset: Arc<AtomicBool
     finish(&state, record, answer)
 }
 
-fn finish(state: &State, mut record: RecordedRequest, answer: Response<EmuBody>) -> Answer {
+pub(super) fn finish(state: &State, mut record: RecordedRequest, answer: Response<EmuBody>) -> Answer {
     record.status = answer.status().as_u16();
     if record.outcome.is_empty() {
         record.outcome = "answered".into();
@@ -207,7 +210,7 @@ fn finish(state: &State, mut record: RecordedRequest, answer: Response<EmuBody>)
 }
 
 /// What a matching rule makes of a request: an answer, or None for `pass` (answer normally).
-async fn apply_rule(
+pub(super) async fn apply_rule(
     state: &State,
     mut record: RecordedRequest,
     rule: &Rule,
@@ -275,11 +278,12 @@ fn add_headers(answer: &mut Response<EmuBody>, headers: &[(String, String)]) {
 // The refusal is the answer itself, built once per refused request of a test server: boxing it
 // would buy nothing.
 #[allow(clippy::result_large_err)]
-fn authenticate(
-    req: &Request<Incoming>,
+pub(super) fn authenticate<B>(
+    req: &Request<B>,
     state: &State,
     project: &str,
     request_id: &str,
+    body_sha256: &str,
 ) -> Result<(), Response<EmuBody>> {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     if let Some(token) = header("x-auth-token") {
@@ -307,7 +311,7 @@ fn authenticate(
     if header("authorization").is_none() {
         return Err(apig_error(401, "APIG.1000", "Token is missing", request_id, state));
     }
-    if let Err(why) = check_signature(req, state) {
+    if let Err(why) = check_signature_of(req, state, body_sha256) {
         return Err(apig_error(
             401,
             "APIGW.0301",
@@ -334,6 +338,11 @@ fn authenticate(
 /// temporary keys, unexpired and sent with its security token; the date is within the
 /// allowed skew; the signature matches. The error says why, never a secret.
 pub(super) fn check_signature(req: &Request<Incoming>, state: &State) -> Result<(), &'static str> {
+    check_signature_of(req, state, signing::EMPTY_BODY_SHA256)
+}
+
+/// As [`check_signature`], for a request whose body has this SHA-256 (hex).
+pub(super) fn check_signature_of<B>(req: &Request<B>, state: &State, body_sha256: &str) -> Result<(), &'static str> {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     let authorization = header("authorization").ok_or("the Authorization header is missing")?;
     let parsed = signing::parse_authorization(authorization).ok_or("unsupported authorization header")?;
@@ -373,7 +382,7 @@ pub(super) fn check_signature(req: &Request<Incoming>, state: &State) -> Result<
         path: req.uri().path(),
         query: &query_refs,
         headers: &headers,
-        body_sha256: signing::EMPTY_BODY_SHA256,
+        body_sha256,
     };
     let expected = signing::signature(&key.sk, &signing::string_to_sign(&signing::canonical_request(&input), date));
     if expected != parsed.signature {
@@ -392,7 +401,7 @@ fn decode(s: &str) -> String {
     String::from_utf8_lossy(&signing::percent_decode(&s.replace('+', " "))).into_owned()
 }
 
-fn auth_kind(req: &Request<Incoming>) -> &'static str {
+pub(super) fn auth_kind<B>(req: &Request<B>) -> &'static str {
     if req.headers().contains_key("x-auth-token") {
         "token"
     } else if req.headers().contains_key("authorization") {
@@ -403,7 +412,7 @@ fn auth_kind(req: &Request<Incoming>) -> &'static str {
 }
 
 /// The headers as received, with secret values replaced.
-pub(super) fn recorded_headers(req: &Request<Incoming>) -> Vec<(String, String)> {
+pub(super) fn recorded_headers<B>(req: &Request<B>) -> Vec<(String, String)> {
     req.headers()
         .iter()
         .map(|(name, value)| {
@@ -435,11 +444,11 @@ pub(super) fn response(status: u16, body: EmuBody, request_id: &str, state: &Sta
     answer
 }
 
-fn empty(status: u16, request_id: &str, state: &State) -> Response<EmuBody> {
+pub(super) fn empty(status: u16, request_id: &str, state: &State) -> Response<EmuBody> {
     response(status, EmuBody::empty(), request_id, state)
 }
 
-fn apig_error(status: u16, code: &str, msg: &str, request_id: &str, state: &State) -> Response<EmuBody> {
+pub(super) fn apig_error(status: u16, code: &str, msg: &str, request_id: &str, state: &State) -> Response<EmuBody> {
     let body = json!({"error_code": code, "error_msg": msg, "request_id": request_id}).to_string();
     let mut answer = response(status, EmuBody::full(body), request_id, state);
     answer.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
@@ -486,13 +495,27 @@ pub(crate) fn control_action(method: &Method, path: &str, body: &Bytes, state: &
         }
         (&Method::GET, ["projects", project, "certificates"]) => Ok(json!(state.certificates(project))),
         (&Method::PUT, ["projects", project, "certificates", cert]) => {
-            let value = parse()?;
-            let bound: Vec<String> = match value.get("bound_to") {
-                None | Some(Value::Null) => Vec::new(),
-                Some(Value::Array(items)) => items.iter().filter_map(|d| d.as_str().map(str::to_string)).collect(),
-                Some(_) => return Err((400, "bound_to must be a list of domain names".into())),
-            };
-            state.add_certificate(project, cert, bound);
+            let (meta, bindings) = super::seed::certificate(cert, &parse()?).map_err(|e| (400, e))?;
+            state.put_certificate(project, cert, meta, bindings);
+            Ok(json!({}))
+        }
+        (&Method::GET, ["projects", project, "certificates", cert, "bindings"]) => {
+            match state.certificate(project, cert) {
+                None => Err((404, format!("no certificate {cert} in project {project}"))),
+                Some(c) => Ok(Value::Array(
+                    c.bindings
+                        .iter()
+                        .map(|b| {
+                            json!({"domain": b.domain, "domain_id": b.domain_id, "instance_id": b.instance_id,
+                                   "group_id": b.group_id, "group_name": b.group_name})
+                        })
+                        .collect(),
+                )),
+            }
+        }
+        (&Method::GET, ["projects", project, "gateways"]) => Ok(json!(state.gateways(project))),
+        (&Method::PUT, ["projects", project, "gateways", gateway]) => {
+            state.add_gateway(project, gateway);
             Ok(json!({}))
         }
         (&Method::GET, ["rules"]) => Ok(Value::Array(state.rules().iter().map(Rule::to_json).collect())),

@@ -67,8 +67,10 @@ impl RecordedRequest {
 
 #[derive(Default)]
 struct Store {
-    /// project → certificate → domains it is bound to.
-    projects: HashMap<String, BTreeMap<String, Vec<String>>>,
+    /// project → certificate id → the certificate.
+    projects: HashMap<String, BTreeMap<String, Cert>>,
+    /// project → its gateways (instance ids), in the order they were added.
+    gateways: HashMap<String, Vec<String>>,
     tokens: BTreeSet<String>,
     /// Tokens IAM issued: token → (project id, expiry on the emulator's clock).
     issued_tokens: HashMap<String, (String, f64)>,
@@ -76,6 +78,81 @@ struct Store {
     /// Each rule with how many requests it applied to, and how many it matched (for `every`).
     rules: Vec<(Rule, u64, u64)>,
     log: Vec<RecordedRequest>,
+}
+
+/// The gateway a certificate's domains are on unless told otherwise.
+pub const DEFAULT_GATEWAY: &str = "emulator-gw-1";
+
+/// What the listing says of a certificate (the PEM and the key are never kept).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CertMeta {
+    /// The certificate's name in APIG.
+    pub name: String,
+    /// The subject's common name.
+    pub common_name: String,
+    /// Subject alternative names (may be empty).
+    pub san: Vec<String>,
+    /// RFC 3339, as APIG writes it (`2027-04-26T09:03:30Z`).
+    pub not_after: String,
+    /// The gateway of an `instance` certificate; None for a `global` one.
+    pub instance_id: Option<String>,
+    /// `SHA256-RSA` and the like.
+    pub signature_algorithm: String,
+    /// `RSA`, `ECC` or `SM2`; absent on older servers.
+    pub algorithm_type: Option<String>,
+}
+
+impl CertMeta {
+    /// A global certificate named as its id, for `id.example.com`, valid for years.
+    pub fn default_for(id: &str) -> CertMeta {
+        CertMeta {
+            name: id.to_string(),
+            common_name: format!("{id}.example.com"),
+            san: Vec::new(),
+            not_after: "2036-01-01T00:00:00Z".into(),
+            instance_id: None,
+            signature_algorithm: "SHA256-RSA".into(),
+            algorithm_type: Some("RSA".into()),
+        }
+    }
+}
+
+/// A custom domain of an API group a certificate is bound to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Binding {
+    /// The domain name (`url_domain`).
+    pub domain: String,
+    /// The domain's id.
+    pub domain_id: String,
+    /// The gateway the domain's API group is on.
+    pub instance_id: String,
+    /// The API group's id.
+    pub group_id: String,
+    /// The API group's name.
+    pub group_name: String,
+}
+
+impl Binding {
+    /// `domain` on `instance_id`, in a group of its own (ids derived from the names).
+    pub fn new(domain: &str, instance_id: &str) -> Binding {
+        let slug: String = domain.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+        Binding {
+            domain: domain.to_string(),
+            domain_id: format!("dom-{slug}"),
+            instance_id: instance_id.to_string(),
+            group_id: format!("grp-{slug}"),
+            group_name: format!("group-{slug}"),
+        }
+    }
+}
+
+/// A certificate: what is listed of it, and the domains bound to it.
+#[derive(Debug, Clone)]
+pub struct Cert {
+    /// What the listing shows.
+    pub meta: CertMeta,
+    /// The domains bound to it.
+    pub bindings: Vec<Binding>,
 }
 
 /// An access key the APIG side accepts: a static one, or temporary (with a security token
@@ -175,8 +252,70 @@ impl State {
         crate::sync::lock(&self.store)
     }
 
+    /// A global certificate (default metadata) bound to `bound_to` on [`DEFAULT_GATEWAY`].
     pub fn add_certificate(&self, project: &str, certificate: &str, bound_to: Vec<String>) {
-        self.store().projects.entry(project.to_string()).or_default().insert(certificate.to_string(), bound_to);
+        let bindings = bound_to.iter().map(|d| Binding::new(d, DEFAULT_GATEWAY)).collect();
+        self.put_certificate(project, certificate, CertMeta::default_for(certificate), bindings);
+    }
+
+    /// Adds (or replaces) a certificate; the gateways it names (its own, its bindings') are
+    /// added to the project when it does not have them yet.
+    pub fn put_certificate(&self, project: &str, certificate: &str, meta: CertMeta, bindings: Vec<Binding>) {
+        let mut store = self.store();
+        let gateways = store.gateways.entry(project.to_string()).or_default();
+        for gateway in meta.instance_id.iter().chain(bindings.iter().map(|b| &b.instance_id)) {
+            if !gateways.contains(gateway) {
+                gateways.push(gateway.clone());
+            }
+        }
+        store.projects.entry(project.to_string()).or_default().insert(certificate.to_string(), Cert { meta, bindings });
+    }
+
+    /// Adds a gateway (instance) to a project.
+    pub fn add_gateway(&self, project: &str, instance_id: &str) {
+        let mut store = self.store();
+        let gateways = store.gateways.entry(project.to_string()).or_default();
+        if !gateways.iter().any(|g| g == instance_id) {
+            gateways.push(instance_id.to_string());
+        }
+    }
+
+    /// The gateways of a project, in the order they were added.
+    pub fn gateways(&self, project: &str) -> Vec<String> {
+        self.store().gateways.get(project).cloned().unwrap_or_default()
+    }
+
+    /// A copy of a certificate.
+    pub fn certificate(&self, project: &str, certificate: &str) -> Option<Cert> {
+        self.store().projects.get(project).and_then(|c| c.get(certificate)).cloned()
+    }
+
+    /// The certificates a listing for gateway `instance_id` shows: its own and the global ones,
+    /// by id.
+    pub fn listed(&self, project: &str, instance_id: &str) -> Vec<(String, Cert)> {
+        let store = self.store();
+        let Some(certs) = store.projects.get(project) else { return Vec::new() };
+        certs
+            .iter()
+            .filter(|(_, c)| c.meta.instance_id.as_deref().is_none_or(|g| g == instance_id))
+            .map(|(id, c)| (id.clone(), c.clone()))
+            .collect()
+    }
+
+    /// Detaches `domain` from a certificate (on `instance_ids` only, when given): how many
+    /// bindings went; None when the certificate does not exist.
+    pub fn detach(
+        &self,
+        project: &str,
+        certificate: &str,
+        domain: &str,
+        instance_ids: Option<&[String]>,
+    ) -> Option<usize> {
+        let mut store = self.store();
+        let cert = store.projects.get_mut(project)?.get_mut(certificate)?;
+        let before = cert.bindings.len();
+        cert.bindings.retain(|b| b.domain != domain || instance_ids.is_some_and(|ids| !ids.contains(&b.instance_id)));
+        Some(before - cert.bindings.len())
     }
 
     pub fn certificates(&self, project: &str) -> Vec<String> {
@@ -276,7 +415,11 @@ impl State {
         let Some(certs) = store.projects.get_mut(project) else { return Decision::NotFound };
         match certs.get(certificate) {
             None => Decision::NotFound,
-            Some(domains) if !domains.is_empty() => Decision::Bound(domains.clone()),
+            Some(cert) if !cert.bindings.is_empty() => {
+                let mut domains: Vec<String> = cert.bindings.iter().map(|b| b.domain.clone()).collect();
+                domains.dedup();
+                Decision::Bound(domains)
+            }
             Some(_) => {
                 certs.remove(certificate);
                 Decision::Deleted
