@@ -5,7 +5,7 @@
 //! expires. Wire formats as the official SDKs send and read them.
 
 use super::body::EmuBody;
-use super::server::{check_signature, recorded_headers, response, split_query_pair};
+use super::reply::{check_signature, recorded_headers, response, split_query_pair};
 use super::state::{Key, RecordedRequest, State};
 use crate::auth::wire::format_timestamp;
 use http_body_util::BodyExt;

@@ -4,7 +4,7 @@
 //! the certificate-side batch detach with its `APIG.2000` for "nothing of it is bound".
 
 use super::body::EmuBody;
-use super::server::{Abort, Answer, apig_error, apply_rule, authenticate, empty, finish, response, split_query_pair};
+use super::reply::{Abort, Answer, apig_error, apply_rule, authenticate, empty, finish, response, split_query_pair};
 use super::state::{Cert, RecordedRequest, State};
 use crate::signing;
 use http_body_util::BodyExt;

@@ -6,6 +6,7 @@ mod body;
 mod conn;
 mod identity;
 mod lifecycle;
+mod reply;
 mod rules;
 mod seed;
 mod server;

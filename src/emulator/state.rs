@@ -433,7 +433,7 @@ impl State {
 
     /// The emulator's clock, in Unix seconds.
     pub fn now_unix(&self) -> i64 {
-        super::server::unix_now() + self.clock_offset.load(Ordering::Relaxed)
+        unix_now() + self.clock_offset.load(Ordering::Relaxed)
     }
 
     /// The emulator's clock with sub-second precision (credentials of a few seconds' life).
@@ -459,4 +459,9 @@ impl State {
     pub fn clear_requests(&self) {
         self.store().log.clear();
     }
+}
+
+/// The real clock, in Unix seconds.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
