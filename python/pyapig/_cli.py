@@ -223,6 +223,11 @@ def add_emulator_parser(commands: Any) -> None:
         help="what pod identity expects in Authorization (default emulator-pod-token)", **identity)
     add("--idp", type=tagged("idp"), metavar="ID=ID_TOKEN",
         help="IAM knows identity provider ID and accepts ID_TOKEN through it (federated identity)", **identity)
+    # Certificates with their listing's fields, and gateways: applied in the same ordered pass.
+    add("--cert-json", type=tagged("cert-json"), metavar="P/C=JSON",
+        help="seed certificate C with its listing's fields and bindings (see docs/emulator.md)", **identity)
+    add("--gateway", type=tagged("gateway"), metavar="P/ID",
+        help="project P has gateway (instance) ID (certificate listings name one)", **identity)
     add("--no-log", action="store_true", help="do not record requests (benchmarks)")
     add("--threads", type=whole(1, 64), metavar="N", help="worker threads (default 2)")
 
@@ -741,7 +746,8 @@ def seed_emulator(emu: Any, certs: Sequence[Tuple[str, str, List[str]]], tokens:
 
 
 def apply_identity(emu: Any, flag: str, value: str) -> None:
-    """One identity option, through the same control calls as apig-emulator's."""
+    """One ordered option (identity services, listed certificates, gateways), through the same
+    control calls as apig-emulator's."""
     if flag == "project":
         name, sep, project_id = value.partition("=")
         if not sep:
@@ -765,6 +771,22 @@ def apply_identity(emu: Any, flag: str, value: str) -> None:
         emu.set_metadata_mode(value)
     elif flag == "pod-token":
         emu.set_pod_token(value)
+    elif flag == "gateway":
+        project, sep, gateway = value.partition("/")
+        if not sep or not project or not gateway:
+            raise ValueError("expected PROJECT/INSTANCE_ID")
+        emu.add_gateway(gateway, project_id=project)
+    elif flag == "cert-json":
+        ids, sep, text = value.partition("=")
+        project, slash, cert = ids.partition("/")
+        if not sep or not slash or not project or not cert:
+            raise ValueError("expected PROJECT/CERT=JSON")
+        import json
+
+        listing = json.loads(text)
+        if not isinstance(listing, dict):
+            raise ValueError("expected a JSON object")
+        emu._control("PUT", f"projects/{project}/certificates/{cert}", listing)
     elif flag == "idp":
         idp_id, sep, id_token = value.partition("=")
         if not sep:

@@ -163,7 +163,9 @@ class Emulator:
     def bindings(self, certificate_id: str, *, project_id: Optional[str] = None) -> List[Dict[str, str]]:
         """The domains still bound to a certificate: `domain`, `domain_id`, `instance_id`,
         `group_id`, `group_name` each."""
-        return self._control("GET", f"projects/{project_id or self.project_id}/certificates/{certificate_id}/bindings")
+        bound: List[Dict[str, str]] = self._control(
+            "GET", f"projects/{project_id or self.project_id}/certificates/{certificate_id}/bindings")
+        return bound
 
     def add_gateway(self, instance_id: str, *, project_id: Optional[str] = None) -> None:
         """Adds a gateway (instance) to the project: every certificate listing names one."""
