@@ -384,14 +384,13 @@ def make_client(args: argparse.Namespace, secrets: Secrets) -> Client:
                    endpoints=endpoints if len(endpoints) > 1 else None)
     options.update(token=secrets.token, sk=secrets.sk, security_token=secrets.security_token,
                    password=secrets.password, verify=not args.insecure)
-    # One federated flag: the other half from the environment, as their help says.
+    # One federated flag: from_env takes the other half from the environment, as their help
+    # says; without it, say so in the flags' terms.
     if bool(args.idp_id) != bool(args.id_token_file):
         flag, other, variable = (("--idp-id", "--id-token-file FILE", "HUAWEICLOUD_SDK_ID_TOKEN_FILE")
                                  if args.idp_id else ("--id-token-file", "--idp-id ID", "HUAWEICLOUD_SDK_IDP_ID"))
-        value = os.environ.get(variable) or None
-        if value is None:
+        if not os.environ.get(variable, "").strip():
             raise UsageError(f"{flag} needs the other half of federated identity: pass {other} or set {variable}")
-        options["id_token_file" if args.idp_id else "idp_id"] = value
     options = {k: v for k, v in options.items() if v is not None}
     try:
         return Client.from_env(**options)

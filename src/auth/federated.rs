@@ -18,8 +18,6 @@ pub const ENV_IDP_ID: &str = "HUAWEICLOUD_SDK_IDP_ID";
 pub const ENV_ID_TOKEN_FILE: &str = "HUAWEICLOUD_SDK_ID_TOKEN_FILE";
 /// The lifetime asked for the temporary keys: the official SDKs' (6 h).
 const DURATION_SECONDS: u64 = 6 * 3600;
-/// The most of the token file that is read: an ID token at its longest, with room for white space.
-const MAX_FILE_BYTES: u64 = crate::validate::MAX_TOKEN_LEN as u64 + 4096;
 
 pub(crate) struct FederatedIdentity {
     iam: Endpoint,
@@ -53,7 +51,7 @@ impl FederatedIdentity {
     /// The ID token, as the file holds it now (white space around it dropped, as the SDKs do).
     fn id_token(&self) -> Result<String> {
         let path = self.token_file.display();
-        let text = crate::files::read_text(&self.token_file, MAX_FILE_BYTES).map_err(|e| {
+        let text = crate::files::read_text(&self.token_file, crate::files::MAX_FILE_BYTES).map_err(|e| {
             Error::invalid(format!(
                 "federated identity: cannot read the ID token file {path} ({}): {e}",
                 self.file_named_by

@@ -5,7 +5,7 @@
 //! expires. Wire formats as the official SDKs send and read them.
 
 use super::body::EmuBody;
-use super::reply::{check_signature, recorded_headers, response, split_query_pair};
+use super::reply::{check_signature, json_reply, recorded_headers, response, split_query_pair};
 use super::state::{Key, RecordedRequest, State};
 use crate::auth::wire::format_timestamp;
 use http_body_util::BodyExt;
@@ -155,8 +155,7 @@ pub async fn handle(
 }
 
 fn json_response(status: u16, body: Value, request_id: &str, state: &State) -> Response<EmuBody> {
-    let mut answer = response(status, EmuBody::full(body.to_string()), request_id, state);
-    answer.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+    let mut answer = json_reply(status, body, request_id, state);
     // IAM's own request id header.
     if let Ok(v) = HeaderValue::try_from(request_id) {
         answer.headers_mut().insert("x-iam-trace-id", v);

@@ -4,7 +4,10 @@
 //! the certificate-side batch detach with its `APIG.2000` for "nothing of it is bound".
 
 use super::body::EmuBody;
-use super::reply::{Abort, Answer, apig_error, apply_rule, authenticate, empty, finish, response, split_query_pair};
+use super::reply::{
+    Abort, Answer, apig_error, apply_rule, authenticate, certificate_not_found, empty, finish, json_reply,
+    split_query_pair,
+};
 use super::state::{Cert, RecordedRequest, State};
 use crate::signing;
 use http_body_util::BodyExt;
@@ -14,7 +17,7 @@ use serde_json::{Value, json};
 use std::sync::atomic::AtomicBool;
 
 /// The largest page APIG serves.
-pub const MAX_LIMIT: u64 = 500;
+const MAX_LIMIT: u64 = 500;
 /// The page APIG serves when none is asked for.
 const DEFAULT_LIMIT: u64 = 20;
 
@@ -80,7 +83,7 @@ pub(super) async fn handle(
     }
     let page = match page(&query) {
         Ok(page) => page,
-        Err(answer_of) => return finish(state, record, answer_of(&request_id, state)),
+        Err(msg) => return finish(state, record, apig_error(400, "APIG.2012", &msg, &request_id, state)),
     };
     let (outcome, answer) = match route {
         Route::Gateways { project } => {
@@ -94,7 +97,8 @@ pub(super) async fn handle(
                 .collect();
             (
                 "listed",
-                json_answer(
+                json_reply(
+                    200,
                     json!({"total": gateways.len(), "size": shown.len(), "instances": shown}),
                     &request_id,
                     state,
@@ -103,7 +107,7 @@ pub(super) async fn handle(
         }
         Route::Certificates { project } => list_certificates(state, &project, &query, page, &request_id),
         Route::Domains { project, certificate } => match state.certificate(&project, &certificate) {
-            None => ("not_found", not_found(&certificate, &request_id, state)),
+            None => ("not_found", certificate_not_found(&certificate, &request_id, state)),
             Some(cert) => {
                 let wanted = lookup(&query, "url_domain");
                 let bound: Vec<_> = cert.bindings.iter().filter(|b| wanted.is_none_or(|w| w == b.domain)).collect();
@@ -116,7 +120,7 @@ pub(super) async fn handle(
                     })
                     .collect();
                 let body = json!({"total": bound.len(), "size": shown.len(), "bound_domains": shown});
-                ("listed", json_answer(body, &request_id, state))
+                ("listed", json_reply(200, body, &request_id, state))
             }
         },
         Route::Detach { project, certificate } => detach(state, &project, &certificate, &body, &request_id),
@@ -150,7 +154,7 @@ fn list_certificates(
     };
     let listed: Vec<(String, Cert)> = state.listed(project, gateway).into_iter().filter(|(_, c)| matches(c)).collect();
     let shown: Vec<Value> = window(&listed, page).iter().map(|(id, c)| cert_json(project, id, c)).collect();
-    ("listed", json_answer(json!({"total": listed.len(), "size": shown.len(), "certs": shown}), request_id, state))
+    ("listed", json_reply(200, json!({"total": listed.len(), "size": shown.len(), "certs": shown}), request_id, state))
 }
 
 /// A certificate as the listing shows it.
@@ -196,7 +200,7 @@ fn detach(
         wanted.push((domain.to_string(), instance_ids));
     }
     if state.certificate(project, certificate).is_none() {
-        return ("not_found", not_found(certificate, request_id, state));
+        return ("not_found", certificate_not_found(certificate, request_id, state));
     }
     let mut detached = 0;
     for (domain, instance_ids) in &wanted {
@@ -209,16 +213,6 @@ fn detach(
     ("detached", empty(204, request_id, state))
 }
 
-fn not_found(certificate: &str, request_id: &str, state: &State) -> hyper::Response<EmuBody> {
-    apig_error(404, "APIG.3021", &format!("The SSL certificate {certificate} does not exist"), request_id, state)
-}
-
-fn json_answer(body: Value, request_id: &str, state: &State) -> hyper::Response<EmuBody> {
-    let mut answer = response(200, EmuBody::full(body.to_string().into_bytes()), request_id, state);
-    answer.headers_mut().insert("content-type", hyper::header::HeaderValue::from_static("application/json"));
-    answer
-}
-
 /// `offset` and `limit` as asked (limit 1–500, default 20).
 #[derive(Clone, Copy)]
 struct Page {
@@ -226,17 +220,15 @@ struct Page {
     limit: u64,
 }
 
-type ErrorAnswer = Box<dyn Fn(&str, &State) -> hyper::Response<EmuBody>>;
-
-fn page(query: &[(String, String)]) -> Result<Page, ErrorAnswer> {
-    let number = |name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>| -> Result<u64, ErrorAnswer> {
-        match lookup(query, name) {
-            None => Ok(default),
-            Some(v) => v.parse::<u64>().ok().filter(|n| range.contains(n)).ok_or_else(|| {
-                let msg = format!("Invalid parameter value,parameterName:{name}");
-                Box::new(move |id: &str, state: &State| apig_error(400, "APIG.2012", &msg, id, state)) as ErrorAnswer
-            }),
-        }
+/// The page `query` asks for, or why it is not one (APIG's 400 `APIG.2012` message).
+fn page(query: &[(String, String)]) -> Result<Page, String> {
+    let number = |name: &str, default: u64, range: std::ops::RangeInclusive<u64>| match lookup(query, name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<u64>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| format!("Invalid parameter value,parameterName:{name}")),
     };
     Ok(Page {
         offset: number("offset", 0, 0..=u64::from(u32::MAX))?,

@@ -16,7 +16,6 @@ pub use identity::{
     DEFAULT_DOMAIN, DEFAULT_PASSWORD, DEFAULT_POD_TOKEN, DEFAULT_PROJECT_ID, DEFAULT_REGION, DEFAULT_USER,
     MetadataMode, POD_PATH,
 };
-pub use lifecycle::MAX_LIMIT;
 pub use rules::{Action, Rule};
 pub use state::{
     BOUND_ERROR_CODE, Binding, CertMeta, DEFAULT_AK, DEFAULT_GATEWAY, DEFAULT_SK, DEFAULT_TOKEN, RecordedRequest,

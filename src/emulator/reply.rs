@@ -277,8 +277,17 @@ pub(super) fn empty(status: u16, request_id: &str, state: &State) -> Response<Em
 }
 
 pub(super) fn apig_error(status: u16, code: &str, msg: &str, request_id: &str, state: &State) -> Response<EmuBody> {
-    let body = json!({"error_code": code, "error_msg": msg, "request_id": request_id}).to_string();
-    let mut answer = response(status, EmuBody::full(body), request_id, state);
+    json_reply(status, json!({"error_code": code, "error_msg": msg, "request_id": request_id}), request_id, state)
+}
+
+/// A JSON answer (with the request id and the emulator's Date, as every answer).
+pub(super) fn json_reply(status: u16, body: serde_json::Value, request_id: &str, state: &State) -> Response<EmuBody> {
+    let mut answer = response(status, EmuBody::full(body.to_string()), request_id, state);
     answer.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
     answer
+}
+
+/// APIG's answer for a certificate it does not have.
+pub(super) fn certificate_not_found(certificate: &str, request_id: &str, state: &State) -> Response<EmuBody> {
+    apig_error(404, "APIG.3021", &format!("The SSL certificate {certificate} does not exist"), request_id, state)
 }

@@ -3,7 +3,9 @@
 
 use super::body::EmuBody;
 use super::conn::Conn;
-use super::reply::{Answer, apig_error, apply_rule, auth_kind, authenticate, empty, finish, recorded_headers};
+use super::reply::{
+    Answer, apig_error, apply_rule, auth_kind, authenticate, certificate_not_found, empty, finish, recorded_headers,
+};
 use super::rules::Rule;
 use super::state::{Decision, RecordedRequest, State};
 use crate::signing;
@@ -173,7 +175,7 @@ async fn handle(req: Request<Incoming>, state: Arc<State>, reset: Arc<AtomicBool
         }
         Decision::NotFound => {
             record.outcome = "not_found".into();
-            apig_error(404, "APIG.3021", &format!("The SSL certificate {cert} does not exist"), &request_id, &state)
+            certificate_not_found(&cert, &request_id, &state)
         }
         Decision::Bound(domains) => {
             record.outcome = "bound".into();

@@ -262,22 +262,15 @@ impl State {
     /// added to the project when it does not have them yet.
     pub fn put_certificate(&self, project: &str, certificate: &str, meta: CertMeta, bindings: Vec<Binding>) {
         let mut store = self.store();
-        let gateways = store.gateways.entry(project.to_string()).or_default();
         for gateway in meta.instance_id.iter().chain(bindings.iter().map(|b| &b.instance_id)) {
-            if !gateways.contains(gateway) {
-                gateways.push(gateway.clone());
-            }
+            add_gateway_to(&mut store, project, gateway);
         }
         store.projects.entry(project.to_string()).or_default().insert(certificate.to_string(), Cert { meta, bindings });
     }
 
     /// Adds a gateway (instance) to a project.
     pub fn add_gateway(&self, project: &str, instance_id: &str) {
-        let mut store = self.store();
-        let gateways = store.gateways.entry(project.to_string()).or_default();
-        if !gateways.iter().any(|g| g == instance_id) {
-            gateways.push(instance_id.to_string());
-        }
+        add_gateway_to(&mut self.store(), project, instance_id);
     }
 
     /// The gateways of a project, in the order they were added.
@@ -458,6 +451,14 @@ impl State {
 
     pub fn clear_requests(&self) {
         self.store().log.clear();
+    }
+}
+
+/// Adds a gateway to a project unless it has it.
+fn add_gateway_to(store: &mut Store, project: &str, instance_id: &str) {
+    let gateways = store.gateways.entry(project.to_string()).or_default();
+    if !gateways.iter().any(|g| g == instance_id) {
+        gateways.push(instance_id.to_string());
     }
 }
 
