@@ -36,7 +36,15 @@ proptest! {
             prop_assert!(!text.chars().any(|c| c.is_control()));
         }
         if let Some(h) = header.filter(|h| !h.is_empty()) {
-            prop_assert_eq!(parsed.request_id.as_deref(), Some(h.as_str()));
+            // The header's id comes through as said, runs of spaces folded to one (as every
+            // text the server says is, so that an error message stays one readable line).
+            let mut folded = String::new();
+            for c in h.chars() {
+                if !(c == ' ' && folded.ends_with(' ')) {
+                    folded.push(c);
+                }
+            }
+            prop_assert_eq!(parsed.request_id.as_deref(), Some(folded.as_str()));
         }
     }
 
