@@ -20,10 +20,18 @@ pub(crate) struct Answer {
     pub subject_token: Option<String>,
     /// The body, or why it could not be read (the head had arrived), mapped to our kinds.
     pub body: Result<Vec<u8>>,
+    /// The body was larger than the limit it was read with: what was read is its start.
+    pub cut: bool,
 }
 
-/// Reads `response`: the head is there; the body is read now, within the request's deadline.
-pub(crate) fn read(mut response: ureq::http::Response<ureq::Body>) -> Answer {
+/// Reads `response`: the head is there; the body is read now (up to [`MAX_BODY_BYTES`]), within
+/// the request's deadline.
+pub(crate) fn read(response: ureq::http::Response<ureq::Body>) -> Answer {
+    read_up_to(response, MAX_BODY_BYTES)
+}
+
+/// As [`read`], the body read up to `limit` bytes (one more is read to know whether it was cut).
+pub(crate) fn read_up_to(mut response: ureq::http::Response<ureq::Body>, limit: u64) -> Answer {
     let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let mut answer = Answer {
         status: response.status().as_u16(),
@@ -33,11 +41,18 @@ pub(crate) fn read(mut response: ureq::http::Response<ureq::Body>) -> Answer {
         location: header("location"),
         subject_token: header("x-subject-token"),
         body: Ok(Vec::new()),
+        cut: false,
     };
     let mut body = Vec::new();
     let reader = response.body_mut().with_config().limit(u64::MAX).reader();
-    answer.body = match reader.take(MAX_BODY_BYTES).read_to_end(&mut body) {
-        Ok(_) => Ok(body),
+    answer.body = match reader.take(limit.saturating_add(1)).read_to_end(&mut body) {
+        Ok(_) => {
+            if body.len() as u64 > limit {
+                body.truncate(limit as usize);
+                answer.cut = true;
+            }
+            Ok(body)
+        }
         Err(e) => Err(crate::transport::map_error(ureq::Error::from(e))),
     };
     answer

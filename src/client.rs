@@ -53,6 +53,10 @@ pub struct DeleteOptions<'a> {
     /// A flag that stops the call once it is true, seen at every step (it costs one load):
     /// `AsyncClient` sets it when the awaiting task is cancelled.
     pub stop: Option<&'a std::sync::atomic::AtomicBool>,
+    /// Detach every domain the certificate is bound to first (APIG's batch detach of the
+    /// certificate), then delete. Without it, a refusal because of bound domains is
+    /// [`ErrorKind::InUse`] with the domain names.
+    pub detach_domains: bool,
 }
 
 impl std::fmt::Debug for DeleteOptions<'_> {
@@ -60,6 +64,7 @@ impl std::fmt::Debug for DeleteOptions<'_> {
         f.debug_struct("DeleteOptions")
             .field("project_id", &self.project_id)
             .field("missing_ok", &self.missing_ok)
+            .field("detach_domains", &self.detach_domains)
             .field("interrupt", &self.interrupt.map(|_| "<fn>"))
             .field("stop", &self.stop)
             .finish()
@@ -321,21 +326,55 @@ impl Client {
     /// As [`Client::delete_certificate_with`], and says which status settled it, with its
     /// request id and the number of attempts.
     pub fn delete_certificate_detailed(&self, certificate_id: &str, options: &DeleteOptions<'_>) -> Result<Deletion> {
-        let watch = interrupt::Watch::new(&self.inner.cancels, options.interrupt, options.stop);
+        self.watched(options.interrupt, options.stop, || self.delete_refused_or_detached(certificate_id, options))
+    }
+
+    /// Runs `body` (one call of the API, of one request or several) under one watch: it stops
+    /// at `cancel()`, `close()`, the caller's `interrupt` check or `stop` flag.
+    pub(crate) fn watched<R>(
+        &self,
+        interrupt: Option<&(dyn Fn() -> bool + Sync)>,
+        stop: Option<&AtomicBool>,
+        body: impl FnOnce() -> Result<R>,
+    ) -> Result<R> {
+        let watch = interrupt::Watch::new(&self.inner.cancels, interrupt, stop);
         // After the watch: a `close()` that comes later is seen as a cancel.
         if self.inner.closed.load(Ordering::SeqCst) {
             return Err(Error::new(ErrorKind::Cancelled, "the client is closed: no call is made"));
         }
-        interrupt::watching(&watch, || self.delete(certificate_id, options))
+        interrupt::watching(&watch, body)
     }
 
-    fn delete(&self, certificate_id: &str, options: &DeleteOptions<'_>) -> Result<Deletion> {
-        let given = options.project_id.or(self.inner.project_id.as_deref());
+    /// The DELETE itself, one request (with its retries).
+    pub(crate) fn delete(&self, certificate_id: &str, options: &DeleteOptions<'_>) -> Result<Deletion> {
+        validate::id("certificate_id", certificate_id)?;
+        let subject = format!("certificate {certificate_id}");
+        let request = Request {
+            method: Method::Delete,
+            path: format!("{CERTIFICATES}{certificate_id}"),
+            query: Vec::new(),
+            body: None,
+            subject: &subject,
+            absent_ok: options.missing_ok,
+            body_limit: crate::limits::MAX_BODY_BYTES,
+        };
+        let reply = self.exchange(&request, options.project_id)?;
+        let outcome = if reply.status == 404 { Outcome::AlreadyAbsent } else { Outcome::Deleted };
+        Ok(Deletion { outcome, http_status: reply.status, request_id: reply.request_id, attempts: reply.attempts })
+    }
+
+    /// Sends `request` to the project `project_id` (else the client's), with everything a call
+    /// of this client does: credentials found and renewed, retries of what is safe to retry,
+    /// failover, the clock-skew re-sign, all within the client's timeout. A 2xx answer (or APIG's
+    /// 404 with `absent_ok`) is the reply; anything else is the error. Runs under the caller's
+    /// watch ([`interrupt::watching`]).
+    pub(crate) fn exchange(&self, request: &Request<'_>, project_id: Option<&str>) -> Result<Reply> {
+        let given = project_id.or(self.inner.project_id.as_deref());
         if let Some(project_id) = given {
             validate::id("project_id", project_id)?;
         }
-        validate::id("certificate_id", certificate_id)?;
         self.inner.identity.check_project(given)?;
+        let subject = request.subject;
         let started = Instant::now();
         let deadline = started + self.inner.timeout;
 
@@ -367,14 +406,14 @@ impl Client {
                     attempts += 1;
                     log::debug!(
                         target: LOG_TARGET,
-                        "certificate {certificate_id} of project {}: attempt {attempts} with {}, {:.3} s left of the deadline",
+                        "{subject} of project {}: attempt {attempts} with {}, {:.3} s left of the deadline",
                         resolved.project_id,
                         auth_name(&resolved.credentials),
                         deadline.saturating_duration_since(Instant::now()).as_secs_f64()
                     );
                     let sent = Instant::now();
-                    let result = self.attempt(&self.inner.targets[at], &resolved, certificate_id, deadline);
-                    log_attempt(&resolved, certificate_id, attempts, sent.elapsed(), &result);
+                    let result = self.attempt(&self.inner.targets[at], &resolved, request, deadline);
+                    log_attempt(&resolved, request, attempts, sent.elapsed(), &result);
                     let answered = match &result {
                         Ok(_) => true,
                         Err(f) => f.error.http_status().is_some(),
@@ -383,8 +422,9 @@ impl Client {
                         self.answered_from(start, at);
                     }
                     match result {
-                        Ok((http_status, request_id)) => {
-                            return Ok(Deletion { outcome: Outcome::Deleted, http_status, request_id, attempts });
+                        Ok(mut reply) => {
+                            reply.attempts = attempts;
+                            return Ok(reply);
                         }
                         // A refused signature from a clock far off is re-signed first (below);
                         // only then are the keys themselves suspect.
@@ -445,11 +485,11 @@ impl Client {
             };
             // Only APIG's own 404 says anything about the certificate.
             if error.kind() == ErrorKind::NotFound && failure.reached_apig {
-                if options.missing_ok {
+                if request.absent_ok {
                     let request_id = error.request_id().map(str::to_string);
-                    return Ok(Deletion { outcome: Outcome::AlreadyAbsent, http_status: 404, request_id, attempts });
+                    return Ok(Reply { status: 404, request_id, body: Vec::new(), attempts });
                 }
-                if earlier_may_have_acted {
+                if earlier_may_have_acted && request.method == Method::Delete {
                     let message = format!(
                         "{}; an earlier attempt of this call may have reached the server and deleted it \
                          (pass missing_ok to treat not-found as success)",
@@ -495,7 +535,7 @@ impl Client {
             retries += 1;
             log::warn!(
                 target: LOG_TARGET,
-                "retrying certificate {certificate_id} in {:.3} s (retry {retries} of {}{}): {}",
+                "retrying {subject} in {:.3} s (retry {retries} of {}{}): {}",
                 wait.as_secs_f64(),
                 self.inner.max_retries,
                 if failure.retry_after.is_some() { ", as Retry-After asks" } else { "" },
@@ -515,65 +555,102 @@ impl Client {
         self.inner.clock_offset.store(skew_seconds(server_date), Ordering::Relaxed);
     }
 
-    /// One HTTP exchange; a 2xx gives its status and request id.
+    /// One HTTP exchange; a 2xx gives the reply (its `attempts` set by the caller).
     fn attempt(
         &self,
         target: &Target,
         resolved: &Resolved,
-        certificate_id: &str,
+        call: &Request<'_>,
         deadline: Instant,
-    ) -> std::result::Result<(u16, Option<String>), Failure> {
+    ) -> std::result::Result<Reply, Failure> {
         let project_id = resolved.project_id.as_str();
         // Built by hand: this runs for every call, and format! costs a few thousand instructions.
-        let mut url = String::with_capacity(
-            target.url_prefix.len() + project_id.len() + CERTIFICATES.len() + certificate_id.len(),
-        );
-        for part in [target.url_prefix.as_str(), project_id, CERTIFICATES, certificate_id] {
+        let mut url = String::with_capacity(target.url_prefix.len() + project_id.len() + call.path.len() + 2);
+        for part in [target.url_prefix.as_str(), project_id, call.path.as_str()] {
             url.push_str(part);
+        }
+        // The query as it is signed: each name and value RFC 3986-encoded.
+        for (i, (name, value)) in call.query.iter().enumerate() {
+            url.push(if i == 0 { '?' } else { '&' });
+            url.push_str(&signing::encode(name.as_bytes()));
+            url.push('=');
+            url.push_str(&signing::encode(value.as_bytes()));
         }
         let url = url.as_str();
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
             return Err(Error::new(ErrorKind::Timeout, "the call's deadline passed before an answer came").into());
         }
-        let request = self.inner.agent.delete(url).config().timeout_global(Some(remaining)).build();
-        let request = match resolved.credentials.as_ref() {
-            Credentials::Token(token) => request.header("X-Auth-Token", token.expose()),
+        let mut headers: Vec<(&str, &str)> = Vec::with_capacity(6);
+        let authorization;
+        let date;
+        match resolved.credentials.as_ref() {
+            Credentials::Token(token) => headers.push(("X-Auth-Token", token.expose())),
             Credentials::AkSk { ak, sk, security_token } => {
                 let now = unix_seconds(SystemTime::now()) + self.inner.clock_offset.load(Ordering::Relaxed);
-                let date = signing::sdk_date(now);
-                let mut signed: Vec<(&str, &str)> =
-                    vec![("Host", &target.host_header), ("X-Project-Id", project_id), ("X-Sdk-Date", &date)];
+                date = signing::sdk_date(now);
+                headers.extend([
+                    ("Host", target.host_header.as_str()),
+                    ("X-Project-Id", project_id),
+                    ("X-Sdk-Date", &date),
+                ]);
                 if let Some(st) = security_token {
-                    signed.push(("X-Security-Token", st.expose()));
+                    headers.push(("X-Security-Token", st.expose()));
                 }
-                let path = format!("{}/v2/{project_id}{CERTIFICATES}{certificate_id}", target.endpoint.base_path());
+                let path = format!("{}/v2/{project_id}{}", target.endpoint.base_path(), call.path);
+                let query: Vec<(&str, &str)> = call.query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let body_sha256 = call.body.as_deref().map(signing::sha256_hex);
                 let input = signing::SigningInput {
-                    method: "DELETE",
+                    method: call.method.as_str(),
                     path: &path,
-                    query: &[],
-                    headers: &signed,
-                    body_sha256: signing::EMPTY_BODY_SHA256,
+                    query: &query,
+                    headers: &headers,
+                    body_sha256: body_sha256.as_deref().unwrap_or(signing::EMPTY_BODY_SHA256),
                 };
-                let authorization = signing::authorization(ak, sk.expose(), &date, &input);
-                let mut request = request.header("Authorization", &authorization);
-                for (name, value) in &signed {
-                    request = request.header(*name, *value);
-                }
-                request
+                authorization = signing::authorization(ak, sk.expose(), &date, &input);
+                headers.push(("Authorization", &authorization));
             }
+        }
+        fn with<B>(mut request: ureq::RequestBuilder<B>, headers: &[(&str, &str)]) -> ureq::RequestBuilder<B> {
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            request
+        }
+        let agent = &self.inner.agent;
+        let timeout = Some(remaining);
+        let response = match (call.method, call.body.as_deref()) {
+            (Method::Delete, _) => with(agent.delete(url).config().timeout_global(timeout).build(), &headers).call(),
+            (Method::Get, _) => with(agent.get(url).config().timeout_global(timeout).build(), &headers).call(),
+            (Method::Post, body) => with(agent.post(url).config().timeout_global(timeout).build(), &headers)
+                .header("Content-Type", "application/json;charset=UTF-8")
+                .send(body.unwrap_or_default()),
         };
-        let response = request.call().map_err(|e| {
+        let response = response.map_err(|e| {
             let unreachable = transport::never_sent(&e);
             // Say where: an operator reading "connection refused" wants to know to what.
             let error = transport::map_error(e);
             let message = format!("{} ({})", error.message(), target.endpoint);
             Failure { reached_apig: true, unreachable, ..Failure::from(error.with_message(message)) }
         })?;
-        // The body of a success is read too (and ignored): that lets the connection be reused.
-        let answer = crate::answer::read(response);
+        // The body of a success is read too (a DELETE's is ignored): that lets the connection be reused.
+        let mut answer = crate::answer::read_up_to(response, call.body_limit);
         if answer.is_success() {
-            return Ok((answer.status, answer.request_id));
+            let failed = |error: Error| {
+                let message = format!("{} ({})", error.message(), target.endpoint);
+                Failure { reached_apig: true, ..Failure::from(error.with_message(message)) }
+            };
+            if call.method != Method::Delete {
+                if let Err(error) = &answer.body {
+                    return Err(failed(error.clone()));
+                }
+                if answer.cut {
+                    let why = format!("the answer is larger than {} bytes", call.body_limit);
+                    return Err(failed(answer.unusable(call.subject, &why)));
+                }
+            }
+            let body = std::mem::replace(&mut answer.body, Ok(Vec::new())).unwrap_or_default();
+            return Ok(Reply { status: answer.status, request_id: answer.request_id, body, attempts: 0 });
         }
         let retry_after = answer.retry_after.as_deref().and_then(|v| retry::parse_retry_after(v, SystemTime::now()));
         let server_date = answer.date.as_deref().and_then(|v| httpdate::parse_http_date(v).ok());
@@ -598,28 +675,31 @@ impl Client {
 }
 
 /// One line per attempt: what was asked, what came back, how long it took. Nothing secret:
-/// the path holds ids, messages are scrubbed, request ids are the server's.
+/// the path and query hold ids and names, messages are scrubbed, request ids are the server's.
 fn log_attempt(
     resolved: &Resolved,
-    certificate_id: &str,
+    call: &Request<'_>,
     attempt: u32,
     took: Duration,
-    result: &std::result::Result<(u16, Option<String>), Failure>,
+    result: &std::result::Result<Reply, Failure>,
 ) {
     if !log::log_enabled!(target: LOG_TARGET, log::Level::Info) {
         return;
     }
-    let path = format!("/v2/{}/apigw/certificates/{certificate_id}", resolved.project_id);
+    let query: Vec<String> = call.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let query = if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) };
+    let request = format!("{} /v2/{}{}{query}", call.method.as_str(), resolved.project_id, call.path);
     let ms = took.as_secs_f64() * 1000.0;
     match result {
-        Ok((status, request_id)) => log::info!(
+        Ok(reply) => log::info!(
             target: LOG_TARGET,
-            "DELETE {path} -> {status} in {ms:.1} ms (attempt {attempt}, request id {})",
-            request_id.as_deref().unwrap_or("-")
+            "{request} -> {} in {ms:.1} ms (attempt {attempt}, request id {})",
+            reply.status,
+            reply.request_id.as_deref().unwrap_or("-")
         ),
         Err(f) => log::info!(
             target: LOG_TARGET,
-            "DELETE {path} -> {} in {ms:.1} ms (attempt {attempt}, request id {}): {}",
+            "{request} -> {} in {ms:.1} ms (attempt {attempt}, request id {}): {}",
             f.error.http_status().map_or_else(|| f.error.kind().name().to_string(), |s| s.to_string()),
             f.error.request_id().unwrap_or("-"),
             f.error.message()
@@ -644,7 +724,52 @@ fn cancelled(attempts: u32) -> Error {
 const SKEW_WORTH_RESIGNING: i64 = 5 * 60;
 
 /// The part of the call's path between the project id and the certificate id.
-const CERTIFICATES: &str = "/apigw/certificates/";
+pub(crate) const CERTIFICATES: &str = "/apigw/certificates/";
+
+/// The HTTP method of a request of ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Method {
+    Get,
+    Post,
+    Delete,
+}
+
+impl Method {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// One request of APIG's API, relative to a project: `/v2/{project_id}{path}?{query}`.
+pub(crate) struct Request<'a> {
+    pub method: Method,
+    /// What follows the project id: `/apigw/certificates/{id}`.
+    pub path: String,
+    /// The query pairs, decoded (encoded once, as they are signed).
+    pub query: Vec<(&'static str, String)>,
+    /// A JSON body (a POST's).
+    pub body: Option<Vec<u8>>,
+    /// What it is about, for logs and messages: "certificate X".
+    pub subject: &'a str,
+    /// APIG's 404 is an answer (status 404, no body), not an error: `missing_ok`.
+    pub absent_ok: bool,
+    /// How much of a successful answer's body is read; a larger one is unusable (but for a
+    /// DELETE, whose body is read only to reuse the connection).
+    pub body_limit: u64,
+}
+
+/// The answer to a [`Request`]: 2xx, or 404 with `absent_ok`.
+pub(crate) struct Reply {
+    pub status: u16,
+    pub request_id: Option<String>,
+    pub body: Vec<u8>,
+    /// HTTP attempts made, retries included.
+    pub attempts: u32,
+}
 
 /// Whether the server's clock (its `Date`, if it sent one) is far enough from ours to explain a
 /// refused signature.

@@ -26,7 +26,8 @@ pub enum ErrorKind {
     BadRequest,
     /// HTTP 401.
     Unauthorized,
-    /// HTTP 403 (also: a certificate still bound to a domain name).
+    /// HTTP 403 (a certificate still bound to domain names is [`ErrorKind::InUse`] when the
+    /// bindings could be looked up).
     Forbidden,
     /// HTTP 404: the certificate (or project) does not exist.
     NotFound,
@@ -45,6 +46,10 @@ pub enum ErrorKind {
     /// metadata service or CCE pod identity refused or failed. Never APIG's answer: its HTTP
     /// status, code and message are the identity service's (named in the message).
     Credentials,
+    /// APIG refused to delete a certificate that is still bound to domain names (it answered
+    /// 403, and its attached-domains call then listed them: [`Error::domains`]). A kind of
+    /// [`ErrorKind::Forbidden`]: the HTTP status, code and message are the refusal's.
+    InUse,
 }
 
 /// One row of the error table: everything every surface says about a kind. The C status
@@ -94,6 +99,7 @@ table![
     (HttpStatus, 14, "http_status", c"APIG_E_HTTP_STATUS", "APIStatusError"),
     (Cancelled, 15, "cancelled", c"APIG_E_CANCELLED", "CancelledError"),
     (Credentials, 16, "credentials", c"APIG_E_CREDENTIALS", "CredentialsError"),
+    (InUse, 17, "in_use", c"APIG_E_IN_USE", "CertificateInUseError"),
 ];
 
 impl ErrorKind {
@@ -170,23 +176,18 @@ struct Inner {
     /// For a [`ErrorKind::Credentials`] error: what the identity service's failure would be
     /// as an answer of APIG's (a 503, a timeout…), so that transient ones are retried.
     cause: Option<ErrorKind>,
+    /// For a [`ErrorKind::InUse`] error: the domain names the certificate is bound to.
+    domains: Vec<String>,
 }
 
 impl PartialEq for Error {
     /// Equal when everything but the underlying cause is equal.
     fn eq(&self, other: &Error) -> bool {
         let (a, b) = (&self.0, &other.0);
-        (a.kind, &a.message, a.http_status, &a.error_code, &a.error_msg, &a.request_id, &a.body_excerpt, a.attempts)
-            == (
-                b.kind,
-                &b.message,
-                b.http_status,
-                &b.error_code,
-                &b.error_msg,
-                &b.request_id,
-                &b.body_excerpt,
-                b.attempts,
-            )
+        let fields = |e: &Inner| {
+            (e.kind, e.message.clone(), e.http_status, e.error_code.clone(), e.error_msg.clone(), e.request_id.clone())
+        };
+        fields(a) == fields(b) && (&a.body_excerpt, a.attempts, &a.domains) == (&b.body_excerpt, b.attempts, &b.domains)
     }
 }
 
@@ -207,6 +208,7 @@ impl Error {
             source: None,
             unclassified: false,
             cause: None,
+            domains: Vec::new(),
         }))
     }
 
@@ -257,6 +259,28 @@ impl Error {
         self
     }
 
+    /// This refusal of a delete as [`ErrorKind::InUse`]: the certificate is bound to `domains`
+    /// (non-empty). Everything the refusal said is kept; the message says what is bound first.
+    pub(crate) fn into_in_use(mut self, certificate_id: &str, domains: Vec<String>) -> Error {
+        const SHOWN: usize = 10;
+        let mut names = domains.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+        if domains.len() > SHOWN {
+            names.push_str(&format!(" and {} more", domains.len() - SHOWN));
+        }
+        let count = match domains.len() {
+            1 => "1 domain name".to_string(),
+            n => format!("{n} domain names"),
+        };
+        self.0.message = format!(
+            "certificate {certificate_id} is still bound to {count} ({names}): detach them first, or delete with \
+             detach_domains; {}",
+            self.0.message
+        );
+        self.0.kind = ErrorKind::InUse;
+        self.0.domains = domains;
+        self
+    }
+
     /// For a credentials failure: the kind the identity service's failure had (a timeout, a 503…).
     pub(crate) fn cause_kind(&self) -> Option<ErrorKind> {
         self.0.cause
@@ -299,6 +323,11 @@ impl Error {
     pub fn attempts(&self) -> u32 {
         self.0.attempts
     }
+    /// For [`ErrorKind::InUse`]: the domain names the certificate is still bound to (each once,
+    /// in APIG's order); empty for every other kind.
+    pub fn domains(&self) -> &[String] {
+        &self.0.domains
+    }
 }
 
 fn describe_answer(status: u16, parsed: &ParsedBody) -> String {
@@ -336,6 +365,7 @@ impl fmt::Debug for Error {
             .field("error_msg", &e.error_msg)
             .field("request_id", &e.request_id)
             .field("attempts", &e.attempts)
+            .field("domains", &e.domains)
             .field("source", &e.source.as_ref().map(|s| s.to_string()))
             .finish()
     }

@@ -42,11 +42,13 @@
 
 mod answer;
 mod builder;
+mod certificates;
 mod client;
 mod connect;
 mod error;
 mod files;
 mod interrupt;
+mod lifecycle;
 mod limits;
 mod resolver;
 mod sync;
@@ -125,8 +127,10 @@ pub use builder::{
     ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, ENV_IAM_ENDPOINT,
     ENV_METADATA_ENDPOINT,
 };
+pub use certificates::{BoundDomain, Certificate, Scope};
 pub use client::{Client, DeleteOptions, Deletion, Outcome};
 pub use error::{Error, ErrorKind, Result};
+pub use lifecycle::{CallOptions, ListFilter, PAGE_SIZE};
 pub use limits::{LOG_TARGET, MAX_BODY_BYTES, USER_AGENT};
 
 /// The library's version (the crate version).

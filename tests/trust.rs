@@ -18,7 +18,7 @@ fn token_client(emu: &Emulator) -> apig::ClientBuilder {
     Client::builder().endpoint(emu.url()).project_id(PROJECT).token(DEFAULT_TOKEN)
 }
 const MISSING_OK: DeleteOptions<'static> =
-    DeleteOptions { project_id: None, missing_ok: true, interrupt: None, stop: None };
+    DeleteOptions { project_id: None, missing_ok: true, interrupt: None, stop: None, detach_domains: false };
 
 fn rule(json: serde_json::Value) -> Rule {
     Rule::from_json(&json).unwrap()

@@ -12,7 +12,7 @@ from __future__ import annotations
 # evaluated at run time, so it is imported for type checkers only.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Optional
+    from typing import Any, Optional, Sequence
 
 
 def _rebuild(cls: type[ApigError], message: str, fields: dict[str, Any]) -> ApigError:
@@ -129,9 +129,28 @@ class AuthenticationError(APIStatusError):
 
 
 class PermissionDeniedError(APIStatusError):
-    """HTTP 403: no permission, or the certificate is still bound to a domain name."""
+    """HTTP 403: no permission (a certificate still bound to domain names raises
+    CertificateInUseError, a subclass)."""
 
     code = 9
+
+
+class CertificateInUseError(PermissionDeniedError):
+    """HTTP 403 because the certificate is still bound to domain names: `domains` lists them
+    (a tuple of str), as APIG's attached-domains call answered after the refusal. Delete with
+    detach_domains=True, or detach them first."""
+
+    code = 17
+
+    def __init__(self, message: str, *, domains: Sequence[str] = (), **fields: Any) -> None:
+        super().__init__(message, **fields)
+        self.domains: tuple[str, ...] = tuple(domains)
+
+    def _fields(self) -> dict[str, Any]:
+        return {**super()._fields(), "domains": self.domains}
+
+    def __repr__(self) -> str:
+        return f"{super().__repr__()[:-1]}, domains={self.domains!r})"
 
 
 class NotFoundError(APIStatusError):

@@ -137,6 +137,8 @@ pub async fn handle(
         status: 0,
         outcome: String::new(),
         request_id: request_id.to_string(),
+        query: String::new(),
+        body: String::new(),
     };
     let (outcome, answer) = match (req.method().clone(), path.as_str()) {
         (Method::GET, "/v3/projects") => list_projects(&req, state, request_id),

@@ -65,6 +65,7 @@ pub(super) async fn handle(
     };
     record.project_id = Some(project.clone());
     record.certificate_id = certificate.clone();
+    record.query = req.uri().query().unwrap_or_default().to_string();
     if let Some(rule) = state.take_rule(&project, certificate.as_deref().unwrap_or("")) {
         if let Some(answer) = apply_rule(state, record.clone(), &rule, &request_id, reset).await {
             return answer;
@@ -76,6 +77,7 @@ pub(super) async fn handle(
         return Err(Abort);
     };
     let body = body.to_bytes();
+    record.body = String::from_utf8_lossy(&body).into_owned();
     let head = Request::from_parts(parts, ());
     if let Err(answer) = authenticate(&head, state, &project, &request_id, &signing::sha256_hex(&body)) {
         record.outcome = "unauthorized".into();

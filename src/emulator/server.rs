@@ -107,6 +107,8 @@ async fn handle(req: Request<Incoming>, state: Arc<State>, reset: Arc<AtomicBool
             status: 0,
             outcome: String::new(),
             request_id: request_id.clone(),
+            query: String::new(),
+            body: String::new(),
         };
         if let Some(answer) = apply_rule(&state, record, &rule, &request_id, &reset).await {
             return answer;
@@ -136,6 +138,8 @@ async fn handle(req: Request<Incoming>, state: Arc<State>, reset: Arc<AtomicBool
         status: 0,
         outcome: String::new(),
         request_id: request_id.clone(),
+        query: String::new(),
+        body: String::new(),
     };
     if req.method() == Method::CONNECT {
         return tunnel(req, state, record);

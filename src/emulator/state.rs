@@ -42,6 +42,10 @@ pub struct RecordedRequest {
     pub outcome: String,
     /// The `X-Request-Id` (also `X-IAM-Trace-Id`) it answered with.
     pub request_id: String,
+    /// The query string of an APIG call (`instance_id=…&offset=0&limit=500`), else empty.
+    pub query: String,
+    /// The body of an APIG write that has one (the batch detach's JSON), else empty.
+    pub body: String,
 }
 
 impl RecordedRequest {
@@ -61,6 +65,8 @@ impl RecordedRequest {
             "status": self.status,
             "outcome": self.outcome,
             "request_id": self.request_id,
+            "query": self.query,
+            "body": self.body,
         })
     }
 }

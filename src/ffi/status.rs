@@ -27,7 +27,7 @@ pub enum apig_status {
     APIG_E_BAD_REQUEST = 7,
     /// HTTP 401: the token or signature was refused.
     APIG_E_UNAUTHORIZED = 8,
-    /// HTTP 403: no permission, or the certificate is still bound to a domain name.
+    /// HTTP 403: no permission (a certificate still bound to domain names is `APIG_E_IN_USE`).
     APIG_E_FORBIDDEN = 9,
     /// HTTP 404: the certificate does not exist.
     APIG_E_NOT_FOUND = 10,
@@ -45,6 +45,10 @@ pub enum apig_status {
     /// or CCE pod identity refused or failed). The HTTP status, code and message are the
     /// identity service's, never APIG's: nothing is said about the certificate.
     APIG_E_CREDENTIALS = 16,
+    /// HTTP 403 because the certificate is still bound to domain names: the error lists them
+    /// (`apig_error_domain_count`, `apig_error_domain`). Delete with the detach option, or
+    /// detach them first.
+    APIG_E_IN_USE = 17,
 }
 
 impl From<ErrorKind> for apig_status {
@@ -66,6 +70,7 @@ impl From<ErrorKind> for apig_status {
             ErrorKind::HttpStatus => apig_status::APIG_E_HTTP_STATUS,
             ErrorKind::Cancelled => apig_status::APIG_E_CANCELLED,
             ErrorKind::Credentials => apig_status::APIG_E_CREDENTIALS,
+            ErrorKind::InUse => apig_status::APIG_E_IN_USE,
         }
     }
 }
@@ -98,6 +103,6 @@ mod tests {
         }
         assert_eq!(status_name(0), "APIG_OK");
         assert_eq!(status_name(-1), "APIG_E_UNKNOWN");
-        assert_eq!(status_name(17), "APIG_E_UNKNOWN");
+        assert_eq!(status_name(18), "APIG_E_UNKNOWN");
     }
 }
