@@ -56,6 +56,13 @@ pub fn format_timestamp(t: SystemTime) -> String {
     format!("{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z", s / 3600, s % 3600 / 60, s % 60, d.subsec_micros())
 }
 
+/// `2026-11-29T15:04:05Z` for a Unix time (whole seconds, UTC).
+pub fn format_seconds(unix_seconds: i64) -> String {
+    let (y, m, day) = civil_from_days(unix_seconds.div_euclid(86_400));
+    let s = unix_seconds.rem_euclid(86_400);
+    format!("{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}Z", s / 3600, s % 3600 / 60, s % 60)
+}
+
 /// `X-Sdk-Date` for a Unix time: `YYYYMMDDTHHMMSSZ`, UTC.
 pub fn sdk_date(unix_seconds: i64) -> String {
     let days = unix_seconds.div_euclid(86_400);

@@ -30,7 +30,7 @@ from ._exceptions import (
     RateLimitError,
     TLSError,
 )
-from ._native import Client, __version__, delete_certificate
+from ._native import BoundDomain, Certificate, Client, __version__, delete_certificate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -49,6 +49,8 @@ def __getattr__(name: str) -> object:
 __all__ = [
     "Client",
     "AsyncClient",
+    "Certificate",
+    "BoundDomain",
     "delete_certificate",
     "__version__",
     "ApigError",

@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import functools
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, List, Optional
+from typing import Any, Callable, List, Optional
 
-from ._native import Client, _CancelToken
+from ._native import BoundDomain, Certificate, Client, _CancelToken
 
 __all__ = ["AsyncClient"]
 
@@ -69,23 +69,62 @@ class AsyncClient:
         return self._client.project_id
 
     async def delete_certificate(
-        self, certificate_id: str, *, project_id: Optional[str] = None, missing_ok: bool = False
+        self,
+        certificate_id: str,
+        *,
+        project_id: Optional[str] = None,
+        missing_ok: bool = False,
+        detach_domains: bool = False,
     ) -> bool:
         """True when this call deleted the certificate, False when it was already absent (only
-        with missing_ok=True); raises a pyapig.ApigError subclass on failure."""
+        with missing_ok=True); with detach_domains=True, its bound domains are detached first.
+        Raises a pyapig.ApigError subclass on failure (CertificateInUseError when still bound)."""
+        deleted, _, _ = await self._run(
+            self._client._delete_detailed,
+            certificate_id,
+            project_id=project_id,
+            missing_ok=missing_ok,
+            detach_domains=detach_domains,
+        )
+        return bool(deleted)
+
+    async def list_certificates(
+        self,
+        *,
+        project_id: Optional[str] = None,
+        instance_id: Optional[str] = None,
+        name: Optional[str] = None,
+        common_name: Optional[str] = None,
+    ) -> List[Certificate]:
+        """As Client.list_certificates: every certificate of the project, over every gateway."""
+        listed: List[Certificate] = await self._run(
+            self._client.list_certificates,
+            project_id=project_id,
+            instance_id=instance_id,
+            name=name,
+            common_name=common_name,
+        )
+        return listed
+
+    async def certificate_domains(self, certificate_id: str, *, project_id: Optional[str] = None) -> List[BoundDomain]:
+        """As Client.certificate_domains: the domain names the certificate is bound to."""
+        domains: List[BoundDomain] = await self._run(
+            self._client.certificate_domains, certificate_id, project_id=project_id
+        )
+        return domains
+
+    async def _run(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Runs one call of the client on the pool; cancelling the awaiting task stops it."""
         if self._pool is None:
             raise RuntimeError("the AsyncClient is closed")
         token = _CancelToken()
-        call = functools.partial(
-            self._client._delete_detailed, certificate_id, project_id=project_id, missing_ok=missing_ok, _token=token
-        )
+        call = functools.partial(method, *args, _token=token, **kwargs)
         future = asyncio.get_running_loop().run_in_executor(self._pool, call)
         try:
-            deleted, _, _ = await future
+            return await future
         except asyncio.CancelledError:
             token.cancel()  # the worker stops within ~50 ms; nobody waits for it here
             raise
-        return deleted
 
     async def aclose(self) -> None:
         """Closes the client: the calls under way stop and the calls still queued never run

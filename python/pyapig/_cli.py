@@ -56,9 +56,10 @@ exit codes (the C status numbers of apig.h):
   0 every id deleted         1 invalid argument / usage   2 internal error
   3 cannot connect           4 timeout                    5 TLS failure
   6 unusable answer          7 HTTP 400                   8 HTTP 401
-  9 HTTP 403 (e.g. bound)   10 HTTP 404                  11 HTTP 409
+  9 HTTP 403                10 HTTP 404                  11 HTTP 409
  12 HTTP 429                13 HTTP 5xx                  14 other HTTP status
  15 cancelled               16 credentials or project id could not be obtained
+ 17 the certificate is still bound to domain names (--detach-domains detaches them)
 With several ids, the code is that of the first id (in input order) that failed. An error that
 no id can get past (16, or a project id that is missing) stops the run at once: the ids left
 are listed as not attempted. A summary line on standard error ends every run.
@@ -71,6 +72,9 @@ examples:
   printf 'c1\\nc2\\n' | pyapig delete-certificate --region cn-north-4
   APIG_PASSWORD=... pyapig delete-certificate --region cn-north-4 --user-name ops --domain-name acme c1
   pyapig delete-certificate --region cn-north-4 --ak AK --sk-file ~/.apig-sk c1
+  pyapig list-certificates --region cn-north-4 --expired --with-domains
+  pyapig delete-certificate --region cn-north-4 --expired --dry-run
+  pyapig delete-certificate --region cn-north-4 --expires-before 2027-01-01 --detach-domains --yes
   pyapig emulator --cert P/c1 --cert P/c2=www.example.com
 """
 
@@ -135,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     commands.required = True
     add_delete_parser(commands)
+    from ._cleanup import add_list_parser
+
+    add_list_parser(commands)
     add_emulator_parser(commands)
     return parser
 
@@ -143,20 +150,45 @@ def add_delete_parser(commands: Any) -> None:
     delete = commands.add_parser(
         "delete-certificate",
         help="delete one or more certificates",
-        description=DESCRIPTION + "\nIds come from the arguments, --from-file, or standard input.",
+        description=DESCRIPTION + "\nIds come from the arguments, --from-file, or standard input; or they are chosen\n"
+        "from the project's listing with --expired / --expires-before DATE (and --name).",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     delete.add_argument("ids", nargs="*", metavar="CERT_ID", help="certificate ids")
     delete.add_argument("--from-file", metavar="FILE", help="read ids from FILE, one per line ('-' = stdin; # comments)")
-    where = delete.add_argument_group("where")
+    add_connection_options(delete)
+    from ._cleanup import add_selection_options
+
+    add_selection_options(delete, deleting=True)
+    behaviour = delete.add_argument_group("behaviour")
+    behaviour.add_argument("--missing-ok", action="store_true", help="treat a certificate that does not exist as deleted")
+    behaviour.add_argument("--detach-domains", action="store_true",
+                           help="detach the domain names a certificate is bound to, then delete it (those domains "
+                                "lose HTTPS unless another certificate serves them)")
+    behaviour.add_argument("--dry-run", action="store_true",
+                           help="say what would happen to each certificate (delete, absent, bound to which domains, "
+                                "detach) and change nothing")
+    behaviour.add_argument("--yes", "-y", action="store_true",
+                           help="delete what --expired / --expires-before chose without asking (required when "
+                                "standard input is not a terminal)")
+    behaviour.add_argument("--json", action="store_true", help="one JSON object per id on standard output")
+    behaviour.add_argument("--jobs", "-j", type=whole(1, MAX_JOBS), default=DEFAULT_JOBS,
+                           help=f"deletes in parallel (1..{MAX_JOBS}, default {DEFAULT_JOBS})")
+    add_transport_options(behaviour)
+    behaviour.add_argument("--no-progress", action="store_true", help="no progress line even on a terminal")
+
+
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    """Where APIG is and the credentials: the same for every command that calls it."""
+    where = parser.add_argument_group("where")
     where.add_argument("--endpoint", action="append", metavar="URL",
                        help="APIG endpoint URL (wins over --region); repeat it to give several in order of preference: "
                             "a call that cannot reach one tries the next (default: the region's, or its "
                             "HUAWEICLOUD_SDK_REGION_APIG_<REGION> list)")
     where.add_argument("--region", help="region id, e.g. cn-north-4")
     where.add_argument("--project-id", help="project id (default: HUAWEICLOUD_SDK_PROJECT_ID, with any credentials)")
-    auth = delete.add_argument_group("credentials")
+    auth = parser.add_argument_group("credentials")
     auth.add_argument("--token-file", metavar="FILE", help="read the IAM token from FILE ('-' = stdin); default: APIG_TOKEN")
     auth.add_argument("--ak", help="access key id (the secret key from HUAWEICLOUD_SDK_SK or --sk-file)")
     auth.add_argument("--sk-file", metavar="FILE", help="read the secret access key from FILE ('-' = stdin)")
@@ -175,19 +207,18 @@ def add_delete_parser(commands: Any) -> None:
                       "read again at every renewal (default: HUAWEICLOUD_SDK_ID_TOKEN_FILE)")
     auth.add_argument("--iam-endpoint", help="IAM endpoint (default: HUAWEICLOUD_SDK_IAM_ENDPOINT, else from --region)")
     auth.add_argument("--metadata-endpoint", help="ECS metadata endpoint (default: APIG_METADATA_ENDPOINT, else 169.254.169.254)")
-    behaviour = delete.add_argument_group("behaviour")
-    behaviour.add_argument("--missing-ok", action="store_true", help="treat a certificate that does not exist as deleted")
-    behaviour.add_argument("--json", action="store_true", help="one JSON object per id on standard output")
-    behaviour.add_argument("--jobs", "-j", type=whole(1, MAX_JOBS), default=DEFAULT_JOBS,
-                           help=f"deletes in parallel (1..{MAX_JOBS}, default {DEFAULT_JOBS})")
-    behaviour.add_argument("--timeout", type=seconds, help="deadline per certificate in seconds, retries included (default 60)")
-    behaviour.add_argument("--connect-timeout", type=seconds, help="connect timeout in seconds (default 10)")
-    behaviour.add_argument("--max-retries", type=whole(0), help="retries of safe failures (default 2, at most 100)")
-    behaviour.add_argument("--ca-file", help="also trust the CAs in this PEM file")
-    behaviour.add_argument("--insecure", action="store_true", help="do not verify TLS certificates (tests only)")
-    behaviour.add_argument("--proxy", help="proxy URL (default: HTTPS_PROXY / NO_PROXY)")
-    behaviour.add_argument("--allow-insecure-http", action="store_true", help="allow plain http to a non-loopback host")
-    behaviour.add_argument("--no-progress", action="store_true", help="no progress line even on a terminal")
+
+
+def add_transport_options(group: Any) -> None:
+    """Deadlines, retries and TLS: the same for every command that calls APIG."""
+    group.add_argument("--timeout", type=seconds,
+                       help="deadline per request in seconds, retries included (default 60)")
+    group.add_argument("--connect-timeout", type=seconds, help="connect timeout in seconds (default 10)")
+    group.add_argument("--max-retries", type=whole(0), help="retries of safe failures (default 2, at most 100)")
+    group.add_argument("--ca-file", help="also trust the CAs in this PEM file")
+    group.add_argument("--insecure", action="store_true", help="do not verify TLS certificates (tests only)")
+    group.add_argument("--proxy", help="proxy URL (default: HTTPS_PROXY / NO_PROXY)")
+    group.add_argument("--allow-insecure-http", action="store_true", help="allow plain http to a non-loopback host")
 
 
 def add_emulator_parser(commands: Any) -> None:
@@ -410,18 +441,23 @@ def stops_the_run(error: ApigError) -> bool:
     return isinstance(error, InvalidArgumentError) and "certificate_id" not in str(error)
 
 
-def delete_one(client: Client, cert_id: str, missing_ok: bool) -> Tuple[Dict[str, Any], bool]:
-    """One id's result row, as --json prints it, and whether its error stops the run."""
+def delete_one(client: Client, cert_id: str, flags: Dict[str, bool]) -> Tuple[Dict[str, Any], bool]:
+    """One id's result row, as --json prints it, and whether its error stops the run. `flags`:
+    missing_ok and detach_domains."""
     result: Dict[str, Any] = {"id": cert_id, "outcome": "deleted", "code": 0, "http_status": None,
                               "error_code": None, "request_id": None}
     try:
-        deleted, status, request_id = client._delete_detailed(cert_id, missing_ok=missing_ok)
+        deleted, status, request_id = client._delete_detailed(
+            cert_id, missing_ok=flags["missing_ok"], detach_domains=flags["detach_domains"])
         result.update(outcome="deleted" if deleted else "absent", http_status=status, request_id=request_id)
     except CancelledError as e:
         result.update(interrupted(cert_id, str(e)))
     except ApigError as e:
         result.update(outcome="failed", code=e.code, http_status=e.status_code, error_code=e.error_code,
                       request_id=e.request_id, error=str(e))
+        domains = getattr(e, "domains", None)
+        if domains:
+            result["domains"] = list(domains)
         return result, stops_the_run(e)
     except Exception as e:  # noqa: BLE001 - a worker thread must not die with an id unreported
         result.update(outcome="failed", code=EXIT_INTERNAL, error=f"internal error: {type(e).__name__}: {e}")
@@ -556,24 +592,30 @@ def delete_all(args: argparse.Namespace, ids: Sequence[str], secrets: Secrets, o
     """Deletes every id with --jobs workers, printing each result as it comes, then a summary.
     Ctrl-C stops the calls under way, drops the ones not started, and exits 130; an error that
     no id can get past stops the run at once."""
+    client = make_client(args, secrets)
+    return delete_ids(client, args, ids, out, err)
+
+
+def delete_ids(client: Client, args: argparse.Namespace, ids: Sequence[str], out: TextIO, err: TextIO) -> int:
+    """Deletes `ids` with `client` as delete_all says."""
     import time
 
-    client = make_client(args, secrets)
     started = time.monotonic()
     tally = Tally(args, ids, out, err)
+    flags = {"missing_ok": args.missing_ok, "detach_domains": args.detach_domains}
     if len(ids) == 1 or args.jobs == 1:
-        was_interrupted = delete_in_turn(client, ids, args.missing_ok, tally)
+        was_interrupted = delete_in_turn(client, ids, flags, tally)
     else:
-        was_interrupted = delete_in_parallel(client, ids, args.missing_ok, args.jobs, tally)
+        was_interrupted = delete_in_parallel(client, ids, flags, args.jobs, tally)
     return tally.finish(time.monotonic() - started, was_interrupted)
 
 
-def delete_in_turn(client: Client, ids: Sequence[str], missing_ok: bool, tally: Tally) -> bool:
+def delete_in_turn(client: Client, ids: Sequence[str], flags: Dict[str, bool], tally: Tally) -> bool:
     """One id after the other in this thread (one id, or --jobs 1: no worker thread to start).
     Ctrl-C stops the call under way (it looks every 50 ms). Returns True when interrupted."""
     for position, cert_id in enumerate(ids):
         try:
-            result, stops = delete_one(client, cert_id, missing_ok)
+            result, stops = delete_one(client, cert_id, flags)
         except KeyboardInterrupt:
             tally.report(position, interrupted(cert_id, "interrupted (Ctrl-C)"))
             tally.not_attempted(range(position + 1, len(ids)))
@@ -585,7 +627,7 @@ def delete_in_turn(client: Client, ids: Sequence[str], missing_ok: bool, tally: 
     return False
 
 
-def delete_in_parallel(client: Client, ids: Sequence[str], missing_ok: bool, jobs: int, tally: Tally) -> bool:
+def delete_in_parallel(client: Client, ids: Sequence[str], flags: Dict[str, bool], jobs: int, tally: Tally) -> bool:
     """`jobs` worker threads take the ids in turn; their results are reported (here, in the main
     thread) as they finish. An error that stops the run keeps the workers from taking more ids;
     Ctrl-C also stops the calls under way (client.cancel()). Returns True when interrupted."""
@@ -606,7 +648,7 @@ def delete_in_parallel(client: Client, ids: Sequence[str], missing_ok: bool, job
                     position, cert_id = todo.get_nowait()
                 except queue.Empty:
                     return
-                result, stops = delete_one(client, cert_id, missing_ok)
+                result, stops = delete_one(client, cert_id, flags)
                 if stops:
                     stop.set()
                 finished.put((position, result, stops))
@@ -813,7 +855,19 @@ def run(argv: Sequence[str], stdin: TextIO = sys.stdin, out: TextIO = sys.stdout
         if args.command == "emulator":
             return run_emulator(args, out)
         secrets = Secrets(args, stdin)
+        if args.command == "list-certificates":
+            from ._cleanup import run_list
+
+            return run_list(args, make_client(args, secrets), out, err)
+        from ._cleanup import run_delete_selected, selects
+
+        if selects(args):
+            return run_delete_selected(args, secrets, stdin, out, err)
         ids = read_ids(args, stdin, secrets)
+        if args.dry_run:
+            from ._cleanup import run_dry_run
+
+            return run_dry_run(args, make_client(args, secrets), ids, out, err)
         return delete_all(args, ids, secrets, out, err)
     except UsageError as e:
         err.write(f"pyapig: error: {e}\n")

@@ -1,9 +1,10 @@
+from datetime import datetime
 from os import PathLike
 from typing import Optional, Union, final
 
 from typing_extensions import Self
 
-__all__ = ["__version__", "USER_AGENT", "Client", "_CancelToken", "delete_certificate", "_sign", "_error_table", "_raise_kind", "_panic_next", "_options", "Emulator"]
+__all__ = ["__version__", "USER_AGENT", "Client", "Certificate", "BoundDomain", "_CancelToken", "delete_certificate", "_sign", "_error_table", "_raise_kind", "_panic_next", "_options", "Emulator"]
 
 __version__: str
 USER_AGENT: str
@@ -51,18 +52,37 @@ class Client:
     @classmethod
     def from_env(cls, **kwargs: object) -> "Client": ...
     def delete_certificate(
-        self, certificate_id: str, *, project_id: Optional[str] = None, missing_ok: bool = False
+        self,
+        certificate_id: str,
+        *,
+        project_id: Optional[str] = None,
+        missing_ok: bool = False,
+        detach_domains: bool = False,
     ) -> bool:
         """True when this call deleted the certificate, False when it was already absent
-        (only with missing_ok=True)."""
+        (only with missing_ok=True). detach_domains=True detaches its domains first; a
+        certificate still bound raises CertificateInUseError (its `domains`)."""
     def _delete_detailed(
         self,
         certificate_id: str,
         *,
         project_id: Optional[str] = None,
         missing_ok: bool = False,
+        detach_domains: bool = False,
         _token: Optional[_CancelToken] = None,
     ) -> tuple[bool, int, Optional[str]]: ...
+    def list_certificates(
+        self,
+        *,
+        project_id: Optional[str] = None,
+        instance_id: Optional[str] = None,
+        name: Optional[str] = None,
+        common_name: Optional[str] = None,
+    ) -> list[Certificate]:
+        """Every certificate of the project: one listing per gateway, global ones once, paged."""
+    def certificate_domains(self, certificate_id: str, *, project_id: Optional[str] = None) -> list[BoundDomain]:
+        """The domain names the certificate is bound to (each once per gateway), paged."""
+    def _gateways(self, *, project_id: Optional[str] = None) -> list[str]: ...
     def cancel(self) -> None:
         """Stops every call of this client running now (each raises CancelledError)."""
     def close(self) -> None:
@@ -79,6 +99,48 @@ class Client:
     def current_endpoint(self) -> str: ...
     @property
     def project_id(self) -> Optional[str]: ...
+
+@final
+class Certificate:
+    """A certificate of a listing. Immutable; never holds the PEM or key."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def common_name(self) -> str: ...
+    @property
+    def san(self) -> tuple[str, ...]: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def instance_id(self) -> Optional[str]: ...
+    @property
+    def not_after(self) -> datetime: ...
+    @property
+    def not_after_timestamp(self) -> int: ...
+    @property
+    def signature_algorithm(self) -> str: ...
+    @property
+    def algorithm_type(self) -> Optional[str]: ...
+    @property
+    def expired(self) -> bool: ...
+
+@final
+class BoundDomain:
+    """A domain name a certificate is bound to. Immutable."""
+
+    @property
+    def domain(self) -> str: ...
+    @property
+    def domain_id(self) -> str: ...
+    @property
+    def instance_id(self) -> str: ...
+    @property
+    def group_id(self) -> str: ...
+    @property
+    def group_name(self) -> str: ...
 
 @final
 class _CancelToken:

@@ -2,12 +2,14 @@
 //! convert arguments, release the GIL for the call, and raise the mapped exception.
 
 use super::args;
+use super::certificates::{BoundDomain, Certificate};
 use super::errors::to_pyerr;
 use super::guard::guarded;
 use crate::builder::ClientBuilder;
 use crate::client::{Client as CoreClient, DeleteOptions, Deletion, Outcome};
 use crate::credentials::Secret;
 use crate::error::Error;
+use crate::lifecycle::{CallOptions, ListFilter};
 use pyo3::prelude::*;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -129,37 +131,125 @@ impl Client {
     }
 
     /// Deletes a certificate: True when this call deleted it, False when it was already
-    /// absent (only with missing_ok=True). Raises a `pyapig.ApigError` subclass on failure,
-    /// KeyboardInterrupt at once on Ctrl-C.
-    #[pyo3(signature = (certificate_id, *, project_id=None, missing_ok=None),
-        text_signature = "($self, certificate_id, *, project_id=None, missing_ok=False)")]
+    /// absent (only with missing_ok=True). With detach_domains=True, every domain it is bound
+    /// to is detached first. A certificate still bound raises `CertificateInUseError` (its
+    /// `domains`). Raises a `pyapig.ApigError` subclass on failure, KeyboardInterrupt at once on
+    /// Ctrl-C.
+    #[pyo3(signature = (certificate_id, *, project_id=None, missing_ok=None, detach_domains=None),
+        text_signature = "($self, certificate_id, *, project_id=None, missing_ok=False, detach_domains=False)")]
     fn delete_certificate(
         &self,
         py: Python<'_>,
         certificate_id: &Bound<'_, PyAny>,
         project_id: Option<&Bound<'_, PyAny>>,
         missing_ok: Option<&Bound<'_, PyAny>>,
+        detach_domains: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<bool> {
         guarded(py, "Client.delete_certificate", || {
-            self.detailed(py, certificate_id, project_id, missing_ok, None).map(|d| d.outcome == Outcome::Deleted)
+            let flags = (missing_ok, detach_domains);
+            self.detailed(py, certificate_id, project_id, flags, None).map(|d| d.outcome == Outcome::Deleted)
         })
     }
 
     /// As delete_certificate, with what settled it: (deleted, http_status, request_id); `_token`
     /// stops it. For tools that report the server's answer (the CLI) and for AsyncClient.
-    #[pyo3(signature = (certificate_id, *, project_id=None, missing_ok=None, _token=None),
-        text_signature = "($self, certificate_id, *, project_id=None, missing_ok=False, _token=None)")]
+    #[pyo3(signature = (certificate_id, *, project_id=None, missing_ok=None, detach_domains=None, _token=None),
+        text_signature = "($self, certificate_id, *, project_id=None, missing_ok=False, detach_domains=False, _token=None)")]
     fn _delete_detailed(
         &self,
         py: Python<'_>,
         certificate_id: &Bound<'_, PyAny>,
         project_id: Option<&Bound<'_, PyAny>>,
         missing_ok: Option<&Bound<'_, PyAny>>,
+        detach_domains: Option<&Bound<'_, PyAny>>,
         _token: Option<&Bound<'_, CancelToken>>,
     ) -> PyResult<(bool, u16, Option<String>)> {
         guarded(py, "Client._delete_detailed", || {
-            self.detailed(py, certificate_id, project_id, missing_ok, _token)
+            self.detailed(py, certificate_id, project_id, (missing_ok, detach_domains), _token)
                 .map(|d| (d.outcome == Outcome::Deleted, d.http_status, d.request_id))
+        })
+    }
+
+    /// Every certificate of the project: one listing per gateway, global certificates once,
+    /// paged by itself. `instance_id` lists one gateway's (and the global ones); `name` keeps
+    /// names containing it, `common_name` that common name. A project without a gateway has
+    /// none. `_token` stops it (AsyncClient).
+    #[pyo3(signature = (*, project_id=None, instance_id=None, name=None, common_name=None, _token=None),
+        text_signature = "($self, *, project_id=None, instance_id=None, name=None, common_name=None)")]
+    fn list_certificates(
+        &self,
+        py: Python<'_>,
+        project_id: Option<&Bound<'_, PyAny>>,
+        instance_id: Option<&Bound<'_, PyAny>>,
+        name: Option<&Bound<'_, PyAny>>,
+        common_name: Option<&Bound<'_, PyAny>>,
+        _token: Option<&Bound<'_, CancelToken>>,
+    ) -> PyResult<Vec<Certificate>> {
+        const FUNC: &str = "list_certificates";
+        guarded(py, "Client.list_certificates", || {
+            let project_id = args::opt_text(FUNC, "project_id", project_id)?;
+            let instance_id = args::opt_text(FUNC, "instance_id", instance_id)?;
+            let name = args::opt_text(FUNC, "name", name)?;
+            let common_name = args::opt_text(FUNC, "common_name", common_name)?;
+            super::logging::refresh(py);
+            let token = _token.map(|t| t.get());
+            let client = &self.inner;
+            let listed = interruptible(py, token, |interrupt| {
+                let filter = ListFilter {
+                    instance_id: instance_id.as_deref(),
+                    name: name.as_deref(),
+                    common_name: common_name.as_deref(),
+                };
+                let options = CallOptions {
+                    project_id: project_id.as_deref(),
+                    interrupt: Some(interrupt),
+                    stop: token.map(|t| &t.0),
+                };
+                client.list_certificates_with(&filter, &options)
+            })?;
+            Ok(listed.into_iter().map(Certificate).collect())
+        })
+    }
+
+    /// The domain names a certificate is bound to (each once per gateway), paged by itself.
+    #[pyo3(signature = (certificate_id, *, project_id=None, _token=None),
+        text_signature = "($self, certificate_id, *, project_id=None)")]
+    fn certificate_domains(
+        &self,
+        py: Python<'_>,
+        certificate_id: &Bound<'_, PyAny>,
+        project_id: Option<&Bound<'_, PyAny>>,
+        _token: Option<&Bound<'_, CancelToken>>,
+    ) -> PyResult<Vec<BoundDomain>> {
+        const FUNC: &str = "certificate_domains";
+        guarded(py, "Client.certificate_domains", || {
+            let certificate_id = args::text(FUNC, "certificate_id", certificate_id)?;
+            let project_id = args::opt_text(FUNC, "project_id", project_id)?;
+            super::logging::refresh(py);
+            let token = _token.map(|t| t.get());
+            let client = &self.inner;
+            let domains = interruptible(py, token, |interrupt| {
+                let options = CallOptions {
+                    project_id: project_id.as_deref(),
+                    interrupt: Some(interrupt),
+                    stop: token.map(|t| &t.0),
+                };
+                client.certificate_domains_with(&certificate_id, &options)
+            })?;
+            Ok(domains.into_iter().map(BoundDomain).collect())
+        })
+    }
+
+    /// The ids of the project's gateways (for the CLI, which says when there is none).
+    #[pyo3(signature = (*, project_id=None))]
+    fn _gateways(&self, py: Python<'_>, project_id: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
+        guarded(py, "Client._gateways", || {
+            let project_id = args::opt_text("_gateways", "project_id", project_id)?;
+            let client = &self.inner;
+            interruptible(py, None, |interrupt| {
+                let options = CallOptions { project_id: project_id.as_deref(), interrupt: Some(interrupt), stop: None };
+                client.list_gateways_with(&options)
+            })
         })
     }
 
@@ -243,12 +333,13 @@ impl Client {
         py: Python<'_>,
         certificate_id: &Bound<'_, PyAny>,
         project_id: Option<&Bound<'_, PyAny>>,
-        missing_ok: Option<&Bound<'_, PyAny>>,
+        (missing_ok, detach_domains): (Option<&Bound<'_, PyAny>>, Option<&Bound<'_, PyAny>>),
         token: Option<&Bound<'_, CancelToken>>,
     ) -> PyResult<Deletion> {
         let certificate_id = args::text(DELETE, "certificate_id", certificate_id)?;
         let project_id = args::opt_text(DELETE, "project_id", project_id)?;
         let missing_ok = args::flag(DELETE, "missing_ok", missing_ok, false)?;
+        let detach_domains = args::flag(DELETE, "detach_domains", detach_domains, false)?;
         super::logging::refresh(py);
         let client = &self.inner;
         let token = token.map(|t| t.get());
@@ -258,6 +349,7 @@ impl Client {
                 missing_ok,
                 interrupt: Some(interrupt),
                 stop: token.map(|t| &t.0),
+                detach_domains,
             };
             client.delete_certificate_detailed(&certificate_id, &options)
         })

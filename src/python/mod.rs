@@ -2,6 +2,7 @@
 //! `python/pyapig/__init__.py`.
 
 mod args;
+mod certificates;
 mod client;
 #[cfg(feature = "emulator")]
 mod emulator;
@@ -18,6 +19,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("USER_AGENT", crate::USER_AGENT)?;
     m.add_class::<client::Client>()?;
     m.add_class::<client::CancelToken>()?;
+    m.add_class::<certificates::Certificate>()?;
+    m.add_class::<certificates::BoundDomain>()?;
     m.add_function(wrap_pyfunction!(client::delete_certificate, m)?)?;
     m.add_function(wrap_pyfunction!(client::_sign, m)?)?;
     #[cfg(feature = "test-hooks")]

@@ -69,7 +69,7 @@ def test_json_output_and_exit_code_of_the_first_failure(emu):
     assert (rows[1]["outcome"], rows[1]["http_status"], rows[1]["error_code"], rows[1]["code"]) == (
         "failed", 404, "APIG.3021", 10)
     assert rows[1]["request_id"].startswith("emu-")
-    assert (rows[2]["http_status"], rows[2]["code"]) == (403, 9)
+    assert (rows[2]["http_status"], rows[2]["code"], rows[2]["domains"]) == (403, 17, ["www.example.com"])
 
 
 def test_missing_ok(emu):
@@ -81,8 +81,8 @@ def test_missing_ok(emu):
 def test_bound_certificate_exit_code(emu):
     emu.add_certificate("bound", bound_to=["a.example.com"])
     r = cli("delete-certificate", *where(emu), "bound")
-    assert r.returncode == 9
-    assert "APIG.3474" in r.stderr
+    assert r.returncode == 17  # APIG_E_IN_USE: bound, and to what
+    assert "APIG.3474" in r.stderr and "bound to 1 domain name (a.example.com)" in r.stderr
 
 
 def test_ids_from_stdin_and_from_a_file(emu, tmp_path):
@@ -420,6 +420,13 @@ def delete_cases(tmp_path):
         "--allow-insecure-http": [["--allow-insecure-http=1"]],
         "--no-progress": [["--no-progress=1"]],
         "--help": [["--help=x"]],
+        "--expired": [["--expired=1"], ["--expired", "--expires-before", "2030-01-01"]],
+        "--expires-before": [["--expires-before", d] for d in ("x", "2030-02-30", "2030-01-01T00:00:00")],
+        "--name": [["--name", "bad\x01name", "--yes"], ["--name", " padded", "--yes"]],
+        "--instance-id": [["--instance-id", "../gw", "--yes"], ["--instance-id", "", "--yes"]],
+        "--detach-domains": [["--detach-domains=1"]],
+        "--dry-run": [["--dry-run=yes"]],
+        "--yes": [["--yes=1"], ["--expired"]],
     }
 
 
@@ -445,7 +452,8 @@ def test_every_delete_option_with_a_wrong_value(emu, tmp_path):
         for args in variants:
             base = [] if "--endpoint" in args else ["--endpoint", emu.url]
             base += [] if "--project-id" in args else ["--project-id", PROJECT]
-            ids = [] if "--from-file" in args else ["c1"]
+            chooses = any(a.split("=")[0] in ("--expired", "--expires-before", "--name", "--instance-id") for a in args)
+            ids = [] if "--from-file" in args or chooses else ["c1"]
             r = cli("delete-certificate", *base, *args, *ids, stdin="", env={"APIG_PASSWORD": "x"})
             assert_one_line_error(r)
     assert emu.requests() == []
