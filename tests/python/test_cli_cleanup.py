@@ -191,3 +191,23 @@ def test_every_list_option_with_a_wrong_value(emu, tmp_path):
             r = cli("list-certificates", *base, *args, stdin="", env={"APIG_PASSWORD": "x"})
             assert_one_line_error(r)
     assert emu.requests() == []
+
+
+def test_ctrl_c_stops_a_listing_and_a_dry_run_after_the_rows_that_came(emu):
+    """The rows already known are on standard output (streamed), then exit 130 at once."""
+    from test_interrupt import BOUND, interrupt
+
+    emu.add_certificate("a1", instance_id="gw-a", bound_to=["www.example.com"])
+    emu.add_certificate("a2", instance_id="gw-a")
+    emu.add_rule(path=f"/v2/{PROJECT}/apigw/certificates/a2/attached-domains", action="stall")
+    base = [sys.executable, "-m", "pyapig"]
+    stalled = lambda proc: any("a2/attached-domains" in r["path"] for r in emu.requests())
+    for args in (["list-certificates", *where(emu), "--with-domains", "--json"],
+                 ["delete-certificate", *where(emu), "--name", "a", "--dry-run", "--json"]):
+        emu.clear_requests()
+        proc, out, err, seconds = interrupt(base + args, stalled, env={"APIG_TOKEN": DEFAULT_TOKEN})
+        assert proc.returncode == 130, (out, err)
+        assert seconds < BOUND and "Traceback" not in err
+        assert [json.loads(line)["id"] for line in out.splitlines()] == ["a1"]
+        assert err.endswith("pyapig: interrupted\n"), err
+    assert writes(emu) == []
