@@ -55,6 +55,18 @@ fn header_declares_the_contract() {
         "#ifdef __cplusplus",
         "typedef struct apig_error apig_error;",
         "apig_status apig_client_delete_certificate(const apig_client *client",
+        "APIG_E_IN_USE = 17",
+        "size_t apig_error_domain_count(const apig_error *error)",
+        "const char *apig_error_domain(const apig_error *error, size_t index)",
+        "apig_status apig_client_delete_certificate_with(const apig_client *client",
+        "#define APIG_DELETE_MISSING_OK 1",
+        "#define APIG_DELETE_DETACH_DOMAINS 2",
+        "apig_status apig_client_list_certificates(const apig_client *client",
+        "const apig_certificate *apig_certificate_list_get(const apig_certificate_list *list, size_t index)",
+        "int64_t apig_certificate_not_after(const apig_certificate *cert)",
+        "apig_status apig_client_certificate_domains(const apig_client *client",
+        "const apig_bound_domain *apig_domain_list_get(const apig_domain_list *list, size_t index)",
+        "void apig_domain_list_free(apig_domain_list *list)",
     ] {
         assert!(header.contains(name), "header lacks {name:?}");
     }

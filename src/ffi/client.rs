@@ -1,11 +1,11 @@
 //! The reusable client handle and its options handle.
 
 use super::error::apig_error;
-use super::guard::{guard, optional_str, required_str};
+use super::guard::{guard, null, required_str};
 use super::status::apig_status;
 use crate::builder::ClientBuilder;
-use crate::client::{Client, DeleteOptions, Outcome};
-use crate::error::{Error, ErrorKind};
+use crate::client::Client;
+use crate::error::Error;
 use std::ffi::c_char;
 use std::time::Duration;
 
@@ -26,8 +26,15 @@ pub struct apig_client {
     client: Client,
 }
 
-fn null(field: &str) -> Error {
-    Error::new(ErrorKind::InvalidArgument, format!("{field} is NULL"))
+impl apig_client {
+    /// The client behind a handle a C program passed in (NULL: an error naming `client`).
+    ///
+    /// # Safety
+    /// `client` is NULL or a client from `apig_client_new`, not yet freed, that outlives `'a`.
+    pub(super) unsafe fn get<'a>(client: *const apig_client) -> Result<&'a Client, Error> {
+        // SAFETY: per the function's contract.
+        unsafe { client.as_ref() }.map(|c| &c.client).ok_or_else(|| null("client"))
+    }
 }
 
 /// Applies `f` to the options (NULL: an error naming them). `f` works on a copy: a failed
@@ -440,99 +447,5 @@ pub unsafe extern "C" fn apig_client_cancel(client: *const apig_client) {
         if let Some(client) = unsafe { client.as_ref() } {
             client.client.cancel();
         }
-    })
-}
-
-/// How a successful delete ended (`apig_client_delete_certificate_outcome`).
-#[repr(C)]
-#[allow(non_camel_case_types)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum apig_outcome {
-    /// No outcome: the call failed (see its status).
-    APIG_OUTCOME_NONE = 0,
-    /// This call deleted the certificate (the server answered 2xx).
-    APIG_OUTCOME_DELETED = 1,
-    /// The certificate did not exist (404) and `missing_ok` was set.
-    APIG_OUTCOME_ALREADY_ABSENT = 2,
-}
-
-/// As `apig_client_delete_certificate`, and `*outcome` (when not NULL) says whether this call
-/// deleted the certificate (`APIG_OUTCOME_DELETED`) or found it already absent
-/// (`APIG_OUTCOME_ALREADY_ABSENT`, only with `missing_ok`); on failure it is `APIG_OUTCOME_NONE`
-/// and `*http_status` (when not NULL) is 0, else the status the server answered (204, 200, 202, or
-/// 404 when absent). Thread-safe.
-///
-/// # Safety
-/// `error` is NULL or valid for writing an `apig_error *`; `client` is NULL or a client from
-/// `apig_client_new`, not yet freed; every string argument is NULL or a NUL-terminated string that
-/// stays valid during the call; `outcome` and `http_status` are NULL or valid for writing.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn apig_client_delete_certificate_outcome(
-    client: *const apig_client,
-    project_id: *const c_char,
-    certificate_id: *const c_char,
-    missing_ok: bool,
-    outcome: *mut apig_outcome,
-    http_status: *mut std::ffi::c_int,
-    error: *mut *mut apig_error,
-) -> apig_status {
-    // SAFETY: each out-pointer is NULL or valid for a write.
-    let report = |o: apig_outcome, status: u16| unsafe {
-        if let Some(out) = outcome.as_mut() {
-            *out = o;
-        }
-        if let Some(out) = http_status.as_mut() {
-            *out = std::ffi::c_int::from(status);
-        }
-    };
-    report(apig_outcome::APIG_OUTCOME_NONE, 0);
-    // SAFETY: the caller's contract (see # Safety).
-    guard(unsafe { error.as_mut() }, || {
-        // SAFETY: NULL or a client from apig_client_new; strings NULL or NUL-terminated.
-        let client = unsafe { client.as_ref() }.ok_or_else(|| null("client"))?;
-        let project_id = unsafe { optional_str("project_id", project_id) }?;
-        let certificate_id = unsafe { required_str("certificate_id", certificate_id) }?;
-        let done = client.client.delete_certificate_detailed(
-            certificate_id,
-            &DeleteOptions { project_id, missing_ok, ..DeleteOptions::default() },
-        )?;
-        let o = match done.outcome {
-            Outcome::Deleted => apig_outcome::APIG_OUTCOME_DELETED,
-            Outcome::AlreadyAbsent => apig_outcome::APIG_OUTCOME_ALREADY_ABSENT,
-        };
-        report(o, done.http_status);
-        Ok(())
-    })
-}
-
-/// Deletes a certificate. `project_id` may be NULL for the client's project. With
-/// `missing_ok`, a certificate that does not exist (404) counts as success (use
-/// `apig_client_delete_certificate_outcome` to tell the two apart). Retries what is
-/// safe to retry within the deadline. `error` may be NULL; on failure `*error` receives a new
-/// error object. Thread-safe.
-///
-/// # Safety
-/// `error` is NULL or valid for writing an `apig_error *`; `client` is NULL or a client from
-/// `apig_client_new`, not yet freed; every string argument is NULL or a NUL-terminated string that
-/// stays valid during the call.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn apig_client_delete_certificate(
-    client: *const apig_client,
-    project_id: *const c_char,
-    certificate_id: *const c_char,
-    missing_ok: bool,
-    error: *mut *mut apig_error,
-) -> apig_status {
-    // SAFETY: the caller's contract (see # Safety).
-    guard(unsafe { error.as_mut() }, || {
-        // SAFETY: NULL or a client from apig_client_new; strings NULL or NUL-terminated.
-        let client = unsafe { client.as_ref() }.ok_or_else(|| null("client"))?;
-        let project_id = unsafe { optional_str("project_id", project_id) }?;
-        let certificate_id = unsafe { required_str("certificate_id", certificate_id) }?;
-        client.client.delete_certificate_with(
-            certificate_id,
-            &DeleteOptions { project_id, missing_ok, ..DeleteOptions::default() },
-        )?;
-        Ok(())
     })
 }

@@ -1,6 +1,7 @@
 //! `apig_error`: an opaque error object the caller owns and frees with `apig_error_free`.
 
-use super::guard::guard_value;
+use super::cstring::{c_string, nth_ptr, opt_c_string, opt_ptr};
+use super::guard::{guard_value, read};
 use super::status::apig_status;
 use crate::error::Error;
 use std::ffi::{CString, c_char};
@@ -18,11 +19,8 @@ pub struct apig_error {
     request_id: Option<CString>,
     body: Option<CString>,
     attempts: u32,
-}
-
-fn c_string(text: &str) -> CString {
-    // Interior NULs cannot occur in our printable texts; replace them defensively.
-    CString::new(text.replace('\0', "\\0")).unwrap_or_default()
+    /// For `APIG_E_IN_USE`: the domain names the certificate is bound to.
+    domains: Vec<CString>,
 }
 
 impl From<&Error> for apig_error {
@@ -30,17 +28,14 @@ impl From<&Error> for apig_error {
         apig_error {
             status: apig_status::from(error.kind()),
             http_status: error.http_status().map_or(0, std::ffi::c_int::from),
-            code: error.error_code().map(c_string),
+            code: opt_c_string(error.error_code()),
             message: c_string(error.message()),
-            request_id: error.request_id().map(c_string),
-            body: error.body_excerpt().map(c_string),
+            request_id: opt_c_string(error.request_id()),
+            body: opt_c_string(error.body_excerpt()),
             attempts: error.attempts(),
+            domains: error.domains().iter().map(|d| c_string(d)).collect(),
         }
     }
-}
-
-fn opt_ptr(s: &Option<CString>) -> *const c_char {
-    s.as_ref().map_or(ptr::null(), |s| s.as_ptr())
 }
 
 /// The status of the failed call; `APIG_E_INVALID_ARGUMENT` when `error` is NULL.
@@ -113,6 +108,29 @@ pub unsafe extern "C" fn apig_error_body(error: *const apig_error) -> *const c_c
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn apig_error_attempts(error: *const apig_error) -> u32 {
     guard_value(0, || unsafe { error.as_ref() }.map_or(0, |e| e.attempts))
+}
+
+/// For `APIG_E_IN_USE`: how many domain names the certificate is still bound to (each name once,
+/// however many gateways serve it); 0 for every other status and for a NULL `error`.
+///
+/// # Safety
+/// `error` is NULL or an `apig_error` returned by this library and not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apig_error_domain_count(error: *const apig_error) -> usize {
+    // SAFETY: the caller's contract (see # Safety).
+    unsafe { read(error, 0, |e| e.domains.len()) }
+}
+
+/// For `APIG_E_IN_USE`: the `index`-th domain name the certificate is bound to (from 0, in
+/// APIG's order), or NULL when `error` is NULL or `index` is not below
+/// `apig_error_domain_count(error)`. Valid until `apig_error_free(error)`.
+///
+/// # Safety
+/// `error` is NULL or an `apig_error` returned by this library and not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apig_error_domain(error: *const apig_error, index: usize) -> *const c_char {
+    // SAFETY: the caller's contract (see # Safety).
+    unsafe { read(error, ptr::null(), |e| nth_ptr(&e.domains, index)) }
 }
 
 /// Frees an error object. NULL is fine. Each error is freed once.

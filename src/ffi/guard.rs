@@ -36,13 +36,18 @@ pub(crate) fn guard_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
 }
 
+/// The error of a required pointer argument that is NULL.
+pub(crate) fn null(field: &str) -> Error {
+    Error::new(ErrorKind::InvalidArgument, format!("{field} is NULL"))
+}
+
 /// A required C string argument as UTF-8.
 ///
 /// # Safety
 /// `ptr` is NULL or points to a NUL-terminated string that outlives the call.
 pub(crate) unsafe fn required_str<'a>(field: &str, ptr: *const c_char) -> Result<&'a str, Error> {
     if ptr.is_null() {
-        return Err(Error::new(ErrorKind::InvalidArgument, format!("{field} is NULL")));
+        return Err(null(field));
     }
     // SAFETY: per the function's contract.
     let cstr = unsafe { CStr::from_ptr(ptr) };
@@ -57,4 +62,14 @@ pub(crate) unsafe fn required_str<'a>(field: &str, ptr: *const c_char) -> Result
 /// As [`required_str`].
 pub(crate) unsafe fn optional_str<'a>(field: &str, ptr: *const c_char) -> Result<Option<&'a str>, Error> {
     if ptr.is_null() { Ok(None) } else { unsafe { required_str(field, ptr) }.map(Some) }
+}
+
+/// What `read` finds in `*object`, under the panic guard; `fallback` when `object` is NULL (or
+/// on a panic). The getters of every opaque object the library hands out use it.
+///
+/// # Safety
+/// `object` is NULL or points to a live `T` this library handed out and has not freed.
+pub(crate) unsafe fn read<T, R: Copy>(object: *const T, fallback: R, read: impl FnOnce(&T) -> R) -> R {
+    // SAFETY: per the function's contract.
+    guard_value(fallback, || unsafe { object.as_ref() }.map_or(fallback, read))
 }

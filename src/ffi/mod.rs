@@ -4,9 +4,14 @@
 //! only by the library (`*_free(NULL)` is a no-op); every pointer checked; strings are
 //! NUL-terminated UTF-8; a panic guard on every function, so no panic crosses into C.
 
+pub mod bound_domain;
+pub mod certificate;
 pub mod client;
+mod cstring;
+pub mod delete;
 pub mod error;
 mod guard;
+pub mod listing;
 pub mod log;
 pub mod status;
 
@@ -18,8 +23,10 @@ use std::ffi::c_char;
 
 /// Deletes one certificate with a token, in one call. Connections are pooled process-wide,
 /// so calling it in a loop is cheap. Defaults: 10 s connect timeout, 60 s deadline, 2 retries.
-/// `error` may be NULL; on failure `*error` receives a new error object (free it with
-/// `apig_error_free`), and is set to NULL on success. Thread-safe.
+/// A certificate still bound to domain names is refused with `APIG_E_IN_USE`, the error naming
+/// them (`apig_error_domain_count`, `apig_error_domain`). `error` may be NULL; on failure
+/// `*error` receives a new error object (free it with `apig_error_free`), and is set to NULL on
+/// success. Thread-safe.
 ///
 /// # Safety
 /// `error` is NULL or valid for writing an `apig_error *`; every string argument is NULL or a NUL-

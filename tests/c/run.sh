@@ -34,13 +34,14 @@ rpath=(-Wl,-rpath,"$prefix/lib")
 "$cc" "${cflags[@]}" "$root/tests/c/test_cancel.c" -o "$out/test_cancel" "${shared[@]}" -lpthread "${rpath[@]}"
 "$cc" "${cflags[@]}" "$root/tests/c/test_identity.c" -o "$out/test_identity" "${shared[@]}" "${rpath[@]}"
 "$cc" "${cflags[@]}" "$root/tests/c/test_threads.c" -o "$out/test_threads" "${shared[@]}" -lpthread "${rpath[@]}"
+"$cc" "${cflags[@]}" "$root/tests/c/test_lifecycle.c" -o "$out/test_lifecycle" "${shared[@]}" "${rpath[@]}"
 "$cxx" -std=c++11 -Wall -Wextra -Werror -pedantic "$root/tests/c/test_cpp.cpp" -o "$out/test_cpp" "${shared[@]}" "${rpath[@]}"
 "$cc" "${cflags[@]}" "$root/examples/delete_certificate.c" -o "$out/example_shared" "${shared[@]}" "${rpath[@]}"
 # The same programs under AddressSanitizer and UndefinedBehaviorSanitizer (the C side: our
 # header's types, every pointer we hand out and take back), where the compiler has them.
 sanitize=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g)
 sanitizers=1
-for program in test_apig test_cancel test_identity; do
+for program in test_apig test_cancel test_identity test_lifecycle; do
     extra=()
     [ "$program" = test_cancel ] && extra=(-lpthread)
     if ! "$cc" "${cflags[@]}" "${sanitize[@]}" "$root/tests/c/$program.c" -o "$out/${program}_asan" \
@@ -59,14 +60,25 @@ trap stop_emulator EXIT
 
 # Starts a fresh emulator (seeded for the test programs) and sets $endpoint.
 start_emulator() {
-    stop_emulator
     local seeds=(--cert "$project/c-bound=www.example.com" --rules "$root/tests/c/rules.json")
     for i in 1 2 3 4 5; do seeds+=(--cert "$project/c-ok-$i"); done
     for i in password discovered metadata-1 metadata-2 pod oidc oidc-env; do seeds+=(--cert "$project/id-$i"); done
     seeds+=(--cert "$project/c-failover" --idp "c-idp=c-oidc.jwt.token")
     seeds+=(--cert "$project/c-env" --cert "$project/c-outcome" --cert "$project/c-after")
     for t in 0 1 2 3 4 5 6 7; do seeds+=(--cert-range "$project/t$t-/$per_thread"); done
-    "$emulator" "${seeds[@]}" > "$out/emulator.out" &
+    launch_emulator "${seeds[@]}"
+}
+
+# Starts a fresh emulator with no certificate at all (test_lifecycle seeds its own through the
+# control API, and lists the whole project) and sets $endpoint.
+start_bare_emulator() {
+    launch_emulator
+}
+
+# Starts a fresh emulator with ARGS and sets $endpoint.
+launch_emulator() {
+    stop_emulator
+    "$emulator" "$@" > "$out/emulator.out" &
     emulator_pid=$!
     for _ in $(seq 100); do
         endpoint=$(head -n 1 "$out/emulator.out" 2>/dev/null || true)
@@ -157,7 +169,7 @@ packaging() {
         checks=$((checks + 1)); [ "$status" = 1 ] || { echo "FAIL: $example exit $status"; bad=$((bad + 1)); }
         checks=$((checks + 1)); grep -q "c-ok-1 *deleted" <<< "$output" || { echo "FAIL: $example: $output"; bad=$((bad + 1)); }
         checks=$((checks + 1)); grep -q "nope *APIG_E_NOT_FOUND (HTTP 404, APIG.3021)" <<< "$output" || { echo "FAIL: $example: $output"; bad=$((bad + 1)); }
-        checks=$((checks + 1)); grep -q "c-bound *APIG_E_FORBIDDEN (HTTP 403" <<< "$output" || { echo "FAIL: $example: $output"; bad=$((bad + 1)); }
+        checks=$((checks + 1)); grep -q "c-bound *APIG_E_IN_USE (HTTP 403, APIG.3474)" <<< "$output" || { echo "FAIL: $example: $output"; bad=$((bad + 1)); }
     done
     echo "c_packaging: $((checks - bad)) passed, $bad failed"
     [ "$bad" = 0 ]
@@ -168,11 +180,12 @@ start_emulator; run "$out/test_apig_static" "$endpoint" "$project"
 start_emulator; run "$out/test_cancel" "$endpoint" "$project"
 start_emulator; run "$out/test_identity" "$endpoint" "$project"
 run identity_counts '{"iam_projects": 1, "iam_tokens": 2, "metadata_session_tokens": 1, "metadata_credentials": 1, "pod_credentials": 1, "iam_id_tokens": 3, "iam_security_tokens": 2, "expired_uses": 0}'
+start_bare_emulator; run "$out/test_lifecycle" "$endpoint" "$project"
 if [ "$sanitizers" = 1 ]; then
     # Leaks are valgrind's job below (LeakSanitizer cannot tell the Rust runtime's
     # process-lifetime allocations from leaks); every memory or UB error fails here.
-    for program in test_apig test_cancel test_identity; do
-        start_emulator
+    for program in test_apig test_cancel test_identity test_lifecycle; do
+        if [ "$program" = test_lifecycle ]; then start_bare_emulator; else start_emulator; fi
         ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
             run "$out/${program}_asan" "$endpoint" "$project"
     done
@@ -197,6 +210,8 @@ if command -v valgrind >/dev/null; then
     memcheck test_apig "$out/test_apig" "$endpoint" "$project"
     start_emulator
     memcheck test_identity "$out/test_identity" "$endpoint" "$project"
+    start_bare_emulator
+    memcheck test_lifecycle "$out/test_lifecycle" "$endpoint" "$project"
     per_thread=25
     start_emulator
     memcheck test_threads "$out/test_threads" "$endpoint" "$project" "$per_thread"

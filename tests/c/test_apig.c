@@ -19,7 +19,9 @@ static void test_version_and_status_names(void) {
     CHECK(str_eq(apig_status_str(APIG_E_CANCELLED), "APIG_E_CANCELLED"));
     CHECK(str_eq(apig_status_str(APIG_E_CREDENTIALS), "APIG_E_CREDENTIALS"));
     CHECK(APIG_E_CREDENTIALS == 16);
-    CHECK(str_eq(apig_status_str(17), "APIG_E_UNKNOWN"));
+    CHECK(str_eq(apig_status_str(APIG_E_IN_USE), "APIG_E_IN_USE"));
+    CHECK(APIG_E_IN_USE == 17);
+    CHECK(str_eq(apig_status_str(18), "APIG_E_UNKNOWN"));
     CHECK(str_eq(apig_status_str(-1), "APIG_E_UNKNOWN"));
     CHECK(str_eq(apig_status_str(INT_MAX), "APIG_E_UNKNOWN"));
     CHECK(str_eq(apig_status_str(INT_MIN), "APIG_E_UNKNOWN"));
@@ -34,6 +36,8 @@ static void test_null_error_object(void) {
     CHECK(apig_error_code(NULL) == NULL);
     CHECK(apig_error_request_id(NULL) == NULL);
     CHECK(apig_error_message(NULL) != NULL);
+    CHECK(apig_error_domain_count(NULL) == 0);
+    CHECK(apig_error_domain(NULL, 0) == NULL);
 }
 
 static void test_one_shot_success_and_errors(void) {
@@ -51,9 +55,13 @@ static void test_one_shot_success_and_errors(void) {
     CHECK(apig_error_attempts(err) == 1);
     apig_error_free(err);
 
-    CHECK_STATUS(apig_delete_certificate(endpoint, project, "c-bound", token, &err), APIG_E_FORBIDDEN);
+    /* Refused because it is bound: APIG's 403, and the domain names it is bound to. */
+    CHECK_STATUS(apig_delete_certificate(endpoint, project, "c-bound", token, &err), APIG_E_IN_USE);
     CHECK(apig_error_http_status(err) == 403);
     CHECK(str_eq(apig_error_code(err), "APIG.3474"));
+    CHECK(apig_error_domain_count(err) == 1);
+    CHECK(str_eq(apig_error_domain(err, 0), "www.example.com"));
+    CHECK(apig_error_domain(err, 1) == NULL);
     apig_error_free(err);
 
     CHECK_STATUS(apig_delete_certificate(endpoint, project, "c-ok-2", "wrong-token", &err), APIG_E_UNAUTHORIZED);
