@@ -26,6 +26,9 @@ def main(argv: list[str]) -> int:
         except pyapig.NotFoundError as e:
             failures += 1
             print(f"[Python] {cert_id:<14} not found (HTTP {e.status_code}, {e.error_code}): {e.error_msg}")
+        except pyapig.CertificateInUseError as e:
+            failures += 1
+            print(f"[Python] {cert_id:<14} still bound to {', '.join(e.domains)} (HTTP {e.status_code})")
         except pyapig.PermissionDeniedError as e:
             failures += 1
             print(f"[Python] {cert_id:<14} refused (HTTP {e.status_code}, {e.error_code}): {e.error_msg}")

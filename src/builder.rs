@@ -176,6 +176,8 @@ impl ClientBuilder {
         self
     }
     /// Deadline for a whole call, retries included (default 60 s; more than 0, at most a day).
+    /// A call of several requests (a listing of several pages, detach-then-delete) gives each
+    /// request this deadline.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(Seconds::Exact(timeout));
         self

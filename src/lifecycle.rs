@@ -21,6 +21,9 @@ const PAGE_BYTES: u64 = 16 * 1024 * 1024;
 /// answers a full page would never end it).
 const MAX_PAGES: u32 = 10_000;
 
+/// APIG's "the gateway does not exist" (404).
+const GATEWAY_NOT_FOUND: &str = "APIG.3030";
+
 /// Options of a call that is not a delete.
 #[derive(Clone, Copy, Default)]
 pub struct CallOptions<'a> {
@@ -87,9 +90,18 @@ impl Client {
                 query.extend(filter.name.map(|n| ("name", n.to_string())));
                 query.extend(filter.common_name.map(|n| ("common_name", n.to_string())));
                 let subject = format!("the certificates of gateway {gateway}");
-                let listed = self.pages("/apigw/certificates", query, &subject, options.project_id, |body| {
+                let listed = match self.pages("/apigw/certificates", query, &subject, options.project_id, |body| {
                     certificates::parse_certificates(body)
-                })?;
+                }) {
+                    Ok(listed) => listed,
+                    // A gateway deleted since the gateways were listed has no certificate left;
+                    // one the caller named is an error.
+                    Err(e) if filter.instance_id.is_none() && e.error_code() == Some(GATEWAY_NOT_FOUND) => {
+                        log::warn!(target: LOG_TARGET, "gateway {gateway} is gone since the gateways were listed: {e}");
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
                 // A global certificate is in every gateway's listing.
                 all.extend(listed.into_iter().filter(|c| seen.insert(c.id.clone())));
             }
@@ -166,7 +178,12 @@ impl Client {
             })?;
             let got = items.len();
             all.extend(items);
-            let end = got < PAGE_SIZE as usize || total.is_some_and(|t| all.len() as u64 >= t);
+            // Up to the total the server reports (a server that serves smaller pages than asked
+            // is still read to the end); without one, until a page is short.
+            let end = match total {
+                Some(total) => all.len() as u64 >= total,
+                None => got < PAGE_SIZE as usize,
+            };
             if end || got == 0 {
                 return Ok(all);
             }

@@ -57,6 +57,7 @@ pub fn format_timestamp(t: SystemTime) -> String {
 }
 
 /// `2026-11-29T15:04:05Z` for a Unix time (whole seconds, UTC).
+#[cfg_attr(not(feature = "python"), allow(dead_code))] // Python's repr of a certificate
 pub fn format_seconds(unix_seconds: i64) -> String {
     let (y, m, day) = civil_from_days(unix_seconds.div_euclid(86_400));
     let s = unix_seconds.rem_euclid(86_400);

@@ -215,3 +215,41 @@ fn a_permission_refusal_stays_as_it_was() {
     assert_ne!(err.error_code(), Some("APIG.1005"), "the delete's own refusal");
     assert_eq!(emu.certificates(PROJECT).len(), 2);
 }
+
+#[test]
+fn a_server_serving_smaller_pages_than_asked_is_read_to_its_total() {
+    let emu = Emulator::start().unwrap();
+    for id in ["c0", "c1", "c2"] {
+        emu.put_certificate(PROJECT, id, meta(id, Some("gw-a"), "2030-01-01T00:00:00Z"), Vec::new());
+    }
+    // The first page holds 2 of 3 (a server whose pages are smaller than the 500 asked for).
+    let page = serde_json::json!({"total": 3, "size": 2, "certs": [
+        {"id": "c0", "type": "instance", "instance_id": "gw-a", "not_after": "2030-01-01T00:00:00Z"},
+        {"id": "c1", "type": "instance", "instance_id": "gw-a", "not_after": "2030-01-01T00:00:00Z"}]});
+    emu.push_rule(rule(serde_json::json!({"path": format!("/v2/{PROJECT}/apigw/certificates"), "times": 1,
+        "status": 200, "body": page.to_string()})));
+    let listed = client(&emu).list_certificates().unwrap();
+    assert_eq!(listed.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["c0", "c1", "c2"]);
+    let offsets: Vec<Option<String>> = emu.requests()[1..].iter().map(|r| query_value(r, "offset")).collect();
+    assert_eq!(offsets, [Some("0".to_string()), Some("2".to_string())]);
+}
+
+#[test]
+fn a_gateway_gone_since_the_gateways_were_listed_is_skipped_but_a_named_one_is_an_error() {
+    let emu = Emulator::start().unwrap();
+    emu.put_certificate(PROJECT, "a1", meta("a1", Some("gw-a"), "2030-01-01T00:00:00Z"), Vec::new());
+    emu.put_certificate(PROJECT, "b1", meta("b1", Some("gw-b"), "2030-01-01T00:00:00Z"), Vec::new());
+    let gone = r#"{"error_code":"APIG.3030","error_msg":"The instance does not exist"}"#;
+    let vanish = || {
+        rule(serde_json::json!({"path": format!("/v2/{PROJECT}/apigw/certificates"), "times": 1, "status": 404,
+            "body": gone}))
+    };
+    emu.push_rule(vanish());
+    let client = client(&emu);
+    let listed = client.list_certificates().unwrap();
+    assert_eq!(listed.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["b1"]);
+    emu.push_rule(vanish());
+    let named = ListFilter { instance_id: Some("gw-a"), ..ListFilter::default() };
+    let err = client.list_certificates_with(&named, &CallOptions::default()).unwrap_err();
+    assert_eq!((err.kind(), err.error_code()), (ErrorKind::NotFound, Some("APIG.3030")));
+}

@@ -107,7 +107,7 @@ async fn handle(req: Request<Incoming>, state: Arc<State>, reset: Arc<AtomicBool
             status: 0,
             outcome: String::new(),
             request_id: request_id.clone(),
-            query: String::new(),
+            query: req.uri().query().unwrap_or_default().to_string(),
             body: String::new(),
         };
         if let Some(answer) = apply_rule(&state, record, &rule, &request_id, &reset).await {

@@ -35,13 +35,13 @@ start_emulator() {
     for _ in $(seq 100); do endpoint=$(head -n 1 "$out/emulator.out" 2>/dev/null); [ -n "$endpoint" ] && return; sleep 0.05; done
     echo "the emulator did not start" >&2; exit 1
 }
-# Runs the example program against a fresh emulator: c1 deleted, nope not found, c2 bound.
+# Runs the example program against a fresh emulator: c1 deleted, nope not found, c2 bound (IN_USE).
 example_works() {
     start_emulator
     local output
     output=$(APIG_TOKEN=emulator-token "$1" "$endpoint" "$project" c1 nope c2)
     [ $? = 1 ] && grep -q "c1 *deleted" <<< "$output" && grep -q "nope *APIG_E_NOT_FOUND" <<< "$output" \
-        && grep -q "c2 *APIG_E_FORBIDDEN" <<< "$output" || { echo "$output"; return 1; }
+        && grep -q "c2 *APIG_E_IN_USE" <<< "$output" || { echo "$output"; return 1; }
 }
 # The highest GLIBC_x.y symbol version a shared object needs.
 glibc_ceiling() { objdump -T "$1" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -n 1; }

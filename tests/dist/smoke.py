@@ -14,8 +14,8 @@ with Emulator() as emu:
     assert emu.certificates() == ["bound"], emu.certificates()
     try:
         client.delete_certificate("bound")
-    except pyapig.PermissionDeniedError as e:
-        assert e.status_code == 403
+    except pyapig.CertificateInUseError as e:  # a PermissionDeniedError that says to what
+        assert e.status_code == 403 and e.domains == ("www.example.com",), e
     else:
         raise AssertionError("a bound certificate was deleted")
     # The identity services ship too: password auth with project discovery.

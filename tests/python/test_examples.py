@@ -27,7 +27,7 @@ def test_the_python_example_deletes_with_the_token_from_the_environment(emu):
     lines = r.stdout.splitlines()
     assert lines[0].split() == ["[Python]", "c1", "deleted"]
     assert lines[1].startswith("[Python] nope") and "not found (HTTP 404, APIG.3021)" in lines[1]
-    assert lines[2].startswith("[Python] bound") and "refused (HTTP 403" in lines[2]
+    assert lines[2].startswith("[Python] bound") and "still bound to www.example.com (HTTP 403)" in lines[2]
     assert emu.certificates() == ["bound"]
 
 
