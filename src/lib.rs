@@ -21,7 +21,10 @@
 //! assert_eq!((err.kind(), err.http_status(), err.error_code()), (ErrorKind::NotFound, Some(404), Some("APIG.3021")));
 //! let again = client.delete_certificate_with("c1", &DeleteOptions { missing_ok: true, ..Default::default() })?;
 //! assert_eq!(again, Outcome::AlreadyAbsent);
-//! assert_eq!(client.delete_certificate("bound").unwrap_err().kind(), ErrorKind::Forbidden);
+//! let bound = client.delete_certificate("bound").unwrap_err();
+//! assert_eq!((bound.kind(), bound.domains()), (ErrorKind::InUse, &["www.example.com".to_string()][..]));
+//! let detach = DeleteOptions { detach_domains: true, ..Default::default() };
+//! assert_eq!(client.delete_certificate_with("bound", &detach)?, Outcome::Deleted);
 //! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -137,8 +137,10 @@ check "the installed wheel works" smoke "$out/venv-wheel"
 sdist=$(ls dist/pyapig-"$version".tar.gz)
 mkdir -p "$out/sdist-wheel"
 # The sdist builds a wheel as pip does it (maturin from .venv; Rust needed for this step only).
+# Never from pip's cache: it keys a local sdist by its path, so every run of the same version
+# would get the wheel the first run built (and test old code).
 check "the sdist builds a wheel" env CARGO_TARGET_DIR="$root/target/sdist" python -m pip wheel --quiet --disable-pip-version-check \
-    --no-deps --no-build-isolation -w "$out/sdist-wheel" "$sdist"
+    --no-cache-dir --no-deps --no-build-isolation -w "$out/sdist-wheel" "$sdist"
 check "the sdist's wheel installs into a fresh venv" fresh_venv "$out/venv-sdist" "$(ls "$out"/sdist-wheel/pyapig-*.whl | head -n 1)"
 check "the sdist's wheel works" smoke "$out/venv-sdist"
 report install
