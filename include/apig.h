@@ -722,7 +722,7 @@ apig_status apig_client_delete_certificate(const apig_client *client,
  *
  * `flags` 0 is `apig_client_delete_certificate`. A bit this library does not know is refused
  * with `APIG_E_INVALID_ARGUMENT`, before any I/O. Each request (look-up, detach, delete) has
- * the client's retries and a deadline of its own (the client's timeout). `error` may be NULL;
+ * the client's retries; the client's timeout is the deadline of them all. `error` may be NULL;
  * on failure `*error` receives a new error object. Thread-safe.
  *
  * # Safety
@@ -838,8 +838,8 @@ void apig_error_free(apig_error *error);
  * On success `*list_out` is a new list (maybe empty); on failure NULL, and `*error` (when
  * `error` is not NULL) receives a new error object. `list_out` NULL, a NULL `client`, an
  * argument that is not UTF-8 or a malformed id is refused with `APIG_E_INVALID_ARGUMENT` before
- * any I/O. Each request has the client's retries and a deadline of its own (the client's
- * timeout); `apig_client_cancel` stops the call. Thread-safe.
+ * any I/O. Each request has the client's retries; the client's timeout is the deadline of the
+ * whole listing; `apig_client_cancel` stops the call. Thread-safe.
  *
  * # Safety
  * `error` is NULL or valid for writing an `apig_error *`; `list_out` is NULL or valid for
@@ -890,8 +890,8 @@ void apig_certificate_list_free(apig_certificate_list *list);
  * On success `*list_out` is a new list (maybe empty); on failure NULL, and `*error` (when
  * `error` is not NULL) receives a new error object. `list_out` NULL, a NULL `client` or
  * `certificate_id`, an argument that is not UTF-8 or a malformed id is refused with
- * `APIG_E_INVALID_ARGUMENT` before any I/O. Each request has the client's retries and a
- * deadline of its own; `apig_client_cancel` stops the call. Thread-safe.
+ * `APIG_E_INVALID_ARGUMENT` before any I/O. Each request has the client's retries; the client's
+ * timeout is the deadline of the whole call; `apig_client_cancel` stops the call. Thread-safe.
  *
  * # Safety
  * `error` is NULL or valid for writing an `apig_error *`; `list_out` is NULL or valid for

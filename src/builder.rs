@@ -176,8 +176,8 @@ impl ClientBuilder {
         self
     }
     /// Deadline for a whole call, retries included (default 60 s; more than 0, at most a day).
-    /// A call of several requests (a listing of several pages, detach-then-delete) gives each
-    /// request this deadline.
+    /// A call of several requests (a listing of several pages and gateways, detach-then-delete,
+    /// the look-up of a refused delete's bindings) has this deadline for all of them.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(Seconds::Exact(timeout));
         self

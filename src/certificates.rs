@@ -27,7 +27,8 @@ impl Scope {
 }
 
 /// One certificate of a listing (never its PEM or key: APIG does not list them).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Certificate {
     /// The certificate id (what `delete_certificate` takes).
     pub id: String,
@@ -41,7 +42,8 @@ pub struct Certificate {
     pub scope: Scope,
     /// The gateway of an instance certificate; `None` for a global one.
     pub instance_id: Option<String>,
-    /// When it expires, in Unix seconds (APIG's `not_after`, parsed from RFC 3339).
+    /// When it expires, in Unix seconds (APIG's `not_after`, parsed from RFC 3339; before 1970
+    /// is negative).
     pub not_after: i64,
     /// `SHA256-RSA` and the like.
     pub signature_algorithm: String,
@@ -62,7 +64,8 @@ impl Certificate {
 }
 
 /// A domain name a certificate is bound to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct BoundDomain {
     /// The domain name (`url_domain`).
     pub domain: String,
@@ -197,6 +200,10 @@ mod tests {
         assert_eq!(page.total, Some(4));
         let times: Vec<i64> = page.items.iter().map(|c| c.not_after).collect();
         assert_eq!(times, vec![1_619_427_810; 4]);
+        // A zero time (Go's) is a time, long expired, not an unreadable listing.
+        let zero = parse_certificates(br#"{"certs":[{"id":"z","not_after":"0001-01-01T00:00:00Z"}]}"#).unwrap();
+        assert_eq!(zero.items[0].not_after, -62_135_596_800);
+        assert!(zero.items[0].expired());
         assert_eq!(page.items[0].scope, Scope::Global);
         assert_eq!(page.items[0].instance_id, None);
         assert_eq!(page.items[0].san, vec!["a.com", "b.com"]);

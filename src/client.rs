@@ -329,6 +329,12 @@ impl Client {
         self.watched(options.interrupt, options.stop, || self.delete_refused_or_detached(certificate_id, options))
     }
 
+    /// The deadline of a call that starts now: the client's timeout holds for the whole call, its
+    /// retries and all of its requests (a listing's pages, a detach before a delete).
+    pub(crate) fn deadline(&self) -> Instant {
+        Instant::now() + self.inner.timeout
+    }
+
     /// Runs `body` (one call of the API, of one request or several) under one watch: it stops
     /// at `cancel()`, `close()`, the caller's `interrupt` check or `stop` flag.
     pub(crate) fn watched<R>(
@@ -346,7 +352,12 @@ impl Client {
     }
 
     /// The DELETE itself, one request (with its retries).
-    pub(crate) fn delete(&self, certificate_id: &str, options: &DeleteOptions<'_>) -> Result<Deletion> {
+    pub(crate) fn delete(
+        &self,
+        certificate_id: &str,
+        options: &DeleteOptions<'_>,
+        deadline: Instant,
+    ) -> Result<Deletion> {
         validate::id("certificate_id", certificate_id)?;
         let subject = format!("certificate {certificate_id}");
         let request = Request {
@@ -358,25 +369,23 @@ impl Client {
             absent_ok: options.missing_ok,
             body_limit: crate::limits::MAX_BODY_BYTES,
         };
-        let reply = self.exchange(&request, options.project_id)?;
+        let reply = self.exchange(&request, options.project_id, deadline)?;
         let outcome = if reply.status == 404 { Outcome::AlreadyAbsent } else { Outcome::Deleted };
         Ok(Deletion { outcome, http_status: reply.status, request_id: reply.request_id, attempts: reply.attempts })
     }
 
     /// Sends `request` to the project `project_id` (else the client's), with everything a call
     /// of this client does: credentials found and renewed, retries of what is safe to retry,
-    /// failover, the clock-skew re-sign, all within the client's timeout. A 2xx answer (or APIG's
-    /// 404 with `absent_ok`) is the reply; anything else is the error. Runs under the caller's
-    /// watch ([`interrupt::watching`]).
-    pub(crate) fn exchange(&self, request: &Request<'_>, project_id: Option<&str>) -> Result<Reply> {
+    /// failover, the clock-skew re-sign, all by `deadline` (the call's: [`Client::deadline`]). A
+    /// 2xx answer (or APIG's 404 with `absent_ok`) is the reply; anything else is the error. Runs
+    /// under the caller's watch ([`interrupt::watching`]).
+    pub(crate) fn exchange(&self, request: &Request<'_>, project_id: Option<&str>, deadline: Instant) -> Result<Reply> {
         let given = project_id.or(self.inner.project_id.as_deref());
         if let Some(project_id) = given {
             validate::id("project_id", project_id)?;
         }
         self.inner.identity.check_project(given)?;
         let subject = request.subject;
-        let started = Instant::now();
-        let deadline = started + self.inner.timeout;
 
         let mut attempts = 0u32;
         let mut retries = 0u32;
@@ -634,13 +643,16 @@ impl Client {
             Failure { reached_apig: true, unreachable, ..Failure::from(error.with_message(message)) }
         })?;
         // The body of a success is read too (a DELETE's is ignored): that lets the connection be reused.
-        let mut answer = crate::answer::read_up_to(response, call.body_limit);
+        // A listing's page may be large; an error body is read as every error body is.
+        let limit = if response.status().is_success() { call.body_limit } else { crate::limits::MAX_BODY_BYTES };
+        let mut answer = crate::answer::read_up_to(response, limit);
         if answer.is_success() {
             let failed = |error: Error| {
                 let message = format!("{} ({})", error.message(), target.endpoint);
                 Failure { reached_apig: true, ..Failure::from(error.with_message(message)) }
             };
-            if call.method != Method::Delete {
+            // Only a GET's body is used: a DELETE's or a POST's is read to reuse the connection.
+            if call.method == Method::Get {
                 if let Err(error) = &answer.body {
                     return Err(failed(error.clone()));
                 }
@@ -686,7 +698,9 @@ fn log_attempt(
     if !log::log_enabled!(target: LOG_TARGET, log::Level::Info) {
         return;
     }
-    let query: Vec<String> = call.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    // Values may come from the server (a gateway id): printable and bounded in a log line.
+    let query: Vec<String> =
+        call.query.iter().map(|(k, v)| format!("{k}={}", crate::text::printable(v, 100))).collect();
     let query = if query.is_empty() { String::new() } else { format!("?{}", query.join("&")) };
     let request = format!("{} /v2/{}{}{query}", call.method.as_str(), resolved.project_id, call.path);
     let ms = took.as_secs_f64() * 1000.0;

@@ -263,7 +263,9 @@ impl Error {
     /// (non-empty). Everything the refusal said is kept; the message says what is bound first.
     pub(crate) fn into_in_use(mut self, certificate_id: &str, domains: Vec<String>) -> Error {
         const SHOWN: usize = 10;
-        let mut names = domains.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+        // What the server said, bounded and printable in the message; whole in `domains`.
+        let mut names =
+            domains.iter().take(SHOWN).map(|d| crate::text::printable(d, 100)).collect::<Vec<_>>().join(", ");
         if domains.len() > SHOWN {
             names.push_str(&format!(" and {} more", domains.len() - SHOWN));
         }

@@ -1,8 +1,8 @@
 //! The calls around the delete (`spec/lifecycle.md`): listing a project's certificates over
 //! every gateway, the domains a certificate is bound to, detaching them, and a delete that says
 //! what a certificate is bound to when APIG refuses it — or detaches first. Each request runs
-//! through the client's one request loop (retries, failover, credentials) and has the client's
-//! timeout as its deadline.
+//! through the client's one request loop (retries, failover, credentials); the client's timeout
+//! is the deadline of the whole call, all of its requests included.
 
 use crate::certificates::{self, BoundDomain, Certificate, Page};
 use crate::client::{CERTIFICATES, Client, DeleteOptions, Deletion, Method, Request};
@@ -10,6 +10,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::limits::LOG_TARGET;
 use crate::validate;
 use std::sync::atomic::AtomicBool;
+use std::time::Instant;
 
 /// The largest page APIG serves (its `limit` is 1–500): the fewest requests.
 pub const PAGE_SIZE: u32 = 500;
@@ -18,8 +19,15 @@ pub const PAGE_SIZE: u32 = 500;
 const PAGE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// A listing that has not ended after this many pages is not believed (a server that always
-/// answers a full page would never end it).
+/// answers a full page would never end it): 5 million entries.
 const MAX_PAGES: u32 = 10_000;
+
+/// The codes APIG documents for a refusal that is about permissions (`spec/errors.md`): such a
+/// 403 is never a certificate in use, whatever it is bound to.
+const PERMISSION_CODES: [&str; 2] = ["APIG.1005", "APIG.1115"];
+
+/// APIG's batch detach: "no valid domain name" — nothing of it is bound (any more).
+const NOTHING_TO_DETACH: &str = "APIG.2000";
 
 /// APIG's "the gateway does not exist" (404).
 const GATEWAY_NOT_FOUND: &str = "APIG.3030";
@@ -64,7 +72,9 @@ impl Client {
     }
 
     /// As [`Client::list_certificates`], filtered, in the project and with the stops of `options`.
-    /// A project without any gateway has no certificate to list: the list is empty.
+    /// A project without any gateway has no certificate to list: the list is empty. A gateway
+    /// that cannot be listed fails the call (a clean-up must not miss certificates), but for one
+    /// deleted since the gateways were listed.
     pub fn list_certificates_with(
         &self,
         filter: &ListFilter<'_>,
@@ -79,9 +89,10 @@ impl Client {
             }
         }
         self.watched(options.interrupt, options.stop, || {
+            let deadline = self.deadline();
             let gateways = match filter.instance_id {
                 Some(gateway) => vec![gateway.to_string()],
-                None => self.gateways(options.project_id)?,
+                None => self.gateways(options.project_id, deadline)?,
             };
             let mut seen = std::collections::HashSet::new();
             let mut all = Vec::new();
@@ -89,15 +100,20 @@ impl Client {
                 let mut query = vec![("instance_id", gateway.clone())];
                 query.extend(filter.name.map(|n| ("name", n.to_string())));
                 query.extend(filter.common_name.map(|n| ("common_name", n.to_string())));
-                let subject = format!("the certificates of gateway {gateway}");
-                let listed = match self.pages("/apigw/certificates", query, &subject, options.project_id, |body| {
-                    certificates::parse_certificates(body)
-                }) {
+                let subject = format!("the certificates of gateway {}", crate::text::printable(gateway, 64));
+                let listed = match self.pages(
+                    "/apigw/certificates",
+                    query,
+                    &subject,
+                    options.project_id,
+                    deadline,
+                    certificates::parse_certificates,
+                ) {
                     Ok(listed) => listed,
                     // A gateway deleted since the gateways were listed has no certificate left;
                     // one the caller named is an error.
                     Err(e) if filter.instance_id.is_none() && e.error_code() == Some(GATEWAY_NOT_FOUND) => {
-                        log::warn!(target: LOG_TARGET, "gateway {gateway} is gone since the gateways were listed: {e}");
+                        log::warn!(target: LOG_TARGET, "{subject}: the gateway is gone since the gateways were listed: {e}");
                         continue;
                     }
                     Err(e) => return Err(e),
@@ -111,12 +127,18 @@ impl Client {
 
     /// The ids of the project's gateways (APIG instances).
     pub fn list_gateways_with(&self, options: &CallOptions<'_>) -> Result<Vec<String>> {
-        self.watched(options.interrupt, options.stop, || self.gateways(options.project_id))
+        self.watched(options.interrupt, options.stop, || self.gateways(options.project_id, self.deadline()))
     }
 
-    fn gateways(&self, project_id: Option<&str>) -> Result<Vec<String>> {
-        let gateways =
-            self.pages("/apigw/instances", Vec::new(), "the gateways", project_id, certificates::parse_gateways)?;
+    fn gateways(&self, project_id: Option<&str>, deadline: Instant) -> Result<Vec<String>> {
+        let gateways = self.pages(
+            "/apigw/instances",
+            Vec::new(),
+            "the gateways",
+            project_id,
+            deadline,
+            certificates::parse_gateways,
+        )?;
         if gateways.is_empty() {
             log::info!(target: LOG_TARGET, "the project has no gateway: no certificate to list");
         }
@@ -136,27 +158,32 @@ impl Client {
         options: &CallOptions<'_>,
     ) -> Result<Vec<BoundDomain>> {
         validate::id("certificate_id", certificate_id)?;
-        self.watched(options.interrupt, options.stop, || self.domains(certificate_id, options.project_id))
+        self.watched(options.interrupt, options.stop, || {
+            self.domains(certificate_id, options.project_id, self.deadline())
+        })
     }
 
-    fn domains(&self, certificate_id: &str, project_id: Option<&str>) -> Result<Vec<BoundDomain>> {
+    fn domains(&self, certificate_id: &str, project_id: Option<&str>, deadline: Instant) -> Result<Vec<BoundDomain>> {
         let path = format!("{CERTIFICATES}{certificate_id}/attached-domains");
         let subject = format!("the domains of certificate {certificate_id}");
-        let domains = self.pages(&path, Vec::new(), &subject, project_id, certificates::parse_domains)?;
+        let domains = self.pages(&path, Vec::new(), &subject, project_id, deadline, certificates::parse_domains)?;
         Ok(certificates::fold_domains(domains))
     }
 
-    /// Every page of a listing at `path`: `offset` and `limit` added to `query`, until a page is
-    /// short or the reported total is reached.
-    fn pages<T>(
+    /// Every page of a listing at `path`: `offset` and `limit` added to `query`, up to the total
+    /// the server reports (without one, until a page is short). A page longer than asked, or one
+    /// that repeats the page before it (a server that ignores `offset`), is an unusable answer.
+    fn pages<T: PartialEq>(
         &self,
         path: &str,
         query: Vec<(&'static str, String)>,
         subject: &str,
         project_id: Option<&str>,
+        deadline: Instant,
         parse: impl Fn(&[u8]) -> Result<Page<T>>,
     ) -> Result<Vec<T>> {
-        let mut all = Vec::new();
+        let mut all: Vec<T> = Vec::new();
+        let mut last_page_start = 0;
         for page in 0..MAX_PAGES {
             let offset = all.len();
             let mut paged = query.clone();
@@ -171,12 +198,20 @@ impl Client {
                 absent_ok: false,
                 body_limit: PAGE_BYTES,
             };
-            let reply = self.exchange(&request, project_id)?;
-            let Page { total, items } = parse(&reply.body).map_err(|e| {
-                let message = format!("{} (page {}, {subject})", e.message(), page + 1);
-                e.with_message(message)
-            })?;
+            let reply = self.exchange(&request, project_id, deadline)?;
+            let unusable = |why: String| {
+                let message = format!("{subject}: page {} (offset {offset}): {why}", page + 1);
+                Error::new(ErrorKind::Protocol, message)
+            };
+            let Page { total, items } = parse(&reply.body).map_err(|e| unusable(e.message().to_string()))?;
             let got = items.len();
+            if got > PAGE_SIZE as usize {
+                return Err(unusable(format!("{got} entries where at most {PAGE_SIZE} were asked for")));
+            }
+            if got > 0 && page > 0 && all.len() - last_page_start == got && all[last_page_start..] == items[..] {
+                return Err(unusable("the same entries as the page before (the server ignores offset)".into()));
+            }
+            last_page_start = all.len();
             all.extend(items);
             // Up to the total the server reports (a server that serves smaller pages than asked
             // is still read to the end); without one, until a page is short.
@@ -195,9 +230,17 @@ impl Client {
     }
 
     /// Detaches `domains` from `certificate_id` with one batch detach (each domain name with
-    /// the gateways it is bound on). APIG's "no valid domain name" (400 `APIG.2000`: nothing of
-    /// it is bound any more, maybe by an earlier attempt of ours) is success.
-    fn detach(&self, certificate_id: &str, domains: &[BoundDomain], project_id: Option<&str>) -> Result<()> {
+    /// the gateways it is bound on). When the detach is not known to have worked — APIG's "no
+    /// valid domain name" (400 `APIG.2000`, also its generic parameter error), a concurrent
+    /// write (500 `APIG.3500`), an answer lost after sending — the bindings are asked for again:
+    /// nothing bound is success, anything else the detach's error.
+    fn detach(
+        &self,
+        certificate_id: &str,
+        domains: &[BoundDomain],
+        project_id: Option<&str>,
+        deadline: Instant,
+    ) -> Result<()> {
         let mut by_name: Vec<(&str, Vec<&str>)> = Vec::new();
         for d in domains {
             match by_name.iter_mut().find(|(name, _)| *name == d.domain) {
@@ -232,45 +275,64 @@ impl Client {
             target: LOG_TARGET,
             "detaching {} domain name(s) from certificate {certificate_id}: {}",
             by_name.len(),
-            by_name.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+            in_short(by_name.iter().map(|(n, _)| *n))
         );
-        match self.exchange(&request, project_id) {
-            Ok(_) => Ok(()),
-            Err(e) if e.http_status() == Some(400) && e.error_code() == Some("APIG.2000") => {
-                log::info!(target: LOG_TARGET, "certificate {certificate_id}: nothing left to detach (APIG.2000)");
-                Ok(())
-            }
-            Err(e) => {
-                let message = format!("detaching the domains of certificate {certificate_id}: {}", e.message());
-                Err(e.with_message(message))
+        let error = match self.exchange(&request, project_id, deadline) {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        let unsure = (error.http_status() == Some(400) && error.error_code() == Some(NOTHING_TO_DETACH))
+            || (error.http_status() == Some(500) && error.error_code() == Some("APIG.3500"))
+            || (error.http_status().is_none() && crate::retry::may_have_acted(&error));
+        if unsure {
+            if let Ok(left) = self.domains(certificate_id, project_id, deadline) {
+                if left.is_empty() {
+                    log::info!(target: LOG_TARGET, "certificate {certificate_id}: nothing is bound any more ({error})");
+                    return Ok(());
+                }
             }
         }
+        let message = format!("detaching the domains of certificate {certificate_id}: {}", error.message());
+        Err(error.with_message(message))
     }
 
-    /// The delete of [`Client::delete_certificate_detailed`]: with `detach_domains`, the bound
-    /// domains are looked up and detached first; a refusal (403) is explained when the
-    /// certificate turns out to be bound.
+    /// The delete of [`Client::delete_certificate_detailed`], within one deadline: with
+    /// `detach_domains`, the bound domains are looked up and detached first; a refusal (403)
+    /// is explained when the certificate turns out to be bound.
     pub(crate) fn delete_refused_or_detached(
         &self,
         certificate_id: &str,
         options: &DeleteOptions<'_>,
     ) -> Result<Deletion> {
         validate::id("certificate_id", certificate_id)?;
+        let deadline = self.deadline();
+        let mut detached = false;
         if options.detach_domains {
-            match self.domains(certificate_id, options.project_id) {
+            match self.domains(certificate_id, options.project_id, deadline) {
                 Ok(domains) if domains.is_empty() => {}
-                Ok(domains) => self.detach(certificate_id, &domains, options.project_id)?,
+                Ok(domains) => {
+                    self.detach(certificate_id, &domains, options.project_id, deadline)?;
+                    detached = true;
+                }
                 // APIG does not know the certificate: the delete says so (missing_ok included).
-                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                // A caller who may delete but not look bindings up gets the delete's own answer.
+                Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::Forbidden) => {
+                    log::debug!(target: LOG_TARGET, "certificate {certificate_id}: bindings not looked up: {e}");
+                }
                 Err(e) => {
                     let message = format!("looking up the domains to detach: {}", e.message());
                     return Err(e.with_message(message));
                 }
             }
         }
-        match self.delete(certificate_id, options) {
+        match self.delete(certificate_id, options, deadline) {
             Err(refusal) if refusal.kind() == ErrorKind::Forbidden && refusal.http_status() == Some(403) => {
-                Err(self.explain_refusal(certificate_id, options.project_id, refusal))
+                let error = self.explain_refusal(certificate_id, options.project_id, refusal, deadline);
+                if detached {
+                    let message = format!("{}; its domains were detached before the delete", error.message());
+                    return Err(error.with_message(message));
+                }
+                Err(error)
             }
             other => other,
         }
@@ -278,11 +340,21 @@ impl Client {
 
     /// APIG refused the delete (403): if the certificate is bound, the refusal becomes
     /// [`ErrorKind::InUse`] with the domain names. APIG's code for it is undocumented, so the
-    /// bindings are asked for, whatever the code; when that is refused too, fails, or finds
-    /// nothing bound, the refusal stands as it was.
-    fn explain_refusal(&self, certificate_id: &str, project_id: Option<&str>, refusal: Error) -> Error {
+    /// bindings are asked for, whatever the code — but for the codes APIG documents as a lack of
+    /// permission. When the question is refused too, fails, or finds nothing bound, the refusal
+    /// stands as it was (a stop while asking is a stop).
+    fn explain_refusal(
+        &self,
+        certificate_id: &str,
+        project_id: Option<&str>,
+        refusal: Error,
+        deadline: Instant,
+    ) -> Error {
+        if refusal.error_code().is_some_and(|code| PERMISSION_CODES.contains(&code)) {
+            return refusal;
+        }
         log::debug!(target: LOG_TARGET, "APIG refused to delete certificate {certificate_id}: asking what it is bound to");
-        match self.domains(certificate_id, project_id) {
+        match self.domains(certificate_id, project_id, deadline) {
             Ok(domains) if !domains.is_empty() => {
                 let mut names: Vec<String> = Vec::new();
                 for d in domains {
@@ -293,10 +365,21 @@ impl Client {
                 refusal.into_in_use(certificate_id, names)
             }
             Ok(_) => refusal,
+            Err(e) if e.kind() == ErrorKind::Cancelled => e,
             Err(e) => {
                 log::debug!(target: LOG_TARGET, "the bound domains of {certificate_id} could not be listed: {e}");
                 refusal
             }
         }
     }
+}
+
+/// Names for a log line: the first few, printable, and how many more.
+fn in_short<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.collect();
+    let mut shown: Vec<String> = names.iter().take(10).map(|n| crate::text::printable(n, 100)).collect();
+    if names.len() > 10 {
+        shown.push(format!("and {} more", names.len() - 10));
+    }
+    shown.join(", ")
 }

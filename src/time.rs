@@ -42,9 +42,14 @@ pub fn parse_timestamp(text: &str) -> Option<SystemTime> {
             sign * (oh * 3600 + om * 60)
         }
     };
+    // Before 1970 too (a certificate listing may hold a zero time, 0001-01-01T00:00:00Z).
     let secs = local - offset;
-    let secs = u64::try_from(secs).ok()?;
-    Some(UNIX_EPOCH + Duration::new(secs, nanos))
+    match u64::try_from(secs) {
+        Ok(secs) => Some(UNIX_EPOCH + Duration::new(secs, nanos)),
+        Err(_) => UNIX_EPOCH
+            .checked_sub(Duration::from_secs(secs.unsigned_abs()))?
+            .checked_add(Duration::from_nanos(nanos.into())),
+    }
 }
 
 /// `2026-11-29T15:04:05.000000Z` (what IAM and the metadata service write).

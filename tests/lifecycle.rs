@@ -191,7 +191,8 @@ fn nothing_left_to_detach_is_done() {
     let options = DeleteOptions { detach_domains: true, ..DeleteOptions::default() };
     assert_eq!(client(&emu).delete_certificate_with("c1", &options).unwrap(), Outcome::Deleted);
     let outcomes: Vec<(String, u16)> = emu.requests().iter().map(|r| (r.method.clone(), r.status)).collect();
-    assert_eq!(outcomes, [("GET".into(), 200), ("POST".into(), 400), ("DELETE".into(), 204)]);
+    // APIG.2000 is also APIG's generic parameter error: the bindings are asked for again first.
+    assert_eq!(outcomes, [("GET".into(), 200), ("POST".into(), 400), ("GET".into(), 200), ("DELETE".into(), 204)]);
 }
 
 #[test]
@@ -207,6 +208,16 @@ fn a_permission_refusal_stays_as_it_was() {
     assert_eq!((err.kind(), err.error_code()), (ErrorKind::Forbidden, Some("APIG.1005")));
     assert!(err.message().starts_with("HTTP 403: APIG.1005"), "{}", err.message());
     assert!(err.domains().is_empty());
+    // A refusal APIG documents as a lack of permission asks nothing more.
+    assert_eq!(emu.requests().iter().map(|r| r.method.as_str()).collect::<Vec<_>>(), ["DELETE"]);
+    // Another 403 code on a certificate that is not bound: asked, and left as it was.
+    let other = serde_json::json!({"error_code": "APIG.3999", "error_msg": "refused"});
+    emu.push_rule(rule(serde_json::json!({"path": format!("/v2/{PROJECT}/apigw/certificates/free"), "times": 1,
+        "status": 403, "body": other.to_string()})));
+    emu.clear_requests();
+    let err = client(&emu).delete_certificate("free").unwrap_err();
+    assert_eq!((err.kind(), err.error_code()), (ErrorKind::Forbidden, Some("APIG.3999")));
+    assert_eq!(emu.requests().iter().map(|r| r.method.as_str()).collect::<Vec<_>>(), ["DELETE", "GET"]);
     // The look-up of the bindings is refused too: the first refusal stands.
     emu.push_rule(rule(serde_json::json!({"path": format!("/v2/{PROJECT}/apigw/certificates/bound/attached-domains"),
         "status": 403, "body": refusal.to_string()})));
@@ -252,4 +263,52 @@ fn a_gateway_gone_since_the_gateways_were_listed_is_skipped_but_a_named_one_is_a
     let named = ListFilter { instance_id: Some("gw-a"), ..ListFilter::default() };
     let err = client.list_certificates_with(&named, &CallOptions::default()).unwrap_err();
     assert_eq!((err.kind(), err.error_code()), (ErrorKind::NotFound, Some("APIG.3030")));
+}
+
+#[test]
+fn detach_domains_without_the_right_to_look_bindings_up_still_deletes() {
+    let emu = Emulator::start().unwrap();
+    emu.add_certificate(PROJECT, "free", &[]);
+    let refusal = serde_json::json!({"error_code": "APIG.1005", "error_msg": "No permissions to request this method"});
+    emu.push_rule(rule(serde_json::json!({"path": format!("/v2/{PROJECT}/apigw/certificates/free/attached-domains"),
+        "status": 403, "body": refusal.to_string()})));
+    let options = DeleteOptions { detach_domains: true, ..DeleteOptions::default() };
+    assert_eq!(client(&emu).delete_certificate_with("free", &options).unwrap(), Outcome::Deleted);
+    assert_eq!(writes(&emu), [format!("DELETE /v2/{PROJECT}/apigw/certificates/free")]);
+}
+
+#[test]
+fn a_refusal_after_detaching_says_the_domains_were_detached() {
+    let emu = Emulator::start().unwrap();
+    emu.add_certificate(PROJECT, "c1", &["www.example.com"]);
+    // The detach answers 204 but the domain is still bound at the delete (bound again meanwhile).
+    emu.push_rule(rule(serde_json::json!({"path": format!("/v2/{PROJECT}/apigw/certificates/c1/domains/detach"),
+        "times": 1, "status": 204})));
+    let options = DeleteOptions { detach_domains: true, ..DeleteOptions::default() };
+    let err = client(&emu).delete_certificate_with("c1", &options).unwrap_err();
+    assert_eq!((err.kind(), err.domains()), (ErrorKind::InUse, &["www.example.com".to_string()][..]));
+    assert!(err.message().ends_with("; its domains were detached before the delete"), "{}", err.message());
+    let flow: Vec<String> = emu.requests().iter().map(|r| format!("{} {}", r.method, r.status)).collect();
+    assert_eq!(flow, ["GET 200", "POST 204", "DELETE 403", "GET 200"]);
+}
+
+#[test]
+fn a_server_that_ignores_offset_or_serves_long_pages_is_refused() {
+    let emu = Emulator::start().unwrap();
+    emu.add_gateway(PROJECT, "gw-a");
+    let cert = |i: usize| {
+        serde_json::json!({"id": format!("c{i}"), "type": "instance", "instance_id": "gw-a",
+        "not_after": "2030-01-01T00:00:00Z"})
+    };
+    let same = serde_json::json!({"total": 3, "size": 2, "certs": [cert(0), cert(1)]});
+    emu.push_rule(rule(serde_json::json!({"path": format!("/v2/{PROJECT}/apigw/certificates"), "times": 2,
+        "status": 200, "body": same.to_string()})));
+    let err = client(&emu).list_certificates().unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol);
+    assert!(err.message().contains("the server ignores offset"), "{}", err.message());
+    let long = serde_json::json!({"total": 501, "size": 501, "certs": (0..501).map(cert).collect::<Vec<_>>()});
+    emu.push_rule(rule(serde_json::json!({"path": format!("/v2/{PROJECT}/apigw/certificates"), "times": 1,
+        "status": 200, "body": long.to_string()})));
+    let err = client(&emu).list_certificates().unwrap_err();
+    assert!(err.message().contains("501 entries where at most 500 were asked for"), "{}", err.message());
 }

@@ -19,6 +19,7 @@ from ._cli import (
     add_transport_options,
     delete_ids,
     make_client,
+    stops_the_run,
 )
 
 TYPE_CHECKING = False
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
 
 # APIG_E_CANCELLED: the deletion was not confirmed, nothing was done.
 EXIT_NOT_CONFIRMED = 15
+# What a dry run exits with when the real run would fail: APIG_E_IN_USE, APIG_E_NOT_FOUND.
+IN_USE_CODE = 17
+NOT_FOUND_CODE = 10
 
 LIST_EPILOG = """\
 A project's certificates are listed gateway by gateway (APIG lists them per gateway), global
@@ -61,14 +65,16 @@ def date_arg(text: str) -> datetime:
             return datetime(d.year, d.month, d.day, tzinfo=timezone.utc)
         offset = timedelta(0)
         if zone not in ("Z", "z"):
+            if int(zone[1:3]) > 23 or int(zone[4:6]) > 59:
+                raise ValueError(f"offset {zone} out of range")
             sign = -1 if zone[0] == "-" else 1
             offset = sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
         micros = int((fraction or ".0")[1:7].ljust(6, "0"))
         local = datetime(d.year, d.month, d.day, int(hours), int(minutes), int(secs), micros,
                          tzinfo=timezone(offset))
-    except ValueError as e:
+        return local.astimezone(timezone.utc)
+    except (ValueError, OverflowError) as e:
         raise argparse.ArgumentTypeError(f"{text!r}: {e}") from None
-    return local.astimezone(timezone.utc)
 
 
 def add_selection_options(parser: argparse.ArgumentParser, deleting: bool) -> None:
@@ -78,9 +84,14 @@ def add_selection_options(parser: argparse.ArgumentParser, deleting: bool) -> No
     when.add_argument("--expired", action="store_true", help="certificates that have expired")
     when.add_argument("--expires-before", type=date_arg, metavar="DATE",
                       help="certificates that expire before DATE: a date (00:00 UTC that day) or an RFC 3339 time")
-    group.add_argument("--name", help="certificates whose name contains NAME")
-    group.add_argument("--instance-id", metavar="GATEWAY", help="one gateway's certificates and the global ones "
-                       "(default: every gateway of the project)")
+    if deleting:
+        group.add_argument("--name", help="with --expired or --expires-before: only names that contain NAME")
+        group.add_argument("--instance-id", metavar="GATEWAY", help="with --expired or --expires-before: only "
+                           "this gateway's own certificates (never the global ones, which every gateway uses)")
+    else:
+        group.add_argument("--name", help="certificates whose name contains NAME")
+        group.add_argument("--instance-id", metavar="GATEWAY", help="one gateway's certificates and the global "
+                           "ones (default: every gateway of the project)")
 
 
 def add_list_parser(commands: Any) -> None:
@@ -106,9 +117,12 @@ def selects(args: argparse.Namespace) -> bool:
                 or args.instance_id is not None)
 
 
-def select(client: Client, args: argparse.Namespace) -> List[Certificate]:
-    """The certificates the selection options keep, in the listing's order."""
+def select(client: Client, args: argparse.Namespace, deleting: bool = False) -> List[Certificate]:
+    """The certificates the selection options keep, in the listing's order. For a deletion, a
+    gateway's selection never holds the global certificates (every gateway uses them)."""
     listed = client.list_certificates(instance_id=args.instance_id, name=args.name)
+    if deleting and args.instance_id is not None:
+        listed = [c for c in listed if c.instance_id == args.instance_id]
     if args.expired:
         return [c for c in listed if c.expired]
     if args.expires_before is not None:
@@ -124,6 +138,14 @@ def no_gateway(client: Client, args: argparse.Namespace, err: TextIO) -> bool:
     err.write("pyapig: the project has no gateway (APIG instance): it has no certificate to list\n")
     err.flush()
     return True
+
+
+def shown(text: str) -> str:
+    """What the server said, safe on a terminal: control characters (escape sequences) are
+    written as escapes, never sent to it."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def expiry(cert: Certificate) -> str:
@@ -151,7 +173,7 @@ def domain_json(domain: BoundDomain) -> Dict[str, str]:
 
 
 def domain_names(domains: Sequence[BoundDomain]) -> str:
-    return ", ".join(dict.fromkeys(d.domain for d in domains))
+    return ", ".join(dict.fromkeys(shown(d.domain) for d in domains))
 
 
 def run_list(args: argparse.Namespace, client: Client, out: TextIO, err: TextIO) -> int:
@@ -163,7 +185,8 @@ def run_list(args: argparse.Namespace, client: Client, out: TextIO, err: TextIO)
     if not certs and no_gateway(client, args, err):
         return 0
     columns = ["ID", "NAME", "COMMON NAME", "EXPIRES", "SCOPE"] + (["DOMAINS"] if args.with_domains else [])
-    rows = [[c.id, c.name, c.common_name, expiry(c), c.instance_id or "global"] for c in certs]
+    rows = [[shown(c.id), shown(c.name), shown(c.common_name), expiry(c), shown(c.instance_id or "global")]
+            for c in certs]
     widths = [max([len(columns[i])] + [len(r[i]) for r in rows]) for i in range(5)]
 
     def line(cells: List[str]) -> str:
@@ -181,9 +204,11 @@ def run_list(args: argparse.Namespace, client: Client, out: TextIO, err: TextIO)
                 entry["domains"] = [domain_json(d) for d in domains]
                 row.append(domain_names(domains) or "-")
             except ApigError as e:
+                if stops_the_run(e):
+                    raise  # the same for every certificate: said once (run() prints it)
                 first_failure = first_failure or e.code
                 entry.update(domains=None, error=str(e), code=e.code)
-                row.append(f"? ({e})")
+                row.append(f"? ({shown(str(e))})")
         out.write((json.dumps(entry) if args.json else line(row)) + "\n")
         out.flush()
     expired = sum(1 for c in certs if c.expired)
@@ -202,6 +227,8 @@ def plan_one(client: Client, cert_id: str, detach: bool) -> Dict[str, Any]:
         entry["plan"] = "absent"
         return entry
     except ApigError as e:
+        if stops_the_run(e):
+            raise  # the same for every certificate: said once (run() prints it), never asked again
         entry.update(plan="unknown", code=e.code, error=str(e))
         return entry
     if domains:
@@ -212,7 +239,7 @@ def plan_one(client: Client, cert_id: str, detach: bool) -> Dict[str, Any]:
 
 def plan_line(entry: Dict[str, Any], missing_ok: bool) -> str:
     cert_id, plan = entry["id"], entry["plan"]
-    names = ", ".join(dict.fromkeys(d["domain"] for d in entry["domains"]))
+    names = ", ".join(dict.fromkeys(shown(d["domain"]) for d in entry["domains"]))
     if plan == "delete":
         return f"would delete   {cert_id}"
     if plan == "absent":
@@ -221,7 +248,7 @@ def plan_line(entry: Dict[str, Any], missing_ok: bool) -> str:
         return f"bound          {cert_id} to {names}: the delete would fail (17); --detach-domains detaches them first"
     if plan == "detach_and_delete":
         return f"would detach   {cert_id} from {names}, then delete it ({HTTPS_WARNING})"
-    return f"unknown        {cert_id}: {entry['error']}"
+    return f"unknown        {cert_id}: {shown(entry['error'])}"
 
 
 def run_dry_run(args: argparse.Namespace, client: Client, ids: Sequence[str], out: TextIO, err: TextIO) -> int:
@@ -233,7 +260,9 @@ def run_dry_run(args: argparse.Namespace, client: Client, ids: Sequence[str], ou
     for cert_id in ids:
         entry = plan_one(client, cert_id, args.detach_domains)
         counts[entry["plan"]] += 1
-        first_failure = first_failure or entry.get("code", 0)
+        # The code the real run would exit with: the first certificate whose delete would fail.
+        would_fail = {"bound": IN_USE_CODE, "absent": 0 if args.missing_ok else NOT_FOUND_CODE}
+        first_failure = first_failure or entry.get("code", would_fail.get(entry["plan"], 0))
         out.write((json.dumps(entry) if args.json else plan_line(entry, args.missing_ok)) + "\n")
         out.flush()
     err.write(f"pyapig: dry run: {counts['delete'] + counts['detach_and_delete']} would be deleted "
@@ -248,6 +277,9 @@ def run_delete_selected(args: argparse.Namespace, secrets: Secrets, stdin: TextI
     if args.ids or args.from_file:
         raise UsageError("give certificate ids or choose them (--expired, --expires-before, --name, --instance-id), "
                          "not both")
+    if not args.expired and args.expires_before is None:
+        raise UsageError("--name and --instance-id only narrow a choice by expiry: add --expired or "
+                         "--expires-before DATE (or give the ids)")
     if not args.yes and not args.dry_run:
         if secrets.uses_stdin:
             raise UsageError(f"standard input carries a secret ({secrets.uses_stdin}): it cannot answer the "
@@ -256,7 +288,7 @@ def run_delete_selected(args: argparse.Namespace, secrets: Secrets, stdin: TextI
             raise UsageError("deleting certificates chosen from the listing needs --yes when standard input is not "
                              "a terminal (try --dry-run first)")
     client = make_client(args, secrets)
-    certs = select(client, args)
+    certs = select(client, args, deleting=True)
     if not certs:
         if not no_gateway(client, args, err):
             err.write("pyapig: no certificate matches: nothing to delete\n")
@@ -275,7 +307,7 @@ def confirm(certs: Sequence[Certificate], detach: bool, stdin: TextIO, err: Text
     what = "certificate" if len(certs) == 1 else "certificates"
     err.write(f"pyapig: {len(certs)} {what} chosen:\n")
     for cert in certs:
-        err.write(f"  {cert.id}  {cert.name}  {cert.common_name}  expires {expiry(cert)}\n")
+        err.write(f"  {shown(cert.id)}  {shown(cert.name)}  {shown(cert.common_name)}  expires {expiry(cert)}\n")
     if detach:
         err.write(f"their bound domain names will be detached first: {HTTPS_WARNING}\n")
     err.write(f"delete {'it' if len(certs) == 1 else 'them'}? [y/N] ")

@@ -212,7 +212,8 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
 def add_transport_options(group: Any) -> None:
     """Deadlines, retries and TLS: the same for every command that calls APIG."""
     group.add_argument("--timeout", type=seconds,
-                       help="deadline per request in seconds, retries included (default 60)")
+                       help="deadline per call in seconds, retries included: a certificate's delete (its "
+                            "detach too), a whole listing (default 60)")
     group.add_argument("--connect-timeout", type=seconds, help="connect timeout in seconds (default 10)")
     group.add_argument("--max-retries", type=whole(0), help="retries of safe failures (default 2, at most 100)")
     group.add_argument("--ca-file", help="also trust the CAs in this PEM file")

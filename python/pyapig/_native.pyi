@@ -1,6 +1,6 @@
 from datetime import datetime
 from os import PathLike
-from typing import Optional, Union, final
+from typing import Literal, Optional, Union, final
 
 from typing_extensions import Self
 
@@ -113,7 +113,7 @@ class Certificate:
     @property
     def san(self) -> tuple[str, ...]: ...
     @property
-    def type(self) -> str: ...
+    def type(self) -> Literal["global", "instance"]: ...
     @property
     def instance_id(self) -> Optional[str]: ...
     @property

@@ -158,7 +158,7 @@ pub unsafe extern "C" fn apig_client_delete_certificate(
 ///
 /// `flags` 0 is `apig_client_delete_certificate`. A bit this library does not know is refused
 /// with `APIG_E_INVALID_ARGUMENT`, before any I/O. Each request (look-up, detach, delete) has
-/// the client's retries and a deadline of its own (the client's timeout). `error` may be NULL;
+/// the client's retries; the client's timeout is the deadline of them all. `error` may be NULL;
 /// on failure `*error` receives a new error object. Thread-safe.
 ///
 /// # Safety

@@ -76,8 +76,8 @@ unsafe fn free_list<L>(list: *mut L) {
 /// On success `*list_out` is a new list (maybe empty); on failure NULL, and `*error` (when
 /// `error` is not NULL) receives a new error object. `list_out` NULL, a NULL `client`, an
 /// argument that is not UTF-8 or a malformed id is refused with `APIG_E_INVALID_ARGUMENT` before
-/// any I/O. Each request has the client's retries and a deadline of its own (the client's
-/// timeout); `apig_client_cancel` stops the call. Thread-safe.
+/// any I/O. Each request has the client's retries; the client's timeout is the deadline of the
+/// whole listing; `apig_client_cancel` stops the call. Thread-safe.
 ///
 /// # Safety
 /// `error` is NULL or valid for writing an `apig_error *`; `list_out` is NULL or valid for
@@ -155,8 +155,8 @@ pub unsafe extern "C" fn apig_certificate_list_free(list: *mut apig_certificate_
 /// On success `*list_out` is a new list (maybe empty); on failure NULL, and `*error` (when
 /// `error` is not NULL) receives a new error object. `list_out` NULL, a NULL `client` or
 /// `certificate_id`, an argument that is not UTF-8 or a malformed id is refused with
-/// `APIG_E_INVALID_ARGUMENT` before any I/O. Each request has the client's retries and a
-/// deadline of its own; `apig_client_cancel` stops the call. Thread-safe.
+/// `APIG_E_INVALID_ARGUMENT` before any I/O. Each request has the client's retries; the client's
+/// timeout is the deadline of the whole call; `apig_client_cancel` stops the call. Thread-safe.
 ///
 /// # Safety
 /// `error` is NULL or valid for writing an `apig_error *`; `list_out` is NULL or valid for

@@ -5,8 +5,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDateTime, PyTuple, PyTzInfo};
 
 /// A certificate of a listing (`Client.list_certificates`). Immutable; never holds the PEM or key.
-#[pyclass(module = "pyapig", name = "Certificate", frozen, eq)]
-#[derive(PartialEq)]
+#[pyclass(module = "pyapig", name = "Certificate", frozen, eq, hash)]
+#[derive(PartialEq, Hash)]
 pub struct Certificate(pub CoreCertificate);
 
 #[pymethods]
@@ -42,8 +42,14 @@ impl Certificate {
     /// When it expires: an aware datetime in UTC.
     #[getter]
     fn not_after<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDateTime>> {
+        // From the calendar, not a timestamp: any time of years 1 to 9999, on every platform.
+        let seconds = self.0.not_after;
+        let (year, month, day) = crate::time::civil_from_days(seconds.div_euclid(86_400));
+        let time = seconds.rem_euclid(86_400);
         let utc = PyTzInfo::utc(py)?;
-        PyDateTime::from_timestamp(py, self.0.not_after as f64, Some(&utc))
+        let (year, month, day) = (year as i32, month as u8, day as u8);
+        let (hour, minute, second) = ((time / 3600) as u8, (time % 3600 / 60) as u8, (time % 60) as u8);
+        PyDateTime::new(py, year, month, day, hour, minute, second, 0, Some(&utc))
     }
     /// When it expires, in Unix seconds.
     #[getter]
@@ -83,8 +89,8 @@ impl Certificate {
 }
 
 /// A domain name a certificate is bound to (`Client.certificate_domains`). Immutable.
-#[pyclass(module = "pyapig", name = "BoundDomain", frozen, eq)]
-#[derive(PartialEq)]
+#[pyclass(module = "pyapig", name = "BoundDomain", frozen, eq, hash)]
+#[derive(PartialEq, Hash)]
 pub struct BoundDomain(pub CoreDomain);
 
 #[pymethods]

@@ -158,7 +158,9 @@ def test_nothing_left_to_detach_is_done(emu, client):
     emu.add_rule(path=f"/v2/{PROJECT}/apigw/certificates/c1/attached-domains", times=1, status=200,
                  body=json.dumps(stale))
     assert client.delete_certificate("c1", detach_domains=True) is True
-    assert [(r["method"], r["status"]) for r in emu.requests()] == [("GET", 200), ("POST", 400), ("DELETE", 204)]
+    # APIG.2000 is also APIG's generic parameter error: the bindings are asked for again first.
+    assert [(r["method"], r["status"]) for r in emu.requests()] == [
+        ("GET", 200), ("POST", 400), ("GET", 200), ("DELETE", 204)]
 
 
 def test_a_permission_refusal_is_left_as_it_was(emu, client):

@@ -82,7 +82,7 @@ def test_a_dry_run_says_what_would_happen_and_sends_no_write(emu):
     seed(emu)
     emu.add_certificate("gone-soon", not_after="2020-01-01T00:00:00Z")
     r = cli("delete-certificate", *where(emu), "--expired", "--dry-run")
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 17, r.stderr  # what the real run would exit with: a bound one
     lines = sorted(r.stdout.splitlines())
     assert lines == [
         "bound          old-www to www.example.com: the delete would fail (17); --detach-domains detaches them first",
@@ -91,11 +91,13 @@ def test_a_dry_run_says_what_would_happen_and_sends_no_write(emu):
     ]
     assert "dry run: 2 would be deleted" in r.stderr and "nothing was changed" in r.stderr
     r = cli("delete-certificate", *where(emu), "--expired", "--dry-run", "--detach-domains", "--json")
+    assert r.returncode == 0, r.stderr
     plans = {row["id"]: row for row in map(json.loads, r.stdout.splitlines())}
     assert plans["old-www"]["plan"] == "detach_and_delete"
     assert [d["domain"] for d in plans["old-www"]["domains"]] == ["www.example.com"]
     # Ids given: the same plan, an absent one said so.
     r = cli("delete-certificate", *where(emu), "--dry-run", "--detach-domains", "old-www", "nope")
+    assert r.returncode == 10, r.stderr  # nope: not found without --missing-ok
     assert r.stdout.splitlines() == [
         "would detach   old-www from www.example.com, then delete it (these domains lose HTTPS unless another "
         "certificate serves them)",
@@ -182,6 +184,9 @@ def test_every_list_option_with_a_wrong_value(emu, tmp_path):
     cases = {option: variants for option, variants in delete_cases(tmp_path).items() if option in own}
     cases["--with-domains"] = [["--with-domains=1"]]
     cases["--json"] = [["--json=1"]]
+    # Alone, these choose nothing wrong when listing: only their bad values.
+    cases["--name"] = [["--name", "bad\x01name"], ["--name", " padded"]]
+    cases["--instance-id"] = [["--instance-id", "../gw"], ["--instance-id", ""]]
     assert set(cases) == own
     for variants in cases.values():
         for args in variants:
@@ -203,7 +208,7 @@ def test_ctrl_c_stops_a_listing_and_a_dry_run_after_the_rows_that_came(emu):
     base = [sys.executable, "-m", "pyapig"]
     stalled = lambda proc: any("a2/attached-domains" in r["path"] for r in emu.requests())
     for args in (["list-certificates", *where(emu), "--with-domains", "--json"],
-                 ["delete-certificate", *where(emu), "--name", "a", "--dry-run", "--json"]):
+                 ["delete-certificate", *where(emu), "--name", "a", "--expires-before", "9999-01-01", "--dry-run", "--json"]):
         emu.clear_requests()
         proc, out, err, seconds = interrupt(base + args, stalled, env={"APIG_TOKEN": DEFAULT_TOKEN})
         assert proc.returncode == 130, (out, err)
@@ -211,3 +216,41 @@ def test_ctrl_c_stops_a_listing_and_a_dry_run_after_the_rows_that_came(emu):
         assert [json.loads(line)["id"] for line in out.splitlines()] == ["a1"]
         assert err.endswith("pyapig: interrupted\n"), err
     assert writes(emu) == []
+
+
+def test_a_choice_needs_an_expiry_and_a_gateways_choice_never_holds_the_globals(emu):
+    emu.add_certificate("own-old", instance_id="gw-a", not_after="2020-01-01T00:00:00Z")
+    emu.add_certificate("global-old", not_after="2020-01-01T00:00:00Z")
+    emu.add_certificate("other-old", instance_id="gw-b", not_after="2020-01-01T00:00:00Z")
+    for narrow in (["--name", "old"], ["--instance-id", "gw-a"]):
+        r = cli("delete-certificate", *where(emu), *narrow, "--yes")
+        assert r.returncode == 1 and "--expired" in r.stderr, r.stderr
+    assert emu.requests() == []
+    # The gateway's own expired certificate; the global one (every gateway uses it) stays.
+    r = cli("delete-certificate", *where(emu), "--instance-id", "gw-a", "--expired", "--yes")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "deleted own-old\n"
+    assert sorted(emu.certificates()) == ["global-old", "other-old"]
+    # Listing a gateway shows the global ones too, as APIG does.
+    r = cli("list-certificates", *where(emu), "--instance-id", "gw-a", "--json")
+    assert [json.loads(l)["id"] for l in r.stdout.splitlines()] == ["global-old"]
+
+
+def test_an_error_no_certificate_can_get_past_stops_a_dry_run_at_once(emu):
+    for c in ("c1", "c2", "c3"):
+        emu.add_certificate(c)
+    r = cli("delete-certificate", "--endpoint", emu.url, "--iam-endpoint", emu.url, "--project-id", PROJECT,
+            "--user-name", "emulator-user", "--domain-name", "emulator-domain", "--dry-run", "c1", "c2", "c3",
+            env={"APIG_PASSWORD": "wrong-password"}, token=False)
+    assert r.returncode == 16, r.stderr
+    assert r.stdout == ""
+    assert len(r.stderr.splitlines()) == 1 and r.stderr.startswith("pyapig: error:"), r.stderr
+
+
+def test_server_text_reaches_the_terminal_escaped(emu):
+    emu.add_certificate("c1", instance_id="gw-a", name="evil\x1b]0;pwned\x07name",
+                        bindings=[{"domain": "www.example.com\x1b[2J", "instance_id": "gw-a"}])
+    r = cli("list-certificates", *where(emu), "--with-domains")
+    assert r.returncode == 0, r.stderr
+    assert "\x1b" not in r.stdout and "\x07" not in r.stdout
+    assert "evil\\x1b]0;pwned\\x07name" in r.stdout and "www.example.com\\x1b[2J" in r.stdout
