@@ -138,7 +138,10 @@ sdist=$(ls dist/pyapig-"$version".tar.gz)
 mkdir -p "$out/sdist-wheel"
 # The sdist builds a wheel as pip does it (maturin from .venv; Rust needed for this step only).
 # Never from pip's cache: it keys a local sdist by its path, so every run of the same version
-# would get the wheel the first run built (and test old code).
+# would get the wheel the first run built (and test old code). Nor from an old build of the crate:
+# the sdist's files carry fixed times, older than any earlier build, so cargo would take that
+# build as fresh; its fingerprints go (the dependencies' builds stay).
+rm -rf "$root"/target/sdist/release/.fingerprint/apig-*
 check "the sdist builds a wheel" env CARGO_TARGET_DIR="$root/target/sdist" python -m pip wheel --quiet --disable-pip-version-check \
     --no-cache-dir --no-deps --no-build-isolation -w "$out/sdist-wheel" "$sdist"
 check "the sdist's wheel installs into a fresh venv" fresh_venv "$out/venv-sdist" "$(ls "$out"/sdist-wheel/pyapig-*.whl | head -n 1)"
