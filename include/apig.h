@@ -591,6 +591,18 @@ apig_status apig_client_options_set_timeout_ms(apig_client_options *options, uin
 apig_status apig_client_options_set_max_retries(apig_client_options *options, uint32_t retries);
 
 /**
+ * The most requests per second the client sends over all its calls and threads (your quota,
+ * when you know it): more than 0, at most 100000. Without it the client sends as fast as its
+ * calls go until a gateway throttles, then finds the rate the gateway admits by itself.
+ *
+ * # Safety
+ * `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+ * used by another thread during the call.
+ */
+apig_status apig_client_options_set_max_rate(apig_client_options *options,
+                                             double requests_per_second);
+
+/**
  * Whether to verify TLS certificates (default true). false is for tests only.
  *
  * # Safety
@@ -654,6 +666,25 @@ apig_status apig_client_new(const apig_client_options *options,
  * not used afterwards.
  */
 void apig_client_free(apig_client *client);
+
+/**
+ * The rate `client` sends requests at now (requests per second), for monitoring: 0 while it is
+ * unlimited (no gateway has throttled it and no max rate was set), 0 for NULL. Thread-safe.
+ *
+ * # Safety
+ * `client` is NULL or a client from `apig_client_new`, not yet freed.
+ */
+double apig_client_send_rate(const apig_client *client);
+
+/**
+ * How many throttling answers (429, 503 with Retry-After) the calls of `client` have met, for
+ * monitoring (0 for NULL). Each was retried at the client's rate within its call's deadline.
+ * Thread-safe.
+ *
+ * # Safety
+ * `client` is NULL or a client from `apig_client_new`, not yet freed.
+ */
+uint64_t apig_client_throttled(const apig_client *client);
 
 /**
  * Stops the calls running on `client` now, from any thread: each returns `APIG_E_CANCELLED`

@@ -63,6 +63,7 @@ pub(crate) const OPTIONS: &[OptionSpec] = &[
     OptionSpec { name: "domain_name", c: "set_password", cli: "--domain-name" },
     OptionSpec { name: "idp_id", c: "set_oidc", cli: "--idp-id" },
     OptionSpec { name: "id_token_file", c: "set_oidc", cli: "--id-token-file" },
+    OptionSpec { name: "max_rate", c: "set_max_rate", cli: "--max-rate" },
 ];
 
 /// Options for a [`Client`]. Nothing is checked until [`ClientBuilder::build`].
@@ -80,6 +81,7 @@ pub struct ClientBuilder {
     connect_timeout: Option<Seconds>,
     timeout: Option<Seconds>,
     max_retries: Option<u32>,
+    max_rate: Option<f64>,
     ca_file: Option<PathBuf>,
     verify: Option<bool>,
     proxy: Option<String>,
@@ -112,6 +114,7 @@ impl std::fmt::Debug for ClientBuilder {
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
             .field("max_retries", &self.max_retries)
+            .field("max_rate", &self.max_rate)
             .field("ca_file", &self.ca_file)
             .field("verify", &self.verify)
             .field("proxy", &self.proxy.as_ref().map(|_| "<set>"))
@@ -196,6 +199,13 @@ impl ClientBuilder {
     /// Retries after the first attempt (default 2; 0 disables).
     pub fn max_retries(mut self, retries: u32) -> Self {
         self.max_retries = Some(retries);
+        self
+    }
+    /// The most requests per second the client sends, over all its calls and threads (your
+    /// quota, when you know it): more than 0, at most 100,000. Without it the client sends as fast
+    /// as its calls go until the gateway throttles, then finds the rate it admits by itself.
+    pub fn max_rate(mut self, requests_per_second: f64) -> Self {
+        self.max_rate = Some(requests_per_second);
         self
     }
     /// Also trust the CA certificates of this PEM file (added to the built-in Mozilla roots).
@@ -382,6 +392,11 @@ impl ClientBuilder {
         if max_retries > 100 {
             return Err(Error::invalid("max_retries is over 100"));
         }
+        if let Some(rate) = self.max_rate {
+            if !(rate.is_finite() && rate > 0.0 && rate <= 100_000.0) {
+                return Err(Error::invalid("max_rate must be more than 0 and at most 100000 requests per second"));
+            }
+        }
         if let Some(proxy) = &self.proxy {
             if proxy.is_empty() || proxy.chars().any(|c| c.is_control() || c.is_whitespace()) {
                 return Err(Error::invalid("proxy is not a valid proxy URL"));
@@ -464,7 +479,8 @@ impl ClientBuilder {
         };
         let iam = iam_endpoint.map(|e| Iam::new(e, agent.clone()));
         let identity = Identity::new(auth, iam, self.region);
-        Ok(Client::new(endpoints, self.project_id, identity, timeout, max_retries, agent))
+        let limits = crate::client::Limits { timeout, max_retries, max_rate: self.max_rate };
+        Ok(Client::new(endpoints, self.project_id, identity, limits, agent))
     }
 }
 

@@ -8,6 +8,7 @@ use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorKind, Result};
 use crate::interrupt;
 use crate::limits::LOG_TARGET;
+use crate::ratelimit::{RateLimitState, RateLimiter, Wait};
 use crate::retry;
 use crate::signing;
 use crate::transport;
@@ -37,6 +38,9 @@ pub struct Deletion {
     pub request_id: Option<String>,
     /// HTTP attempts made, retries included.
     pub attempts: u32,
+    /// Throttling answers the call met (429, 503 with `Retry-After`), each retried at the
+    /// client's rate.
+    pub throttled: u32,
 }
 
 /// Per-call options.
@@ -100,6 +104,15 @@ struct Inner {
     cancels: AtomicU64,
     /// Set by `close`: no call starts any more.
     closed: AtomicBool,
+    /// The sending rate under throttling, shared by every call ([`crate::ratelimit`]).
+    limiter: RateLimiter,
+}
+
+/// How long, how often and how fast a client's calls may go.
+pub(crate) struct Limits {
+    pub timeout: Duration,
+    pub max_retries: u32,
+    pub max_rate: Option<f64>,
 }
 
 /// Where a call starts ([`Client::start_at`]).
@@ -149,6 +162,15 @@ struct Failure {
     clock_skew: bool,
 }
 
+impl Failure {
+    /// A gateway's throttling answer: 429, or 503 with a `Retry-After`.
+    fn is_throttling(&self) -> bool {
+        self.reached_apig
+            && (self.error.kind() == ErrorKind::RateLimited
+                || (self.error.http_status() == Some(503) && self.retry_after.is_some()))
+    }
+}
+
 impl From<Error> for Failure {
     fn from(error: Error) -> Failure {
         Failure {
@@ -172,10 +194,10 @@ impl Client {
         endpoints: Vec<Endpoint>,
         project_id: Option<String>,
         identity: Identity,
-        timeout: Duration,
-        max_retries: u32,
+        limits: Limits,
         agent: ureq::Agent,
     ) -> Client {
+        let Limits { timeout, max_retries, max_rate } = limits;
         let targets = endpoints
             .into_iter()
             .map(|endpoint| Target {
@@ -199,6 +221,7 @@ impl Client {
                 clock_offset: AtomicI64::new(0),
                 cancels: AtomicU64::new(0),
                 closed: AtomicBool::new(false),
+                limiter: RateLimiter::new(max_rate),
             }),
         }
     }
@@ -279,6 +302,12 @@ impl Client {
                 self.inner.back_to_first_ms.load(Ordering::Relaxed) / 1000
             );
         }
+    }
+
+    /// The client's sending rate under throttling: the rate requests leave at (None while
+    /// unlimited), the throttling answers seen, how long a `Retry-After` still holds calls.
+    pub fn rate_limit(&self) -> RateLimitState {
+        self.inner.limiter.state()
     }
 
     /// The client's default project, if any.
@@ -371,7 +400,13 @@ impl Client {
         };
         let reply = self.exchange(&request, options.project_id, deadline)?;
         let outcome = if reply.status == 404 { Outcome::AlreadyAbsent } else { Outcome::Deleted };
-        Ok(Deletion { outcome, http_status: reply.status, request_id: reply.request_id, attempts: reply.attempts })
+        Ok(Deletion {
+            outcome,
+            http_status: reply.status,
+            request_id: reply.request_id,
+            attempts: reply.attempts,
+            throttled: reply.throttled,
+        })
     }
 
     /// Sends `request` to the project `project_id` (else the client's), with everything a call
@@ -385,7 +420,27 @@ impl Client {
             validate::id("project_id", project_id)?;
         }
         self.inner.identity.check_project(given)?;
+        let mut throttled = 0u32;
+        match self.exchange_loop(request, given, deadline, &mut throttled) {
+            Ok(mut reply) => {
+                reply.throttled = throttled;
+                Ok(reply)
+            }
+            Err(error) => Err(error.with_throttled(throttled)),
+        }
+    }
+
+    /// The loop of [`Client::exchange`]; `throttled` counts the throttling answers it met.
+    fn exchange_loop(
+        &self,
+        request: &Request<'_>,
+        given: Option<&str>,
+        deadline: Instant,
+        throttled: &mut u32,
+    ) -> Result<Reply> {
         let subject = request.subject;
+        // The last throttling answer: the call's error if its deadline comes before its turn.
+        let mut last_throttle: Option<Error> = None;
 
         let mut attempts = 0u32;
         let mut retries = 0u32;
@@ -412,6 +467,26 @@ impl Client {
                 // waited for credentials is seen before anything is sent.
                 Ok(_) if interrupt::should_stop() => return Err(cancelled(attempts)),
                 Ok(resolved) => {
+                    // Its turn under the client's sending rate (nothing to wait for unless a
+                    // gateway throttled).
+                    match self.inner.limiter.acquire(deadline) {
+                        Ok(()) => {}
+                        Err(Wait::Stopped) => return Err(cancelled(attempts)),
+                        Err(Wait::Deadline(rate)) => {
+                            let why = format!(
+                                "the call's deadline comes before its turn: the gateway throttles, and the client \
+                                 sends {rate:.1} requests/s"
+                            );
+                            return Err(match last_throttle.take() {
+                                Some(error) => {
+                                    let message = format!("{}; {why}", error.message());
+                                    error.with_message(message)
+                                }
+                                None => Error::new(ErrorKind::Timeout, why),
+                            }
+                            .with_attempts(attempts));
+                        }
+                    }
                     attempts += 1;
                     log::debug!(
                         target: LOG_TARGET,
@@ -430,10 +505,26 @@ impl Client {
                     if answered {
                         self.answered_from(start, at);
                     }
+                    let throttling = result.as_ref().err().is_some_and(Failure::is_throttling);
+                    if answered && !throttling {
+                        self.inner.limiter.on_success();
+                    }
                     match result {
                         Ok(mut reply) => {
                             reply.attempts = attempts;
                             return Ok(reply);
+                        }
+                        // Throttled: the client's rate goes down, and the request waits for its
+                        // turn at that rate — retried within the deadline, never counted against
+                        // max_retries (the rate is still being found).
+                        Err(f) if throttling => {
+                            *throttled += 1;
+                            // A 503 may come from a proxy after the gateway acted (a 429 never).
+                            earlier_may_have_acted |= f.error.http_status() == Some(503);
+                            self.inner.limiter.on_throttle(sent, f.retry_after);
+                            log::debug!(target: LOG_TARGET, "{subject}: throttled, sent again at the client's rate: {}", f.error.message());
+                            last_throttle = Some(f.error);
+                            continue;
                         }
                         // A refused signature from a clock far off is re-signed first (below);
                         // only then are the keys themselves suspect.
@@ -496,7 +587,7 @@ impl Client {
             if error.kind() == ErrorKind::NotFound && failure.reached_apig {
                 if request.absent_ok {
                     let request_id = error.request_id().map(str::to_string);
-                    return Ok(Reply { status: 404, request_id, body: Vec::new(), attempts });
+                    return Ok(Reply { status: 404, request_id, body: Vec::new(), attempts, throttled: 0 });
                 }
                 if earlier_may_have_acted && request.method == Method::Delete {
                     let message = format!(
@@ -662,7 +753,7 @@ impl Client {
                 }
             }
             let body = std::mem::replace(&mut answer.body, Ok(Vec::new())).unwrap_or_default();
-            return Ok(Reply { status: answer.status, request_id: answer.request_id, body, attempts: 0 });
+            return Ok(Reply { status: answer.status, request_id: answer.request_id, body, attempts: 0, throttled: 0 });
         }
         let retry_after = answer.retry_after.as_deref().and_then(|v| retry::parse_retry_after(v, SystemTime::now()));
         let server_date = answer.date.as_deref().and_then(|v| httpdate::parse_http_date(v).ok());
@@ -783,6 +874,8 @@ pub(crate) struct Reply {
     pub body: Vec<u8>,
     /// HTTP attempts made, retries included.
     pub attempts: u32,
+    /// Throttling answers among them.
+    pub throttled: u32,
 }
 
 /// Whether the server's clock (its `Date`, if it sent one) is far enough from ours to explain a

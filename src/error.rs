@@ -178,6 +178,8 @@ struct Inner {
     cause: Option<ErrorKind>,
     /// For a [`ErrorKind::InUse`] error: the domain names the certificate is bound to.
     domains: Vec<String>,
+    /// Throttling answers the call met before it failed.
+    throttled: u32,
 }
 
 impl PartialEq for Error {
@@ -209,6 +211,7 @@ impl Error {
             unclassified: false,
             cause: None,
             domains: Vec::new(),
+            throttled: 0,
         }))
     }
 
@@ -227,6 +230,11 @@ impl Error {
         inner.request_id = parsed.request_id;
         inner.body_excerpt = parsed.excerpt;
         error
+    }
+
+    pub(crate) fn with_throttled(mut self, throttled: u32) -> Error {
+        self.0.throttled = throttled;
+        self
     }
 
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Error {
@@ -324,6 +332,11 @@ impl Error {
     /// How many HTTP attempts were made (0 when the call failed before any I/O).
     pub fn attempts(&self) -> u32 {
         self.0.attempts
+    }
+    /// How many throttling answers (429, 503 with `Retry-After`) the call met, each retried at
+    /// the client's rate until the deadline.
+    pub fn throttled(&self) -> u32 {
+        self.0.throttled
     }
     /// For [`ErrorKind::InUse`]: the domain names the certificate is still bound to (each once,
     /// in APIG's order); empty for every other kind.

@@ -53,6 +53,7 @@ mod files;
 mod interrupt;
 mod lifecycle;
 mod limits;
+mod ratelimit;
 mod resolver;
 mod sync;
 mod tcp;
@@ -135,6 +136,7 @@ pub use client::{Client, DeleteOptions, Deletion, Outcome};
 pub use error::{Error, ErrorKind, Result};
 pub use lifecycle::{CallOptions, ListFilter, PAGE_SIZE};
 pub use limits::{LOG_TARGET, MAX_BODY_BYTES, USER_AGENT};
+pub use ratelimit::RateLimitState;
 
 /// The library's version (the crate version).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

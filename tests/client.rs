@@ -204,8 +204,11 @@ fn rate_limited_answers_are_retried_and_the_last_one_is_kept() {
 
     emu.push_rule(rule(serde_json::json!({"status": 429, "headers": {"Retry-After": "0"},
         "body": "{\"error_code\":\"APIG.0308\",\"error_msg\":\"throttled\"}"})));
-    let e = fast_retries(&emu).delete_certificate("c2").unwrap_err();
-    assert_eq!((e.kind(), e.error_code(), e.attempts()), (ErrorKind::RateLimited, Some("APIG.0308"), 3));
+    // Throttling is retried at the client's rate until the deadline (not max_retries).
+    let e = token_client(&emu).timeout(Duration::from_secs(2)).build().unwrap().delete_certificate("c2").unwrap_err();
+    assert_eq!((e.kind(), e.error_code()), (ErrorKind::RateLimited, Some("APIG.0308")));
+    assert!(e.attempts() > 3 && e.throttled() == e.attempts(), "{e:?}");
+    assert!(e.message().contains("the call's deadline comes before its turn"), "{}", e.message());
     assert!(e.body_excerpt().unwrap().contains("throttled"));
     assert_eq!(e.request_id(), Some(emu.requests().last().unwrap().request_id.as_str()));
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from ._native import BoundDomain, Certificate, Client, _CancelToken
 
@@ -68,6 +68,11 @@ class AsyncClient:
     def project_id(self) -> Optional[str]:
         return self._client.project_id
 
+    @property
+    def rate_limit(self) -> Dict[str, Any]:
+        """As Client.rate_limit: the sending rate shared by every call of this client."""
+        return self._client.rate_limit
+
     async def delete_certificate(
         self,
         certificate_id: str,
@@ -79,7 +84,7 @@ class AsyncClient:
         """True when this call deleted the certificate, False when it was already absent (only
         with missing_ok=True); with detach_domains=True, its bound domains are detached first.
         Raises a pyapig.ApigError subclass on failure (CertificateInUseError when still bound)."""
-        deleted, _, _ = await self._run(
+        deleted, _, _, _ = await self._run(
             self._client._delete_detailed,
             certificate_id,
             project_id=project_id,

@@ -220,6 +220,9 @@ def add_transport_options(group: Any) -> None:
     group.add_argument("--insecure", action="store_true", help="do not verify TLS certificates (tests only)")
     group.add_argument("--proxy", help="proxy URL (default: HTTPS_PROXY / NO_PROXY)")
     group.add_argument("--allow-insecure-http", action="store_true", help="allow plain http to a non-loopback host")
+    group.add_argument("--max-rate", type=seconds, metavar="N",
+                       help="send at most N requests per second over all jobs (your quota, if you know it); "
+                            "without it the rate a throttling gateway admits is found by itself")
 
 
 def add_emulator_parser(commands: Any) -> None:
@@ -260,6 +263,9 @@ def add_emulator_parser(commands: Any) -> None:
         help="seed certificate C with its listing's fields and bindings (see docs/emulator.md)", **identity)
     add("--gateway", type=tagged("gateway"), metavar="P/ID",
         help="project P has gateway (instance) ID (certificate listings name one)", **identity)
+    add("--throttle", type=tagged("throttle"), metavar="RATE[/BURST][:RETRY_AFTER]",
+        help="throttle APIG requests like a gateway: admit RATE per second with a burst of BURST (default: one "
+             "second's worth), answer the rest 429 APIGW.0308, with Retry-After if given (e.g. 50/10:1)", **identity)
     add("--no-log", action="store_true", help="do not record requests (benchmarks)")
     add("--threads", type=whole(1, 64), metavar="N", help="worker threads (default 2)")
 
@@ -399,7 +405,7 @@ def read_ids(args: argparse.Namespace, stdin: TextIO, secrets: Secrets) -> List[
 
 
 # The client options whose flag carries the option's own name (--max-retries: max_retries).
-PLAIN_OPTIONS = ("region", "project_id", "ak", "timeout", "connect_timeout", "max_retries", "ca_file",
+PLAIN_OPTIONS = ("region", "project_id", "ak", "timeout", "connect_timeout", "max_retries", "max_rate", "ca_file",
                  "proxy", "allow_insecure_http", "iam_endpoint", "metadata_endpoint", "user_name", "domain_name",
                  "idp_id", "id_token_file")
 
@@ -446,16 +452,17 @@ def delete_one(client: Client, cert_id: str, flags: Dict[str, bool]) -> Tuple[Di
     """One id's result row, as --json prints it, and whether its error stops the run. `flags`:
     missing_ok and detach_domains."""
     result: Dict[str, Any] = {"id": cert_id, "outcome": "deleted", "code": 0, "http_status": None,
-                              "error_code": None, "request_id": None}
+                              "error_code": None, "request_id": None, "throttled": 0}
     try:
-        deleted, status, request_id = client._delete_detailed(
+        deleted, status, request_id, throttled = client._delete_detailed(
             cert_id, missing_ok=flags["missing_ok"], detach_domains=flags["detach_domains"])
-        result.update(outcome="deleted" if deleted else "absent", http_status=status, request_id=request_id)
+        result.update(outcome="deleted" if deleted else "absent", http_status=status, request_id=request_id,
+                      throttled=throttled)
     except CancelledError as e:
         result.update(interrupted(cert_id, str(e)))
     except ApigError as e:
         result.update(outcome="failed", code=e.code, http_status=e.status_code, error_code=e.error_code,
-                      request_id=e.request_id, error=str(e))
+                      request_id=e.request_id, error=str(e), throttled=getattr(e, "throttled", 0))
         domains = getattr(e, "domains", None)
         if domains:
             result["domains"] = list(domains)
@@ -498,8 +505,10 @@ class Progress:
         write()
         self.draw()
 
-    def update(self, done: int, ok: int, failed: int) -> None:
+    def update(self, done: int, ok: int, failed: int, rate: Optional[float] = None) -> None:
         self.text = f"[{done}/{self.total}] {ok} ok, {failed} failed"
+        if rate is not None:
+            self.text += f", throttled: sending {rate:.1f}/s"
 
     def draw(self) -> None:
         if self.shown and self.text:
@@ -525,6 +534,7 @@ class Tally:
         self.first_failure: Optional[Tuple[int, int]] = None  # (input position, code)
         self.stopped_by: Optional[Dict[str, Any]] = None  # the result whose error stopped the run
         self.skipped: List[int] = []  # positions of the ids not attempted
+        self.client: Optional[Client] = None  # whose sending rate the progress line and summary show
         self.progress = Progress(err, len(ids), not args.no_progress and len(ids) > 1 and err.isatty())
         self.progress.update(0, 0, 0)
         self.progress.draw()
@@ -541,8 +551,16 @@ class Tally:
         if result["outcome"] == "failed" and (self.first_failure is None or position < self.first_failure[0]):
             self.first_failure = (position, result["code"])
         done = sum(self.counts.values())
-        self.progress.update(done, self.counts["deleted"] + self.counts["absent"], self.counts["failed"])
+        self.progress.update(done, self.counts["deleted"] + self.counts["absent"], self.counts["failed"],
+                             self.throttled_rate())
         self.progress.above(lambda: self._write(result))
+
+    def throttled_rate(self) -> Optional[float]:
+        """The client's sending rate once a gateway throttled it (None before, or without a client)."""
+        if self.client is None:
+            return None
+        state = self.client.rate_limit
+        return state["rate"] if state["throttled"] else None
 
     def _write(self, result: Dict[str, Any]) -> None:
         if self.json:
@@ -577,8 +595,13 @@ class Tally:
         c = self.counts
         how = "interrupted" if was_interrupted else ("stopped" if stopped is not None else "done")
         under_way = f"{c['interrupted']} stopped under way, " if was_interrupted or c["interrupted"] else ""
+        throttling = ""
+        if self.client is not None and self.client.rate_limit["throttled"]:
+            state = self.client.rate_limit
+            throttling = (f"; the gateway throttled {state['throttled']} requests, the rate reached "
+                          f"{state['rate']:.1f}/s")
         self.err.write(f"pyapig: {how}: {c['deleted']} deleted, {c['absent']} already absent, {c['failed']} failed, "
-                       f"{under_way}{len(skipped)} not attempted in {seconds:.2f} s\n")
+                       f"{under_way}{len(skipped)} not attempted in {seconds:.2f} s{throttling}\n")
         if skipped:
             self.err.write(f"pyapig: not attempted: {' '.join(self.ids[p] for p in skipped)}\n")
         self.err.flush()
@@ -603,6 +626,7 @@ def delete_ids(client: Client, args: argparse.Namespace, ids: Sequence[str], out
 
     started = time.monotonic()
     tally = Tally(args, ids, out, err)
+    tally.client = client
     flags = {"missing_ok": args.missing_ok, "detach_domains": args.detach_domains}
     if len(ids) == 1 or args.jobs == 1:
         was_interrupted = delete_in_turn(client, ids, flags, tally)
@@ -829,6 +853,18 @@ def apply_identity(emu: Any, flag: str, value: str) -> None:
         if not isinstance(listing, dict):
             raise ValueError("expected a JSON object")
         emu._control("PUT", f"projects/{project}/certificates/{cert}", listing)
+    elif flag == "throttle":
+        import re
+
+        match = re.fullmatch(r"([^/:]+)(?:/([^/:]+))?(?::(\d+))?", value)
+        if match is None:
+            raise ValueError("expected RATE[/BURST][:RETRY_AFTER], e.g. 50/10:1")
+        try:
+            rate, burst = float(match.group(1)), float(match.group(2)) if match.group(2) else None
+        except ValueError:
+            raise ValueError("expected RATE[/BURST][:RETRY_AFTER] with numbers, e.g. 50/10:1") from None
+        retry_after = int(match.group(3)) if match.group(3) else None
+        emu.throttle(rate, burst=burst, retry_after=retry_after)
     elif flag == "idp":
         idp_id, sep, id_token = value.partition("=")
         if not sep:

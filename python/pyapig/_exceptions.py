@@ -36,6 +36,7 @@ class ApigError(Exception):
         request_id: Optional[str] = None,
         body: Optional[str] = None,
         attempts: int = 0,
+        throttled: int = 0,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -47,6 +48,9 @@ class ApigError(Exception):
         self.request_id = request_id
         self.body = body
         self.attempts = attempts
+        #: Throttling answers (429, 503 with Retry-After) the call met, each retried at the
+        #: client's rate until its deadline.
+        self.throttled = throttled
 
     def _fields(self) -> dict[str, Any]:
         return {
@@ -57,6 +61,7 @@ class ApigError(Exception):
             "request_id": self.request_id,
             "body": self.body,
             "attempts": self.attempts,
+            "throttled": self.throttled,
         }
 
     def __reduce__(self) -> Any:

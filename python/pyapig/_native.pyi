@@ -1,6 +1,6 @@
 from datetime import datetime
 from os import PathLike
-from typing import Literal, Optional, Union, final
+from typing import Any, Literal, Optional, Union, final
 
 from typing_extensions import Self
 
@@ -48,6 +48,7 @@ class Client:
         endpoints: Union[list[str], tuple[str, ...], None] = None,
         idp_id: Optional[str] = None,
         id_token_file: Optional[Union[str, PathLike[str]]] = None,
+        max_rate: Optional[float] = None,
     ) -> Self: ...
     @classmethod
     def from_env(cls, **kwargs: object) -> "Client": ...
@@ -70,7 +71,7 @@ class Client:
         missing_ok: bool = False,
         detach_domains: bool = False,
         _token: Optional[_CancelToken] = None,
-    ) -> tuple[bool, int, Optional[str]]: ...
+    ) -> tuple[bool, int, Optional[str], int]: ...
     def list_certificates(
         self,
         *,
@@ -99,6 +100,9 @@ class Client:
     def current_endpoint(self) -> str: ...
     @property
     def project_id(self) -> Optional[str]: ...
+    @property
+    def rate_limit(self) -> dict[str, Any]:
+        """{"rate": requests/s or None while unlimited, "throttled": int, "paused_for": seconds}."""
 
 @final
 class Certificate:

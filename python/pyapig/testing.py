@@ -171,6 +171,16 @@ class Emulator:
         """Adds a gateway (instance) to the project: every certificate listing names one."""
         self._control("PUT", f"projects/{project_id or self.project_id}/gateways/{instance_id}")
 
+    def throttle(self, rate: Optional[float], *, burst: Optional[float] = None,
+                 retry_after: Optional[int] = None) -> None:
+        """Throttles APIG requests like a gateway: a token bucket admitting `rate` per second with
+        a burst of `burst` (default: one second's worth), the rest answered 429 `APIGW.0308`,
+        with `Retry-After: retry_after` when given. `throttle(None)` admits everything again."""
+        if rate is None:
+            self._control("DELETE", "throttle")
+            return
+        self._control("PUT", "throttle", {"rate": rate, "burst": burst, "retry_after": retry_after})
+
     def certificates(self, project_id: Optional[str] = None) -> List[str]:
         """The certificates a project still has."""
         return self._emu.certificates(project_id or self.project_id)

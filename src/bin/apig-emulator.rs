@@ -37,6 +37,10 @@ OPTIONS:
   --metadata-mode M     normal (session tokens), old (no session tokens) or no-agency
   --pod-token T         what pod identity expects in Authorization (default emulator-pod-token)
   --idp ID=ID_TOKEN     IAM knows identity provider ID and accepts ID_TOKEN through it (federated identity)
+  --throttle RATE[/BURST][:RETRY_AFTER]
+                        throttle APIG requests like a gateway: admit RATE per second with a burst of
+                        BURST (default: one second's worth), answer the rest 429 APIGW.0308, with
+                        Retry-After: RETRY_AFTER seconds if given (e.g. 50/10:1)
   --no-log              do not record requests (benchmarks)
   --threads N           worker threads (default 2)
   -h, --help            this text
@@ -53,7 +57,7 @@ CONTROL API (JSON, same port): GET/DELETE /_emulator/requests, GET /_emulator/co
   POST /_emulator/iam/users {\"domain\",\"user\",\"password\"}, POST /_emulator/iam/revoke,
   PUT /_emulator/iam/idps {\"id\",\"id_token\"}, POST /_emulator/metadata/revoke-keys,
   PUT /_emulator/identity {\"token_lifetime_s\",\"credential_lifetime_s\",\"metadata_mode\",\"pod_token\"},
-  POST /_emulator/metadata/expire-sessions
+  POST /_emulator/metadata/expire-sessions, PUT/GET/DELETE /_emulator/throttle {\"rate\",\"burst\",\"retry_after\"}
 ";
 
 struct Seed {
@@ -195,6 +199,11 @@ fn run() -> Result<(), String> {
                 let spec = value("--idp")?;
                 let (id, token) = spec.split_once('=').ok_or("--idp takes ID=ID_TOKEN")?;
                 seed.identity.push(("PUT", "iam/idps", serde_json::json!({"id": id, "id_token": token}).to_string()));
+            }
+            "--throttle" => {
+                let spec = value("--throttle")?;
+                let throttle = apig::emulator::Throttle::parse(&spec).map_err(|e| format!("--throttle {spec}: {e}"))?;
+                seed.identity.push(("PUT", "throttle", throttle.to_json().to_string()));
             }
             "--no-log" => options.no_log = true,
             "--threads" => {

@@ -71,6 +71,10 @@ pub(super) async fn handle(
             return answer;
         }
     }
+    if let Err(retry_after) = state.admit() {
+        record.outcome = "throttled".into();
+        return finish(state, record, super::reply::throttled(retry_after, &request_id, state));
+    }
     let query = query_pairs(req.uri().query());
     let (parts, body) = req.into_parts();
     let Ok(body) = http_body_util::Limited::new(body, 1 << 20).collect().await else {

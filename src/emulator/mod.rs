@@ -11,6 +11,7 @@ mod rules;
 mod seed;
 mod server;
 mod state;
+mod throttle;
 
 pub use identity::{
     DEFAULT_DOMAIN, DEFAULT_PASSWORD, DEFAULT_POD_TOKEN, DEFAULT_PROJECT_ID, DEFAULT_REGION, DEFAULT_USER,
@@ -20,6 +21,7 @@ pub use rules::{Action, Rule};
 pub use state::{
     BOUND_ERROR_CODE, Binding, CertMeta, DEFAULT_AK, DEFAULT_GATEWAY, DEFAULT_SK, DEFAULT_TOKEN, RecordedRequest,
 };
+pub use throttle::{THROTTLED_CODE, Throttle};
 
 use std::io;
 use std::net::SocketAddr;
@@ -101,6 +103,12 @@ impl Emulator {
     /// the gateways it names are added to the project.
     pub fn put_certificate(&self, project_id: &str, certificate_id: &str, meta: CertMeta, bindings: Vec<Binding>) {
         self.state.put_certificate(project_id, certificate_id, meta, bindings);
+    }
+
+    /// Throttles APIG requests like a gateway (a token bucket: `rate` per second, `burst` at
+    /// once; the rest answered 429 `APIGW.0308`), or no more with None.
+    pub fn set_throttle(&self, throttle: Option<Throttle>) {
+        self.state.set_throttle(throttle);
     }
 
     /// Adds a gateway (instance) to a project: every listing of certificates names one.

@@ -287,6 +287,16 @@ pub(super) fn json_reply(status: u16, body: serde_json::Value, request_id: &str,
     answer
 }
 
+/// A gateway's answer over its throttling threshold: 429 `APIGW.0308`, with `Retry-After` when set.
+pub(super) fn throttled(retry_after: Option<u32>, request_id: &str, state: &State) -> Response<EmuBody> {
+    let msg = "The throttling threshold has been reached: policy user over ratelimit";
+    let mut answer = apig_error(429, super::throttle::THROTTLED_CODE, msg, request_id, state);
+    if let Some(seconds) = retry_after {
+        answer.headers_mut().insert("retry-after", HeaderValue::from(seconds));
+    }
+    answer
+}
+
 /// APIG's answer for a certificate it does not have.
 pub(super) fn certificate_not_found(certificate: &str, request_id: &str, state: &State) -> Response<EmuBody> {
     apig_error(404, "APIG.3021", &format!("The SSL certificate {certificate} does not exist"), request_id, state)

@@ -168,6 +168,10 @@ async fn handle(req: Request<Incoming>, state: Arc<State>, reset: Arc<AtomicBool
             return answer;
         }
     }
+    if let Err(retry_after) = state.admit() {
+        record.outcome = "throttled".into();
+        return finish(&state, record, super::reply::throttled(retry_after, &request_id, &state));
+    }
     if let Err(answer) = authenticate(&req, &state, &project, &request_id, signing::EMPTY_BODY_SHA256) {
         record.outcome = "unauthorized".into();
         return finish(&state, record, answer);
@@ -256,6 +260,17 @@ pub(crate) fn control_action(method: &Method, path: &str, body: &Bytes, state: &
             state.add_gateway(project, gateway);
             Ok(json!({}))
         }
+        (&Method::PUT, ["throttle"]) => {
+            let throttle = super::throttle::Throttle::from_json(&parse()?).map_err(|e| (400, e))?;
+            let shown = throttle.to_json();
+            state.set_throttle(Some(throttle));
+            Ok(shown)
+        }
+        (&Method::DELETE, ["throttle"]) => {
+            state.set_throttle(None);
+            Ok(json!({}))
+        }
+        (&Method::GET, ["throttle"]) => Ok(state.throttle().map_or(Value::Null, |t| t.to_json())),
         (&Method::GET, ["rules"]) => Ok(Value::Array(state.rules().iter().map(Rule::to_json).collect())),
         (&Method::POST, ["rules"]) => {
             let value = parse()?;

@@ -183,6 +183,8 @@ pub struct Counters {
     pub iam_security_tokens: AtomicU64,
     /// Every APIG request (counted even with the request log off: benchmarks read it).
     pub apig_requests: AtomicU64,
+    /// APIG requests answered 429 by the throttle.
+    pub apig_throttled: AtomicU64,
     pub expired_uses: AtomicU64,
     /// TLS handshakes, full and resumed (HTTPS mode): whether clients resume their sessions.
     pub tls_full_handshakes: AtomicU64,
@@ -204,6 +206,7 @@ impl Counters {
             "expired_uses": n(&self.expired_uses),
             "tls_full_handshakes": n(&self.tls_full_handshakes),
             "tls_resumed_handshakes": n(&self.tls_resumed_handshakes),
+            "apig_throttled": n(&self.apig_throttled),
         })
     }
 }
@@ -227,6 +230,8 @@ pub struct State {
     clock_offset: std::sync::atomic::AtomicI64,
     /// When false, requests are not recorded (the benchmark mode).
     pub record: bool,
+    /// Throttling like a gateway (`--throttle`): None admits everything.
+    throttle: Mutex<Option<super::throttle::Bucket>>,
 }
 
 /// What the certificate logic decided.
@@ -250,6 +255,7 @@ impl State {
             next_seq: AtomicU64::new(1),
             clock_offset: Default::default(),
             record,
+            throttle: Mutex::new(None),
         }
     }
 
@@ -428,6 +434,28 @@ impl State {
 
     pub fn set_clock_offset(&self, seconds: i64) {
         self.clock_offset.store(seconds, Ordering::Relaxed);
+    }
+
+    /// Throttles APIG requests from now on (a full bucket), or no more with None.
+    pub fn set_throttle(&self, throttle: Option<super::throttle::Throttle>) {
+        *crate::sync::lock(&self.throttle) = throttle.map(super::throttle::Bucket::new);
+    }
+
+    /// The throttle's settings, if any.
+    pub fn throttle(&self) -> Option<super::throttle::Throttle> {
+        crate::sync::lock(&self.throttle).as_ref().map(|b| b.throttle.clone())
+    }
+
+    /// Whether an APIG request arriving now is admitted; if not, the throttled answer's
+    /// `Retry-After` (seconds), if any.
+    pub fn admit(&self) -> Result<(), Option<u32>> {
+        let mut throttle = crate::sync::lock(&self.throttle);
+        let Some(bucket) = throttle.as_mut() else { return Ok(()) };
+        if bucket.admit() {
+            return Ok(());
+        }
+        self.counters.apig_throttled.fetch_add(1, Ordering::Relaxed);
+        Err(bucket.throttle.retry_after)
     }
 
     /// The emulator's clock, in Unix seconds.

@@ -336,6 +336,21 @@ pub unsafe extern "C" fn apig_client_options_set_max_retries(
     with_options(unsafe { options.as_mut() }, |b| Ok(b.max_retries(retries)))
 }
 
+/// The most requests per second the client sends over all its calls and threads (your quota,
+/// when you know it): more than 0, at most 100000. Without it the client sends as fast as its
+/// calls go until a gateway throttles, then finds the rate the gateway admits by itself.
+///
+/// # Safety
+/// `options` is NULL or an options object from `apig_client_options_new`, not yet freed and not
+/// used by another thread during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apig_client_options_set_max_rate(
+    options: *mut apig_client_options,
+    requests_per_second: f64,
+) -> apig_status {
+    with_options(unsafe { options.as_mut() }, |b| Ok(b.max_rate(requests_per_second)))
+}
+
 /// Whether to verify TLS certificates (default true). false is for tests only.
 ///
 /// # Safety
@@ -429,6 +444,31 @@ pub unsafe extern "C" fn apig_client_free(client: *mut apig_client) {
         // SAFETY: from apig_client_new, freed once.
         super::guard::guard_value((), || drop(unsafe { Box::from_raw(client) }));
     }
+}
+
+/// The rate `client` sends requests at now (requests per second), for monitoring: 0 while it is
+/// unlimited (no gateway has throttled it and no max rate was set), 0 for NULL. Thread-safe.
+///
+/// # Safety
+/// `client` is NULL or a client from `apig_client_new`, not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apig_client_send_rate(client: *const apig_client) -> f64 {
+    // SAFETY: NULL or a client from apig_client_new that is not being freed.
+    super::guard::guard_value(0.0, || {
+        unsafe { client.as_ref() }.and_then(|c| c.client.rate_limit().rate).unwrap_or(0.0)
+    })
+}
+
+/// How many throttling answers (429, 503 with Retry-After) the calls of `client` have met, for
+/// monitoring (0 for NULL). Each was retried at the client's rate within its call's deadline.
+/// Thread-safe.
+///
+/// # Safety
+/// `client` is NULL or a client from `apig_client_new`, not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn apig_client_throttled(client: *const apig_client) -> u64 {
+    // SAFETY: NULL or a client from apig_client_new that is not being freed.
+    super::guard::guard_value(0, || unsafe { client.as_ref() }.map_or(0, |c| c.client.rate_limit().throttled))
 }
 
 /// Stops the calls running on `client` now, from any thread: each returns `APIG_E_CANCELLED`

@@ -49,6 +49,7 @@ fn apply(b: ClientBuilder, func: &str, name: &str, value: Option<&Bound<'_, PyAn
         "timeout" => set(b, args::seconds(func, name, value)?, ClientBuilder::timeout_secs),
         "connect_timeout" => set(b, args::seconds(func, name, value)?, ClientBuilder::connect_timeout_secs),
         "max_retries" => set(b, args::count(func, name, value)?, ClientBuilder::max_retries),
+        "max_rate" => set(b, args::seconds(func, name, value)?, ClientBuilder::max_rate),
         "ca_file" => set(b, args::path(func, name, value)?, |b, v| b.ca_file(v)),
         // Parts of federated identity: the core says which is missing.
         "idp_id" => part(b, |b| &mut b.idp_id, text()?),
@@ -88,7 +89,7 @@ impl Client {
         text_signature = "(endpoint=None, project_id=None, *, token=None, ak=None, sk=None, security_token=None, \
             region=None, timeout=None, connect_timeout=None, max_retries=None, ca_file=None, verify=True, proxy=None, \
             allow_insecure_http=False, from_env=False, iam_endpoint=None, metadata_endpoint=None, user_name=None, \
-            password=None, domain_name=None, endpoints=None, idp_id=None, id_token_file=None)")]
+            password=None, domain_name=None, endpoints=None, idp_id=None, id_token_file=None, max_rate=None)")]
     fn new(
         py: Python<'_>,
         endpoint: Option<&Bound<'_, PyAny>>,
@@ -151,8 +152,9 @@ impl Client {
         })
     }
 
-    /// As delete_certificate, with what settled it: (deleted, http_status, request_id); `_token`
-    /// stops it. For tools that report the server's answer (the CLI) and for AsyncClient.
+    /// As delete_certificate, with what settled it: (deleted, http_status, request_id,
+    /// throttled); `_token` stops it. For tools that report the server's answer (the CLI) and
+    /// for AsyncClient.
     #[pyo3(signature = (certificate_id, *, project_id=None, missing_ok=None, detach_domains=None, _token=None),
         text_signature = "($self, certificate_id, *, project_id=None, missing_ok=False, detach_domains=False, _token=None)")]
     fn _delete_detailed(
@@ -163,10 +165,26 @@ impl Client {
         missing_ok: Option<&Bound<'_, PyAny>>,
         detach_domains: Option<&Bound<'_, PyAny>>,
         _token: Option<&Bound<'_, CancelToken>>,
-    ) -> PyResult<(bool, u16, Option<String>)> {
+    ) -> PyResult<(bool, u16, Option<String>, u32)> {
         guarded(py, "Client._delete_detailed", || {
             self.detailed(py, certificate_id, project_id, (missing_ok, detach_domains), _token)
-                .map(|d| (d.outcome == Outcome::Deleted, d.http_status, d.request_id))
+                .map(|d| (d.outcome == Outcome::Deleted, d.http_status, d.request_id, d.throttled))
+        })
+    }
+
+    /// The client's sending rate under throttling, shared by all its calls and threads:
+    /// {"rate": requests per second, or None while unlimited (no gateway throttled, no
+    /// max_rate), "throttled": throttling answers seen, "paused_for": seconds a Retry-After
+    /// still holds calls}.
+    #[getter]
+    fn rate_limit<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        guarded(py, "Client.rate_limit", || {
+            let state = self.inner.rate_limit();
+            let dict = pyo3::types::PyDict::new(py);
+            dict.set_item("rate", state.rate)?;
+            dict.set_item("throttled", state.throttled)?;
+            dict.set_item("paused_for", state.paused_for.as_secs_f64())?;
+            Ok(dict)
         })
     }
 

@@ -33,6 +33,7 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
     kwargs.set_item("request_id", error.request_id())?;
     kwargs.set_item("body", error.body_excerpt())?;
     kwargs.set_item("attempts", error.attempts())?;
+    kwargs.set_item("throttled", error.throttled())?;
     if error.kind() == crate::error::ErrorKind::InUse {
         kwargs.set_item("domains", pyo3::types::PyTuple::new(py, error.domains())?)?;
     }

@@ -65,6 +65,7 @@ def test_json_output_and_exit_code_of_the_first_failure(emu):
     by_id = {row["id"]: row for row in map(json.loads, r.stdout.splitlines())}
     rows = [by_id["ok1"], by_id["missing"], by_id["bound"]]
     assert rows[0] == {"id": "ok1", "outcome": "deleted", "code": 0, "http_status": 204, "error_code": None,
+                       "throttled": 0,
                        "request_id": next(q["request_id"] for q in emu.requests() if q["certificate_id"] == "ok1")}
     assert (rows[1]["outcome"], rows[1]["http_status"], rows[1]["error_code"], rows[1]["code"]) == (
         "failed", 404, "APIG.3021", 10)
@@ -420,6 +421,7 @@ def delete_cases(tmp_path):
         "--allow-insecure-http": [["--allow-insecure-http=1"]],
         "--no-progress": [["--no-progress=1"]],
         "--help": [["--help=x"]],
+        "--max-rate": [["--max-rate", r] for r in ("0", "-1", "nan", "abc", "inf", "100001")],
         "--expired": [["--expired=1"], ["--expired", "--expires-before", "2030-01-01"]],
         "--expires-before": [["--expires-before", d] for d in ("x", "2030-02-30", "2030-01-01T00:00:00")],
         "--name": [["--name", "bad\x01name", "--expired", "--yes"], ["--name", " padded", "--expired", "--yes"],
@@ -516,6 +518,7 @@ def emulator_cases(tmp_path):
         "--cert-json": [["--cert-json", "p/c"], ["--cert-json", "p/c={not json"], ["--cert-json", "p/c=[1]"],
                         ["--cert-json", 'p/c={"san": "not a list"}']],
         "--gateway": [["--gateway", "no-slash"]],
+        "--throttle": [["--throttle", t] for t in ("", "x", "0/1", "50/0", "50/10:x", "-1", "inf", "50/10:-1")],
         "--no-log": [["--no-log=1"]],
         "--threads": [["--threads", "0"], ["--threads", "65"]],
         "--help": [["--help=x"]],

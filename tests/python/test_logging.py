@@ -21,7 +21,7 @@ def messages(caplog):
 def test_a_retried_call_tells_its_story(emu, client, caplog):
     caplog.set_level(logging.INFO, logger="pyapig")
     emu.add_certificate("c1")
-    emu.fail(503, "busy", certificate_id="c1", times=1, headers={"Retry-After": "0"})
+    emu.fail(502, "bad gateway", certificate_id="c1", times=1, headers={"Retry-After": "0"})
     assert client.delete_certificate("c1") is True
     records = messages(caplog)
     assert [level for _, level, _ in records] == ["INFO", "WARNING", "INFO"]
@@ -29,8 +29,8 @@ def test_a_retried_call_tells_its_story(emu, client, caplog):
     first, retry, second = (m for _, _, m in records)
     path = f"/v2/{PROJECT}/apigw/certificates/c1"
     request_ids = [r["request_id"] for r in emu.requests()]
-    assert first.startswith(f"DELETE {path} -> 503 in ") and f"(attempt 1, request id {request_ids[0]})" in first
-    assert retry.startswith("retrying certificate c1 in 0.000 s (retry 1 of 2, as Retry-After asks): HTTP 503")
+    assert first.startswith(f"DELETE {path} -> 502 in ") and f"(attempt 1, request id {request_ids[0]})" in first
+    assert retry.startswith("retrying certificate c1 in 0.000 s (retry 1 of 2, as Retry-After asks): HTTP 502")
     assert second.startswith(f"DELETE {path} -> 204 in ") and f"(attempt 2, request id {request_ids[1]})" in second
 
 

@@ -1,0 +1,285 @@
+//! The client's sending rate under throttling: one limiter per [`crate::Client`], shared by its
+//! threads (the CLI's jobs, an `AsyncClient`'s workers).
+//!
+//! Until a gateway throttles (429, or 503 with `Retry-After`), it costs a call one atomic load
+//! and one atomic add. The first throttling answer turns it on: requests then leave at a paced
+//! rate, every call waiting for its slot. The rate starts from what the gateway admitted so far
+//! and doubles every [`SLOW_START_DOUBLING`] until the next throttling answer; from then on each
+//! throttling answer lowers it to [`BETA`] of the rate it was sent at, and it grows back along a
+//! cubic (CUBIC's shape, as the AWS SDKs' adaptive mode): quickly at first, flat around the rate
+//! that was throttled, then probing beyond it. A `Retry-After` holds every call of the client
+//! until it has passed, and stretches the curve (a throttled request then costs a pause for all).
+//! Answers to requests sent before the last reduction do not lower the rate again: they were
+//! already counted. `max_rate` caps the rate, and turns the limiter on from the first call.
+
+use crate::limits::LOG_TARGET;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// What the rate drops to after a throttling answer, as a share of the rate it was sent at.
+pub const BETA: f64 = 0.9;
+/// How long the rate takes to grow back to the rate that was throttled (without `Retry-After`).
+pub const RECOVERY: Duration = Duration::from_secs(3);
+/// After the first throttling answer, the rate doubles this often until the next one.
+pub const SLOW_START_DOUBLING: Duration = Duration::from_millis(500);
+/// The lowest rate (requests per second): even a gateway that throttles everything is asked
+/// again, every two seconds.
+pub const MIN_RATE: f64 = 0.5;
+/// The lowest rate a slow start begins at (a lone call throttled at once is asked again within
+/// half a second, as a backoff would).
+pub const MIN_START_RATE: f64 = 2.0;
+
+/// The limiter's state, for monitoring (Python `Client.rate_limit`, C `apig_client_send_rate`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimitState {
+    /// The rate requests leave at now (requests per second); None while unlimited (no gateway
+    /// has throttled and no `max_rate` was set).
+    pub rate: Option<f64>,
+    /// Throttling answers seen by every call of the client.
+    pub throttled: u64,
+    /// How long calls are held by a `Retry-After` still (zero when they are not).
+    pub paused_for: Duration,
+}
+
+pub(crate) struct RateLimiter {
+    /// False until the first throttling answer (or with `max_rate`): `acquire` is one load then.
+    active: AtomicBool,
+    throttled: AtomicU64,
+    successes: AtomicU64,
+    born: Instant,
+    state: Mutex<State>,
+}
+
+struct State {
+    max_rate: Option<f64>,
+    /// The rate when the curve (or the slow start) began.
+    start_rate: f64,
+    /// The rate that was throttled last: the curve's plateau.
+    w_max: f64,
+    /// When the rate was last lowered (the curve's origin); None before any throttling.
+    reduced_at: Option<Instant>,
+    slow_start: bool,
+    /// How long the curve takes back to `w_max`.
+    recovery: f64,
+    /// The earliest time the next request may leave.
+    next_slot: Instant,
+    paused_until: Option<Instant>,
+    /// For the once-a-second log line.
+    last_log: Option<Instant>,
+}
+
+/// Why a call could not get its turn.
+pub(crate) enum Wait {
+    /// Its turn would come after the call's deadline.
+    Deadline(f64),
+    /// The call was stopped while it waited.
+    Stopped,
+}
+
+impl RateLimiter {
+    pub fn new(max_rate: Option<f64>) -> RateLimiter {
+        let now = Instant::now();
+        let rate = max_rate.unwrap_or(f64::INFINITY);
+        RateLimiter {
+            active: AtomicBool::new(max_rate.is_some()),
+            throttled: AtomicU64::new(0),
+            successes: AtomicU64::new(0),
+            born: now,
+            state: Mutex::new(State {
+                max_rate,
+                start_rate: rate,
+                w_max: rate,
+                reduced_at: None,
+                slow_start: false,
+                recovery: RECOVERY.as_secs_f64(),
+                next_slot: now,
+                paused_until: None,
+                last_log: None,
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        crate::sync::lock(&self.state)
+    }
+
+    /// Waits for this request's turn (a paced slot, after any `Retry-After`), in slices that see
+    /// a stop, never past `deadline`.
+    pub fn acquire(&self, deadline: Instant) -> Result<(), Wait> {
+        if !self.active.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        loop {
+            let wait = {
+                let mut state = self.lock();
+                let now = Instant::now();
+                let rate = state.rate_at(now);
+                if let Some(until) = state.paused_until.filter(|until| *until > now) {
+                    if until > deadline {
+                        return Err(Wait::Deadline(rate));
+                    }
+                    // Held by a Retry-After: look again when it has passed (the rate may change).
+                    until - now
+                } else {
+                    state.paused_until = None;
+                    let slot = state.next_slot.max(now);
+                    if slot > deadline {
+                        return Err(Wait::Deadline(rate));
+                    }
+                    // Take the slot: the next one is a rate's interval later.
+                    state.next_slot = slot + Duration::from_secs_f64(1.0 / rate);
+                    drop(state);
+                    let wait = slot - now;
+                    return if wait.is_zero() || crate::interrupt::sleep(wait) { Ok(()) } else { Err(Wait::Stopped) };
+                }
+            };
+            if !crate::interrupt::sleep(wait) {
+                return Err(Wait::Stopped);
+            }
+        }
+    }
+
+    /// An answer that was not a throttling one.
+    pub fn on_success(&self) {
+        self.successes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A throttling answer to a request sent at `sent`, with its `Retry-After`.
+    pub fn on_throttle(&self, sent: Instant, retry_after: Option<Duration>) {
+        self.throttled.fetch_add(1, Ordering::Relaxed);
+        let mut state = self.lock();
+        let now = Instant::now();
+        if let Some(after) = retry_after {
+            let until = now + after;
+            state.paused_until = Some(state.paused_until.map_or(until, |u| u.max(until)));
+            // A throttled request costs a pause for every call: come back to the limit slowly.
+            state.recovery = RECOVERY.as_secs_f64() + 3.0 * after.as_secs_f64();
+        }
+        let first = !self.active.load(Ordering::Relaxed) || state.reduced_at.is_none();
+        if !first && state.reduced_at.is_some_and(|at| sent < at) {
+            // Sent before the rate was last lowered: already answered for.
+            return;
+        }
+        let rate = if first {
+            // Start from what the gateway admitted so far (over a second at least), then double.
+            let elapsed = now.duration_since(self.born).as_secs_f64().max(1.0);
+            let admitted = self.successes.load(Ordering::Relaxed) as f64 / elapsed;
+            state.slow_start = true;
+            state.w_max = admitted.max(MIN_START_RATE);
+            state.start_rate = state.w_max;
+            state.w_max
+        } else {
+            let current = state.rate_at(now);
+            state.slow_start = false;
+            state.w_max = current;
+            state.start_rate = (current * BETA).max(MIN_RATE);
+            state.start_rate
+        };
+        state.reduced_at = Some(now);
+        if let Some(cap) = state.max_rate {
+            state.start_rate = state.start_rate.min(cap);
+        }
+        state.next_slot = state.next_slot.max(now);
+        self.active.store(true, Ordering::Relaxed);
+        let log_due = state.last_log.is_none_or(|at| now.duration_since(at) >= Duration::from_secs(1));
+        if log_due {
+            state.last_log = Some(now);
+            log::info!(
+                target: LOG_TARGET,
+                "the gateway throttles ({} throttling answers so far): sending at {rate:.1} requests/s{}",
+                self.throttled.load(Ordering::Relaxed),
+                retry_after.map(|a| format!(", every call held {:.1} s (Retry-After)", a.as_secs_f64())).unwrap_or_default()
+            );
+        }
+    }
+
+    /// What the limiter is doing, for monitoring.
+    pub fn state(&self) -> RateLimitState {
+        let throttled = self.throttled.load(Ordering::Relaxed);
+        if !self.active.load(Ordering::Relaxed) {
+            return RateLimitState { rate: None, throttled, paused_for: Duration::ZERO };
+        }
+        let state = self.lock();
+        let now = Instant::now();
+        let paused_for = state.paused_until.map_or(Duration::ZERO, |until| until.saturating_duration_since(now));
+        RateLimitState { rate: Some(state.rate_at(now)), throttled, paused_for }
+    }
+}
+
+impl State {
+    /// The rate at `now`: the slow start's doubling, or the cubic back to (and past) `w_max`;
+    /// capped by `max_rate`, never below [`MIN_RATE`].
+    fn rate_at(&self, now: Instant) -> f64 {
+        let rate = match self.reduced_at {
+            None => self.start_rate,
+            Some(at) => {
+                let t = now.duration_since(at).as_secs_f64();
+                if self.slow_start {
+                    self.start_rate * 2f64.powf(t / SLOW_START_DOUBLING.as_secs_f64())
+                } else {
+                    // w(t) = w_max + (w_max - start)·((t - K)/K)³: start at t = 0, w_max at K.
+                    let k = self.recovery;
+                    let drop = self.w_max - self.start_rate;
+                    self.w_max + drop * ((t - k) / k).powi(3)
+                }
+            }
+        };
+        let rate = match self.max_rate {
+            Some(cap) => rate.min(cap),
+            None => rate,
+        };
+        rate.max(MIN_RATE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unthrottled_it_is_off_and_costs_nothing_to_ask() {
+        let limiter = RateLimiter::new(None);
+        assert!(limiter.acquire(Instant::now()).is_ok());
+        assert_eq!(limiter.state(), RateLimitState { rate: None, throttled: 0, paused_for: Duration::ZERO });
+    }
+
+    #[test]
+    fn a_throttle_turns_it_on_and_the_curve_comes_back() {
+        let limiter = RateLimiter::new(None);
+        for _ in 0..100 {
+            limiter.on_success();
+        }
+        let sent = Instant::now();
+        limiter.on_throttle(sent, None);
+        let state = limiter.state();
+        assert_eq!(state.throttled, 1);
+        // 100 answers within the first second: 100 requests/s to start from.
+        assert!((state.rate.unwrap() - 100.0).abs() < 5.0, "{state:?}");
+        // A second throttle (slow start ended) lowers it to BETA of where it was.
+        std::thread::sleep(Duration::from_millis(10));
+        limiter.on_throttle(Instant::now(), None);
+        let rate = limiter.state().rate.unwrap();
+        assert!(rate < 100.0 * 1.05 && rate > 80.0, "{rate}");
+        // An answer to a request sent before that reduction changes nothing.
+        limiter.on_throttle(sent, None);
+        assert!((limiter.state().rate.unwrap() - rate).abs() < 1.0);
+        assert_eq!(limiter.state().throttled, 3);
+        let s = limiter.lock();
+        let at = s.reduced_at.unwrap();
+        let back = s.rate_at(at + RECOVERY);
+        assert!((back - s.w_max).abs() < 1e-6, "back at the throttled rate after RECOVERY");
+        assert!(s.rate_at(at + RECOVERY * 2) > s.w_max, "then probing beyond it");
+    }
+
+    #[test]
+    fn retry_after_holds_every_call_and_max_rate_caps() {
+        let limiter = RateLimiter::new(Some(5.0));
+        assert_eq!(limiter.state().rate, Some(5.0));
+        limiter.on_throttle(Instant::now(), Some(Duration::from_secs(30)));
+        assert!(limiter.state().paused_for > Duration::from_secs(29));
+        // Its turn would come after a deadline 1 s away: it does not wait.
+        assert!(matches!(limiter.acquire(Instant::now() + Duration::from_secs(1)), Err(Wait::Deadline(_))));
+        assert!(limiter.state().rate.unwrap() <= 5.0);
+    }
+}
