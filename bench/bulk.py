@@ -3,7 +3,8 @@ every answer (its delay rule), through the CLI with --jobs 1, 4, 16, 64, a Pytho
 Client, AsyncClient under a semaphore of 16, and the official SDK in a loop and with a thread pool
 of 16; then a 429 storm (every 4th request answered 429 with Retry-After: 1) through the CLI.
 Prints deletes/s, the share of the round-trip bound (jobs / RTT) reached, peak RSS and the number
-of requests the server saw.
+of requests the server saw. Then the same against a gateway that throttles (bench/throttled.py:
+50 requests/s, burst 10, without and with Retry-After), with a plot of the --jobs 64 runs.
 
     python bench/bulk.py [--deletes N] [--quick]     (bench/run runs it; the tests run --quick)
 """
@@ -110,8 +111,21 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--deletes", type=int, default=2000)
     parser.add_argument("--quick", action="store_true", help="a few hundred deletes: the code runs, the figures mean little")
+    parser.add_argument("--no-plots", action="store_true", help="do not write the plots under bench/")
+    parser.add_argument("--throttled-only", action="store_true", help="only the table of a throttling gateway")
     args = parser.parse_args()
     n = 100 if args.quick else args.deletes
+    if args.throttled_only:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import throttled
+
+        work = tempfile.mkdtemp(prefix="apig-bulk-")
+        ids = os.path.join(work, "ids.txt")
+        with open(ids, "w") as f:
+            f.write("\n".join(f"b{i}" for i in range(n)) + "\n")
+        plots = tempfile.mkdtemp(prefix="apig-plots-") if args.quick or args.no_plots else os.path.join(ROOT, "bench")
+        throttled.measure(EMULATOR, PY, ENV, n, ids, SDK, args.quick, plots)
+        return
     sdk = subprocess.run([PY, "-c", "import huaweicloudsdkapig"], env=ENV, capture_output=True).returncode == 0
     clients = [(f"pyapig CLI --jobs {j}", j, ["cli", j]) for j in (1, 4, 16, 64)]
     clients += [("pyapig.Client, a loop", 1, ["loop"]), ("pyapig.AsyncClient, gather, 16 at once", 16, ["async"])]
@@ -163,6 +177,12 @@ def main():
     failures = [r for r in rows[:-1] if r[6] != 0]
     if failures:
         sys.exit(f"some deletes did not happen: {[r[0] for r in failures]}")
+    # The second table: a gateway that throttles (bench/throttled.py).
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import throttled
+
+    plots = tempfile.mkdtemp(prefix="apig-plots-") if args.quick or args.no_plots else os.path.join(ROOT, "bench")
+    throttled.measure(EMULATOR, PY, ENV, n, ids, SDK, args.quick, plots)
 
 
 if __name__ == "__main__":

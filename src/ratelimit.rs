@@ -19,8 +19,11 @@ use std::time::{Duration, Instant};
 
 /// What the rate drops to after a throttling answer, as a share of the rate it was sent at.
 pub const BETA: f64 = 0.9;
-/// How long the rate takes to grow back to the rate that was throttled (without `Retry-After`).
-pub const RECOVERY: Duration = Duration::from_secs(3);
+/// The cubic's scale (requests/s per s³), as CUBIC and the AWS SDKs' adaptive mode have it:
+/// back at the throttled rate after (w_max·(1 − BETA)/C)^⅓ seconds, then probing beyond it.
+/// A `Retry-After` divides it by 1 + 40·seconds (each throttled request then stalls every call:
+/// the limit is approached far more slowly, a throttle every 15 s or so rather than every 5).
+pub const CUBIC_C: f64 = 0.4;
 /// After the first throttling answer, the rate doubles this often until the next one.
 pub const SLOW_START_DOUBLING: Duration = Duration::from_millis(500);
 /// The lowest rate (requests per second): even a gateway that throttles everything is asked
@@ -29,6 +32,9 @@ pub const MIN_RATE: f64 = 0.5;
 /// The lowest rate a slow start begins at (a lone call throttled at once is asked again within
 /// half a second, as a backoff would).
 pub const MIN_START_RATE: f64 = 2.0;
+/// Throttling answers this soon after the rate was lowered are the same event (the gateway's
+/// bucket is still empty): they do not lower it again.
+pub const SAME_EVENT: Duration = Duration::from_millis(500);
 
 /// The limiter's state, for monitoring (Python `Client.rate_limit`, C `apig_client_send_rate`).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -60,10 +66,21 @@ struct State {
     /// When the rate was last lowered (the curve's origin); None before any throttling.
     reduced_at: Option<Instant>,
     slow_start: bool,
-    /// How long the curve takes back to `w_max`.
-    recovery: f64,
-    /// The earliest time the next request may leave.
-    next_slot: Instant,
+    /// The cubic's scale: [`CUBIC_C`], less after a `Retry-After`.
+    c: f64,
+    /// The pacing bucket: at most one request's worth, refilled at the rate (no bursts).
+    tokens: f64,
+    refilled: Instant,
+    /// When requests left in the last second: the rate actually sent at.
+    sends: std::collections::VecDeque<Instant>,
+    /// When the limiter was turned on.
+    since: Instant,
+    /// When answers that were not throttling came, over the last two seconds (while on).
+    oks: std::collections::VecDeque<Instant>,
+    /// The answers that were not throttling at the last reduction, and when counting them
+    /// started (after its `Retry-After`): what the gateway admitted since is its rate.
+    successes_at: u64,
+    count_from: Instant,
     paused_until: Option<Instant>,
     /// For the once-a-second log line.
     last_log: Option<Instant>,
@@ -92,8 +109,14 @@ impl RateLimiter {
                 w_max: rate,
                 reduced_at: None,
                 slow_start: false,
-                recovery: RECOVERY.as_secs_f64(),
-                next_slot: now,
+                c: CUBIC_C,
+                tokens: 1.0,
+                refilled: now,
+                sends: std::collections::VecDeque::new(),
+                oks: std::collections::VecDeque::new(),
+                since: now,
+                successes_at: 0,
+                count_from: now,
                 paused_until: None,
                 last_log: None,
             }),
@@ -116,24 +139,26 @@ impl RateLimiter {
                 let now = Instant::now();
                 let rate = state.rate_at(now);
                 if let Some(until) = state.paused_until.filter(|until| *until > now) {
-                    if until > deadline {
-                        return Err(Wait::Deadline(rate));
-                    }
-                    // Held by a Retry-After: look again when it has passed (the rate may change).
+                    // Held by a Retry-After: look again when it has passed.
                     until - now
                 } else {
                     state.paused_until = None;
-                    let slot = state.next_slot.max(now);
-                    if slot > deadline {
-                        return Err(Wait::Deadline(rate));
+                    let refill = now.duration_since(state.refilled).as_secs_f64() * rate;
+                    state.tokens = (state.tokens + refill).min(1.0);
+                    state.refilled = now;
+                    if state.tokens >= 1.0 {
+                        state.tokens -= 1.0;
+                        state.sent(now);
+                        return Ok(());
                     }
-                    // Take the slot: the next one is a rate's interval later.
-                    state.next_slot = slot + Duration::from_secs_f64(1.0 / rate);
-                    drop(state);
-                    let wait = slot - now;
-                    return if wait.is_zero() || crate::interrupt::sleep(wait) { Ok(()) } else { Err(Wait::Stopped) };
+                    // Look again when a token is due at the current rate (it may change meanwhile).
+                    Duration::from_secs_f64((1.0 - state.tokens) / rate)
                 }
             };
+            if Instant::now() + wait > deadline {
+                let rate = self.lock().rate_at(Instant::now());
+                return Err(Wait::Deadline(rate));
+            }
             if !crate::interrupt::sleep(wait) {
                 return Err(Wait::Stopped);
             }
@@ -143,6 +168,12 @@ impl RateLimiter {
     /// An answer that was not a throttling one.
     pub fn on_success(&self) {
         self.successes.fetch_add(1, Ordering::Relaxed);
+        if self.active.load(Ordering::Relaxed) {
+            let mut state = self.lock();
+            let now = Instant::now();
+            state.oks.push_back(now);
+            forget(&mut state.oks, now, Duration::from_secs(2));
+        }
     }
 
     /// A throttling answer to a request sent at `sent`, with its `Retry-After`.
@@ -154,11 +185,12 @@ impl RateLimiter {
             let until = now + after;
             state.paused_until = Some(state.paused_until.map_or(until, |u| u.max(until)));
             // A throttled request costs a pause for every call: come back to the limit slowly.
-            state.recovery = RECOVERY.as_secs_f64() + 3.0 * after.as_secs_f64();
+            state.c = CUBIC_C / (1.0 + 40.0 * after.as_secs_f64());
         }
         let first = !self.active.load(Ordering::Relaxed) || state.reduced_at.is_none();
-        if !first && state.reduced_at.is_some_and(|at| sent < at) {
-            // Sent before the rate was last lowered: already answered for.
+        if !first && state.reduced_at.is_some_and(|at| sent < at || now.duration_since(at) < SAME_EVENT) {
+            // Sent before the rate was last lowered, or answered right after: the same event,
+            // already answered for (the gateway's bucket is still empty).
             return;
         }
         let rate = if first {
@@ -168,19 +200,40 @@ impl RateLimiter {
             state.slow_start = true;
             state.w_max = admitted.max(MIN_START_RATE);
             state.start_rate = state.w_max;
+            state.since = now;
+            state.sends.clear();
+            state.oks.clear();
             state.w_max
         } else {
+            // The curve's plateau: what the gateway admitted since the last reduction (both
+            // times its bucket was empty, so that is its rate) — but after the slow start, or
+            // within a second, the rate requests really left at.
             let current = state.rate_at(now);
+            let window = now.saturating_duration_since(state.count_from).as_secs_f64();
+            let successes = self.successes.load(Ordering::Relaxed);
+            let active_for = now.duration_since(state.since).as_secs_f64();
+            // Admitted over the last second (or since turned on): the gateway's rate plus what
+            // its bucket held; over the time since the last reduction: its rate, or less when
+            // requests went slower than it for a while. Whichever is more.
+            let recent = state.oks.iter().filter(|at| now.duration_since(**at) <= Duration::from_secs(1)).count()
+                as f64
+                / active_for.clamp(0.25, 1.0);
+            let mut admitted = recent;
+            if !state.slow_start && window >= 1.0 {
+                admitted = admitted.max(successes.saturating_sub(state.successes_at) as f64 / window);
+            }
+            let current = if active_for >= 0.5 { current.min(admitted.max(MIN_START_RATE)) } else { current };
             state.slow_start = false;
             state.w_max = current;
             state.start_rate = (current * BETA).max(MIN_RATE);
             state.start_rate
         };
         state.reduced_at = Some(now);
+        state.successes_at = self.successes.load(Ordering::Relaxed);
+        state.count_from = state.paused_until.map_or(now, |until| until.max(now));
         if let Some(cap) = state.max_rate {
             state.start_rate = state.start_rate.min(cap);
         }
-        state.next_slot = state.next_slot.max(now);
         self.active.store(true, Ordering::Relaxed);
         let log_due = state.last_log.is_none_or(|at| now.duration_since(at) >= Duration::from_secs(1));
         if log_due {
@@ -207,9 +260,35 @@ impl RateLimiter {
     }
 }
 
+/// Drops the times older than `keep`, and any beyond 10,000 (a max_rate of 100,000/s keeps a
+/// tenth of a second): bounded whatever the rate.
+fn forget(times: &mut std::collections::VecDeque<Instant>, now: Instant, keep: Duration) {
+    while times.front().is_some_and(|at| now.duration_since(*at) > keep) || times.len() > 10_000 {
+        times.pop_front();
+    }
+}
+
 impl State {
+    /// A request leaves now.
+    fn sent(&mut self, now: Instant) {
+        self.sends.push_back(now);
+        self.forget(now);
+    }
+
+    fn forget(&mut self, now: Instant) {
+        forget(&mut self.sends, now, Duration::from_secs(1));
+    }
+
+    /// The rate requests left at over the last second (or since the limiter was turned on).
+    fn measured(&self, now: Instant) -> f64 {
+        let window = now.duration_since(self.since).as_secs_f64().clamp(0.25, 1.0);
+        let recent = self.sends.iter().filter(|at| now.duration_since(**at).as_secs_f64() <= window).count();
+        recent as f64 / window
+    }
+
     /// The rate at `now`: the slow start's doubling, or the cubic back to (and past) `w_max`;
-    /// capped by `max_rate`, never below [`MIN_RATE`].
+    /// never above twice the rate requests really leave at (a rate nobody uses is no
+    /// information), capped by `max_rate`, never below [`MIN_RATE`].
     fn rate_at(&self, now: Instant) -> f64 {
         let rate = match self.reduced_at {
             None => self.start_rate,
@@ -218,12 +297,15 @@ impl State {
                 if self.slow_start {
                     self.start_rate * 2f64.powf(t / SLOW_START_DOUBLING.as_secs_f64())
                 } else {
-                    // w(t) = w_max + (w_max - start)·((t - K)/K)³: start at t = 0, w_max at K.
-                    let k = self.recovery;
-                    let drop = self.w_max - self.start_rate;
-                    self.w_max + drop * ((t - k) / k).powi(3)
+                    // w(t) = C·(t − K)³ + w_max: the start rate at t = 0, w_max at K.
+                    let k = ((self.w_max - self.start_rate).max(0.0) / self.c).cbrt();
+                    self.c * (t - k).powi(3) + self.w_max
                 }
             }
+        };
+        let rate = match self.reduced_at {
+            Some(_) => rate.min(2.0 * self.measured(now).max(self.start_rate)),
+            None => rate,
         };
         let rate = match self.max_rate {
             Some(cap) => rate.min(cap),
@@ -267,9 +349,9 @@ mod tests {
         assert_eq!(limiter.state().throttled, 3);
         let s = limiter.lock();
         let at = s.reduced_at.unwrap();
-        let back = s.rate_at(at + RECOVERY);
-        assert!((back - s.w_max).abs() < 1e-6, "back at the throttled rate after RECOVERY");
-        assert!(s.rate_at(at + RECOVERY * 2) > s.w_max, "then probing beyond it");
+        let k = Duration::from_secs_f64(((s.w_max - s.start_rate) / s.c).cbrt());
+        assert!(s.rate_at(at + k / 2) > s.start_rate && s.rate_at(at + k / 2) < s.w_max, "climbing back");
+        assert!(s.rate_at(at + k * 3) > s.w_max, "then probing beyond it");
     }
 
     #[test]
