@@ -327,7 +327,7 @@ mod tests {
     }
 
     #[test]
-    fn a_throttle_turns_it_on_and_the_curve_comes_back() {
+    fn a_throttle_turns_it_on_from_what_was_admitted_and_one_event_lowers_it_once() {
         let limiter = RateLimiter::new(None);
         for _ in 0..100 {
             limiter.on_success();
@@ -338,20 +338,31 @@ mod tests {
         assert_eq!(state.throttled, 1);
         // 100 answers within the first second: 100 requests/s to start from.
         assert!((state.rate.unwrap() - 100.0).abs() < 5.0, "{state:?}");
-        // A second throttle (slow start ended) lowers it to BETA of where it was.
-        std::thread::sleep(Duration::from_millis(10));
-        limiter.on_throttle(Instant::now(), None);
-        let rate = limiter.state().rate.unwrap();
-        assert!(rate < 100.0 * 1.05 && rate > 80.0, "{rate}");
-        // An answer to a request sent before that reduction changes nothing.
+        // The answers to requests sent before, and those right after (the gateway's bucket is
+        // still empty), change nothing; they are counted.
         limiter.on_throttle(sent, None);
-        assert!((limiter.state().rate.unwrap() - rate).abs() < 1.0);
+        limiter.on_throttle(Instant::now(), None);
+        assert!((limiter.state().rate.unwrap() - state.rate.unwrap()).abs() < 10.0);
         assert_eq!(limiter.state().throttled, 3);
-        let s = limiter.lock();
-        let at = s.reduced_at.unwrap();
+    }
+
+    #[test]
+    fn the_curve_climbs_back_to_the_throttled_rate_then_probes_beyond() {
+        let limiter = RateLimiter::new(None);
+        limiter.on_throttle(Instant::now(), None);
+        let mut s = limiter.lock();
+        let at = Instant::now();
+        (s.slow_start, s.w_max, s.start_rate, s.reduced_at) = (false, 50.0, 45.0, Some(at));
+        // As if 50 requests a second left (the rate is never above twice what is sent).
+        for i in 0..50 {
+            s.sends.push_back(at + Duration::from_millis(i * 20));
+        }
         let k = Duration::from_secs_f64(((s.w_max - s.start_rate) / s.c).cbrt());
-        assert!(s.rate_at(at + k / 2) > s.start_rate && s.rate_at(at + k / 2) < s.w_max, "climbing back");
-        assert!(s.rate_at(at + k * 3) > s.w_max, "then probing beyond it");
+        let rate = |t: Duration| s.rate_at(at + t);
+        assert!((rate(Duration::ZERO) - 45.0).abs() < 1e-6);
+        assert!(rate(k / 2) > 45.0 && rate(k / 2) < 50.0, "climbing back");
+        assert!((rate(k) - 50.0).abs() < 1e-6, "back at the throttled rate");
+        assert!(rate(k + Duration::from_millis(500)) > 50.0, "then probing beyond it");
     }
 
     #[test]
