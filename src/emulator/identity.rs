@@ -139,6 +139,7 @@ pub async fn handle(
         request_id: request_id.to_string(),
         query: String::new(),
         body: String::new(),
+        at_ms: state.uptime_ms(),
     };
     let (outcome, answer) = match (req.method().clone(), path.as_str()) {
         (Method::GET, "/v3/projects") => list_projects(&req, state, request_id),

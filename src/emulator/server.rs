@@ -109,6 +109,7 @@ async fn handle(req: Request<Incoming>, state: Arc<State>, reset: Arc<AtomicBool
             request_id: request_id.clone(),
             query: req.uri().query().unwrap_or_default().to_string(),
             body: String::new(),
+            at_ms: state.uptime_ms(),
         };
         if let Some(answer) = apply_rule(&state, record, &rule, &request_id, &reset).await {
             return answer;
@@ -140,6 +141,7 @@ async fn handle(req: Request<Incoming>, state: Arc<State>, reset: Arc<AtomicBool
         request_id: request_id.clone(),
         query: String::new(),
         body: String::new(),
+        at_ms: state.uptime_ms(),
     };
     if req.method() == Method::CONNECT {
         return tunnel(req, state, record);

@@ -46,6 +46,8 @@ pub struct RecordedRequest {
     pub query: String,
     /// The body of an APIG write that has one (the batch detach's JSON), else empty.
     pub body: String,
+    /// When it arrived, in milliseconds since the emulator started (rates can be counted).
+    pub at_ms: u64,
 }
 
 impl RecordedRequest {
@@ -67,6 +69,7 @@ impl RecordedRequest {
             "request_id": self.request_id,
             "query": self.query,
             "body": self.body,
+            "at_ms": self.at_ms,
         })
     }
 }
@@ -232,6 +235,7 @@ pub struct State {
     pub record: bool,
     /// Throttling like a gateway (`--throttle`): None admits everything.
     throttle: Mutex<Option<super::throttle::Bucket>>,
+    started: std::time::Instant,
 }
 
 /// What the certificate logic decided.
@@ -256,6 +260,7 @@ impl State {
             clock_offset: Default::default(),
             record,
             throttle: Mutex::new(None),
+            started: std::time::Instant::now(),
         }
     }
 
@@ -434,6 +439,11 @@ impl State {
 
     pub fn set_clock_offset(&self, seconds: i64) {
         self.clock_offset.store(seconds, Ordering::Relaxed);
+    }
+
+    /// Milliseconds since the emulator started.
+    pub fn uptime_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
     /// Throttles APIG requests from now on (a full bucket), or no more with None.
