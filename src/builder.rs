@@ -202,7 +202,7 @@ impl ClientBuilder {
         self
     }
     /// The most requests per second the client sends, over all its calls and threads (your
-    /// quota, when you know it): more than 0, at most 100,000. Without it the client sends as fast
+    /// quota, when you know it): 0.01 to 100,000. Without it the client sends as fast
     /// as its calls go until the gateway throttles, then finds the rate it admits by itself.
     pub fn max_rate(mut self, requests_per_second: f64) -> Self {
         self.max_rate = Some(requests_per_second);
@@ -393,8 +393,8 @@ impl ClientBuilder {
             return Err(Error::invalid("max_retries is over 100"));
         }
         if let Some(rate) = self.max_rate {
-            if !(rate.is_finite() && rate > 0.0 && rate <= 100_000.0) {
-                return Err(Error::invalid("max_rate must be more than 0 and at most 100000 requests per second"));
+            if !(rate.is_finite() && (0.01..=100_000.0).contains(&rate)) {
+                return Err(Error::invalid("max_rate must be 0.01 to 100000 requests per second"));
             }
         }
         if let Some(proxy) = &self.proxy {

@@ -472,11 +472,8 @@ impl Client {
                     match self.inner.limiter.acquire(deadline) {
                         Ok(()) => {}
                         Err(Wait::Stopped) => return Err(cancelled(attempts)),
-                        Err(Wait::Deadline(rate)) => {
-                            let why = format!(
-                                "the call's deadline comes before its turn: the gateway throttles, and the client \
-                                 sends {rate:.1} requests/s"
-                            );
+                        Err(Wait::Deadline(cause)) => {
+                            let why = format!("the call's deadline comes before its turn: {cause}");
                             return Err(match last_throttle.take() {
                                 Some(error) => {
                                     let message = format!("{}; {why}", error.message());
@@ -524,6 +521,8 @@ impl Client {
                             self.inner.limiter.on_throttle(sent, f.retry_after);
                             log::debug!(target: LOG_TARGET, "{subject}: throttled, sent again at the client's rate: {}", f.error.message());
                             last_throttle = Some(f.error);
+                            // An endpoint answered: the round of unreachable ones is over.
+                            unreachable.clear();
                             continue;
                         }
                         // A refused signature from a clock far off is re-signed first (below);

@@ -55,6 +55,8 @@ pub(crate) struct RateLimiter {
     successes: AtomicU64,
     born: Instant,
     state: Mutex<State>,
+    /// Wakes the waiting calls when one took its turn or gave up its place.
+    wake: std::sync::Condvar,
 }
 
 struct State {
@@ -82,17 +84,54 @@ struct State {
     successes_at: u64,
     count_from: Instant,
     paused_until: Option<Instant>,
-    /// For the once-a-second log line.
+    /// For the once-a-second log line: when, and the rate it said.
     last_log: Option<Instant>,
+    logged_rate: f64,
+    /// First come first served: the next ticket to hand out, the one whose turn it is, and the
+    /// tickets of calls that gave up their place.
+    next_ticket: u64,
+    serving: u64,
+    abandoned: std::collections::BTreeSet<u64>,
+    /// Where the cubic starts: the reduction, or the end of its `Retry-After`.
+    curve_from: Instant,
 }
 
 /// Why a call could not get its turn.
 pub(crate) enum Wait {
-    /// Its turn would come after the call's deadline.
-    Deadline(f64),
+    /// Its turn would come after the call's deadline, because of this.
+    Deadline(Cause),
     /// The call was stopped while it waited.
     Stopped,
 }
+
+/// What holds calls back.
+pub(crate) enum Cause {
+    /// A `Retry-After` holds every call of the client.
+    Paused,
+    /// `max_rate` (the gateway has not throttled).
+    MaxRate(f64),
+    /// The rate found under throttling.
+    Throttled(f64),
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cause::Paused => f.write_str("a Retry-After holds every call of the client"),
+            Cause::MaxRate(rate) => write!(f, "the client sends at most {rate:.1} requests/s (max_rate)"),
+            Cause::Throttled(rate) => write!(f, "the gateway throttles, and the client sends {rate:.1} requests/s"),
+        }
+    }
+}
+
+/// A duration of `secs` seconds, whatever the float (NaN, negative, huge).
+fn seconds(secs: f64) -> Duration {
+    Duration::try_from_secs_f64(secs).unwrap_or(if secs > 0.0 { Duration::MAX } else { Duration::ZERO })
+}
+
+/// The longest a `Retry-After` holds every call of the client: a gateway asking for a day (a
+/// quota used up) stops the calls that meet it, not the client for a day.
+pub const MAX_PAUSE: Duration = Duration::from_secs(300);
 
 impl RateLimiter {
     pub fn new(max_rate: Option<f64>) -> RateLimiter {
@@ -103,6 +142,7 @@ impl RateLimiter {
             throttled: AtomicU64::new(0),
             successes: AtomicU64::new(0),
             born: now,
+            wake: std::sync::Condvar::new(),
             state: Mutex::new(State {
                 max_rate,
                 start_rate: rate,
@@ -119,6 +159,11 @@ impl RateLimiter {
                 count_from: now,
                 paused_until: None,
                 last_log: None,
+                logged_rate: 0.0,
+                next_ticket: 0,
+                serving: 0,
+                abandoned: std::collections::BTreeSet::new(),
+                curve_from: now,
             }),
         }
     }
@@ -127,42 +172,74 @@ impl RateLimiter {
         crate::sync::lock(&self.state)
     }
 
-    /// Waits for this request's turn (a paced slot, after any `Retry-After`), in slices that see
-    /// a stop, never past `deadline`.
+    /// Waits for this request's turn (a paced slot, after any `Retry-After`), first come first
+    /// served, in slices that see a stop; gives up at once when its turn would come after
+    /// `deadline`.
     pub fn acquire(&self, deadline: Instant) -> Result<(), Wait> {
         if !self.active.load(Ordering::Relaxed) {
             return Ok(());
         }
-        loop {
-            let wait = {
-                let mut state = self.lock();
-                let now = Instant::now();
-                let rate = state.rate_at(now);
-                if let Some(until) = state.paused_until.filter(|until| *until > now) {
-                    // Held by a Retry-After: look again when it has passed.
-                    until - now
+        let mut state = self.lock();
+        let ticket = state.next_ticket;
+        state.next_ticket += 1;
+        let mut rate_log = None;
+        let result = loop {
+            let now = Instant::now();
+            let rate = state.rate_at(now);
+            let ahead = ticket.saturating_sub(state.serving) as f64;
+            let paused = state.paused_until.filter(|until| *until > now);
+            if paused.is_none() {
+                state.paused_until = None;
+            }
+            let refill = now.saturating_duration_since(state.refilled).as_secs_f64() * rate;
+            state.tokens = (state.tokens + refill).min(1.0);
+            state.refilled = now;
+            // When this call's turn comes at the earliest: after the pause, and after the calls
+            // ahead of it, one per interval.
+            let from = paused.unwrap_or(now);
+            let due = seconds((ahead + 1.0 - state.tokens).max(0.0) / rate);
+            if from.checked_add(due).is_none_or(|turn| turn > deadline) {
+                let why = if paused.is_some() {
+                    Cause::Paused
+                } else if state.reduced_at.is_none() {
+                    Cause::MaxRate(rate)
                 } else {
-                    state.paused_until = None;
-                    let refill = now.duration_since(state.refilled).as_secs_f64() * rate;
-                    state.tokens = (state.tokens + refill).min(1.0);
-                    state.refilled = now;
-                    if state.tokens >= 1.0 {
-                        state.tokens -= 1.0;
-                        state.sent(now);
-                        return Ok(());
-                    }
-                    // Look again when a token is due at the current rate (it may change meanwhile).
-                    Duration::from_secs_f64((1.0 - state.tokens) / rate)
-                }
-            };
-            if Instant::now() + wait > deadline {
-                let rate = self.lock().rate_at(Instant::now());
-                return Err(Wait::Deadline(rate));
+                    Cause::Throttled(rate)
+                };
+                break Err(Wait::Deadline(why));
             }
-            if !crate::interrupt::sleep(wait) {
-                return Err(Wait::Stopped);
+            if ahead == 0.0 && paused.is_none() && state.tokens >= 1.0 {
+                state.tokens -= 1.0;
+                state.serving += 1;
+                state.sent(now);
+                rate_log = state.rate_change_to_log(now, rate);
+                break Ok(());
             }
+            // Sleep until this call may be next (or, behind others, a slice), then look again:
+            // the rate, the pause and the queue may all have changed.
+            let wait = if ahead == 0.0 { from.saturating_duration_since(now) + due } else { crate::interrupt::SLICE };
+            let (guard, _) = self
+                .wake
+                .wait_timeout(state, wait.min(crate::interrupt::SLICE))
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            drop(guard);
+            // The caller's check (Ctrl-C) runs without the limiter's lock.
+            let stop = crate::interrupt::should_stop();
+            state = self.lock();
+            if stop {
+                break Err(Wait::Stopped);
+            }
+        };
+        if result.is_err() {
+            // Its place in the queue is given up: the calls behind it move up.
+            state.abandon(ticket);
         }
+        drop(state);
+        self.wake.notify_all();
+        if let Some(rate) = rate_log {
+            log::info!(target: LOG_TARGET, "the client now sends at {rate:.1} requests/s (the gateway throttles)");
+        }
+        result
     }
 
     /// An answer that was not a throttling one.
@@ -178,14 +255,18 @@ impl RateLimiter {
 
     /// A throttling answer to a request sent at `sent`, with its `Retry-After`.
     pub fn on_throttle(&self, sent: Instant, retry_after: Option<Duration>) {
-        self.throttled.fetch_add(1, Ordering::Relaxed);
         let mut state = self.lock();
+        self.throttled.fetch_add(1, Ordering::Relaxed);
         let now = Instant::now();
-        if let Some(after) = retry_after {
-            let until = now + after;
-            state.paused_until = Some(state.paused_until.map_or(until, |u| u.max(until)));
-            // A throttled request costs a pause for every call: come back to the limit slowly.
-            state.c = CUBIC_C / (1.0 + 40.0 * after.as_secs_f64());
+        let retry_after = retry_after.map(|after| after.min(MAX_PAUSE));
+        match retry_after {
+            Some(after) => {
+                let until = now + after;
+                state.paused_until = Some(state.paused_until.map_or(until, |u| u.max(until)));
+                // A throttled request costs a pause for every call: come back to the limit slowly.
+                state.c = CUBIC_C / (1.0 + 40.0 * after.as_secs_f64());
+            }
+            None => state.c = CUBIC_C,
         }
         let first = !self.active.load(Ordering::Relaxed) || state.reduced_at.is_none();
         if !first && state.reduced_at.is_some_and(|at| sent < at || now.duration_since(at) < SAME_EVENT) {
@@ -193,7 +274,7 @@ impl RateLimiter {
             // already answered for (the gateway's bucket is still empty).
             return;
         }
-        let rate = if first {
+        if first {
             // Start from what the gateway admitted so far (over a second at least), then double.
             let elapsed = now.duration_since(self.born).as_secs_f64().max(1.0);
             let admitted = self.successes.load(Ordering::Relaxed) as f64 / elapsed;
@@ -203,7 +284,6 @@ impl RateLimiter {
             state.since = now;
             state.sends.clear();
             state.oks.clear();
-            state.w_max
         } else {
             // The curve's plateau: what the gateway admitted since the last reduction (both
             // times its bucket was empty, so that is its rate) — but after the slow start, or
@@ -226,18 +306,25 @@ impl RateLimiter {
             state.slow_start = false;
             state.w_max = current;
             state.start_rate = (current * BETA).max(MIN_RATE);
-            state.start_rate
-        };
+        }
         state.reduced_at = Some(now);
+        state.curve_from = state.paused_until.map_or(now, |until| until.max(now));
         state.successes_at = self.successes.load(Ordering::Relaxed);
         state.count_from = state.paused_until.map_or(now, |until| until.max(now));
         if let Some(cap) = state.max_rate {
             state.start_rate = state.start_rate.min(cap);
         }
         self.active.store(true, Ordering::Relaxed);
+        let rate = state.rate_at(now);
         let log_due = state.last_log.is_none_or(|at| now.duration_since(at) >= Duration::from_secs(1));
         if log_due {
             state.last_log = Some(now);
+            state.logged_rate = rate;
+        }
+        drop(state);
+        self.wake.notify_all();
+        // Logged without the limiter's lock: a log handler may call back into the client.
+        if log_due {
             log::info!(
                 target: LOG_TARGET,
                 "the gateway throttles ({} throttling answers so far): sending at {rate:.1} requests/s{}",
@@ -249,11 +336,12 @@ impl RateLimiter {
 
     /// What the limiter is doing, for monitoring.
     pub fn state(&self) -> RateLimitState {
+        // Read under the lock that on_throttle counts under: never a throttle without its rate.
+        let state = self.lock();
         let throttled = self.throttled.load(Ordering::Relaxed);
         if !self.active.load(Ordering::Relaxed) {
             return RateLimitState { rate: None, throttled, paused_for: Duration::ZERO };
         }
-        let state = self.lock();
         let now = Instant::now();
         let paused_for = state.paused_until.map_or(Duration::ZERO, |until| until.saturating_duration_since(now));
         RateLimitState { rate: Some(state.rate_at(now)), throttled, paused_for }
@@ -269,6 +357,30 @@ fn forget(times: &mut std::collections::VecDeque<Instant>, now: Instant, keep: D
 }
 
 impl State {
+    /// The call holding `ticket` gave up its place: the queue moves past it.
+    fn abandon(&mut self, ticket: u64) {
+        if ticket == self.serving {
+            self.serving += 1;
+        } else if ticket > self.serving {
+            self.abandoned.insert(ticket);
+        }
+        while self.abandoned.remove(&self.serving) {
+            self.serving += 1;
+        }
+    }
+
+    /// The rate to log now, if it changed by a tenth since the last line and that was a second
+    /// ago or more (the line itself is written without the lock).
+    fn rate_change_to_log(&mut self, now: Instant, rate: f64) -> Option<f64> {
+        let due = self.last_log.is_none_or(|at| now.duration_since(at) >= Duration::from_secs(1));
+        if due && (rate - self.logged_rate).abs() > 0.1 * self.logged_rate.max(1.0) {
+            self.last_log = Some(now);
+            self.logged_rate = rate;
+            return Some(rate);
+        }
+        None
+    }
+
     /// A request leaves now.
     fn sent(&mut self, now: Instant) {
         self.sends.push_back(now);
@@ -281,9 +393,10 @@ impl State {
 
     /// The rate requests left at over the last second (or since the limiter was turned on).
     fn measured(&self, now: Instant) -> f64 {
-        let window = now.duration_since(self.since).as_secs_f64().clamp(0.25, 1.0);
-        let recent = self.sends.iter().filter(|at| now.duration_since(**at).as_secs_f64() <= window).count();
-        recent as f64 / window
+        let window = now.saturating_duration_since(self.since).as_secs_f64().clamp(0.25, 1.0);
+        // The times are in order: the first one within the window, found by bisection.
+        let first = self.sends.partition_point(|at| now.saturating_duration_since(*at).as_secs_f64() > window);
+        (self.sends.len() - first) as f64 / window
     }
 
     /// The rate at `now`: the slow start's doubling, or the cubic back to (and past) `w_max`;
@@ -292,8 +405,8 @@ impl State {
     fn rate_at(&self, now: Instant) -> f64 {
         let rate = match self.reduced_at {
             None => self.start_rate,
-            Some(at) => {
-                let t = now.duration_since(at).as_secs_f64();
+            Some(_) => {
+                let t = now.saturating_duration_since(self.curve_from).as_secs_f64();
                 if self.slow_start {
                     self.start_rate * 2f64.powf(t / SLOW_START_DOUBLING.as_secs_f64())
                 } else {
@@ -307,11 +420,12 @@ impl State {
             Some(_) => rate.min(2.0 * self.measured(now).max(self.start_rate)),
             None => rate,
         };
-        let rate = match self.max_rate {
+        // The floor first, then the operator's cap (a max_rate below the floor is kept).
+        let rate = if rate.is_nan() { MIN_RATE } else { rate.max(MIN_RATE) };
+        match self.max_rate {
             Some(cap) => rate.min(cap),
             None => rate,
-        };
-        rate.max(MIN_RATE)
+        }
     }
 }
 
@@ -352,7 +466,7 @@ mod tests {
         limiter.on_throttle(Instant::now(), None);
         let mut s = limiter.lock();
         let at = Instant::now();
-        (s.slow_start, s.w_max, s.start_rate, s.reduced_at) = (false, 50.0, 45.0, Some(at));
+        (s.slow_start, s.w_max, s.start_rate, s.reduced_at, s.curve_from) = (false, 50.0, 45.0, Some(at), at);
         // As if 50 requests a second left (the rate is never above twice what is sent).
         for i in 0..50 {
             s.sends.push_back(at + Duration::from_millis(i * 20));
@@ -374,5 +488,28 @@ mod tests {
         // Its turn would come after a deadline 1 s away: it does not wait.
         assert!(matches!(limiter.acquire(Instant::now() + Duration::from_secs(1)), Err(Wait::Deadline(_))));
         assert!(limiter.state().rate.unwrap() <= 5.0);
+    }
+}
+
+#[cfg(test)]
+mod queue_tests {
+    use super::*;
+
+    #[test]
+    fn calls_take_their_turns_in_order_and_a_call_giving_up_moves_the_queue() {
+        let limiter = RateLimiter::new(Some(1000.0));
+        let mut s = limiter.lock();
+        s.next_ticket = 3;
+        s.abandon(1);
+        assert_eq!(s.serving, 0, "ticket 0 is still being served");
+        s.abandon(0);
+        assert_eq!(s.serving, 2, "0 gave up, 1 had already: 2 is next");
+        drop(s);
+        // A huge Retry-After is bounded, and cannot overflow the clock.
+        limiter.on_throttle(Instant::now(), Some(Duration::from_secs(u64::MAX / 2)));
+        assert!(limiter.state().paused_for <= MAX_PAUSE);
+        // A max_rate below the floor is kept.
+        let slow = RateLimiter::new(Some(0.1));
+        assert_eq!(slow.state().rate, Some(0.1));
     }
 }

@@ -42,7 +42,7 @@ fn every_delete_succeeds_under_throttling_and_the_state_says_so() {
 
 #[test]
 fn max_rate_is_checked_before_any_io() {
-    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY, 100_001.0] {
+    for bad in [0.0, 0.001, -1.0, f64::NAN, f64::INFINITY, 100_001.0] {
         let err = Client::builder().endpoint("https://apig.example.com").token("t").max_rate(bad).build().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{bad}");
         assert!(err.message().contains("max_rate"), "{}", err.message());

@@ -560,7 +560,8 @@ class Tally:
         if self.client is None:
             return None
         state = self.client.rate_limit
-        return state["rate"] if state["throttled"] else None
+        rate: Optional[float] = state["rate"] if state["throttled"] else None
+        return rate
 
     def _write(self, result: Dict[str, Any]) -> None:
         if self.json:
@@ -596,8 +597,8 @@ class Tally:
         how = "interrupted" if was_interrupted else ("stopped" if stopped is not None else "done")
         under_way = f"{c['interrupted']} stopped under way, " if was_interrupted or c["interrupted"] else ""
         throttling = ""
-        if self.client is not None and self.client.rate_limit["throttled"]:
-            state = self.client.rate_limit
+        state = self.client.rate_limit if self.client is not None else None
+        if state is not None and state["throttled"] and state["rate"] is not None:
             throttling = (f"; the gateway throttled {state['throttled']} requests, the rate reached "
                           f"{state['rate']:.1f}/s")
         self.err.write(f"pyapig: {how}: {c['deleted']} deleted, {c['absent']} already absent, {c['failed']} failed, "

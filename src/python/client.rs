@@ -179,7 +179,9 @@ impl Client {
     #[getter]
     fn rate_limit<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
         guarded(py, "Client.rate_limit", || {
-            let state = self.inner.rate_limit();
+            // Without the GIL: the limiter's lock may be held by a call that logs (to Python).
+            let client = &self.inner;
+            let state = py.detach(|| client.rate_limit());
             let dict = pyo3::types::PyDict::new(py);
             dict.set_item("rate", state.rate)?;
             dict.set_item("throttled", state.throttled)?;

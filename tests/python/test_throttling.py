@@ -75,7 +75,7 @@ def test_a_retry_after_received_by_one_call_holds_the_others(emu):
 
 
 def test_max_rate_is_checked_and_holds_from_the_first_call(emu):
-    for bad in (0, -1, float("nan"), float("inf"), 100_001):
+    for bad in (0, 0.001, -1, float("nan"), float("inf"), 100_001):
         with pytest.raises(pyapig.InvalidArgumentError, match="max_rate"):
             emu.client(max_rate=bad)
     with pytest.raises(TypeError, match="argument 'max_rate' must be int or float, not str"):
