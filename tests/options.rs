@@ -16,6 +16,7 @@ fn apply(builder: apig::ClientBuilder, option: &str, value: &Value, extra: &Valu
         "timeout" => builder.timeout(seconds()),
         "connect_timeout" => builder.connect_timeout(seconds()),
         "max_retries" => builder.max_retries(value.as_u64().unwrap() as u32),
+        "max_rate" => builder.max_rate(value.as_f64().unwrap()),
         "ca_file" => builder.ca_file(text()),
         "proxy" => builder.proxy(text()),
         "iam_endpoint" => builder.iam_endpoint(text()),
@@ -57,4 +58,19 @@ fn float_seconds_are_checked_like_every_timeout() {
         assert_eq!(e.message(), "timeout must be more than 0 and at most 86400 seconds", "{bad}");
     }
     assert!(Client::builder().endpoint("http://127.0.0.1:9").token("t").timeout_secs(0.25).build().is_ok());
+}
+
+#[test]
+fn max_rate_is_refused_unless_finite_and_within_range() {
+    // JSON has no NaN or infinity: the cases file cannot carry these (tests/c/test_throttle.c
+    // passes them through the C setter).
+    let build = |rate: f64| Client::builder().endpoint("http://127.0.0.1:9").token("t").max_rate(rate).build();
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 100_000.001] {
+        let e = build(bad).unwrap_err();
+        assert_eq!(e.kind(), apig::ErrorKind::InvalidArgument, "{bad}");
+        assert_eq!(e.message(), "max_rate must be more than 0 and at most 100000 requests per second", "{bad}");
+    }
+    for good in [0.5, 25.0, 100_000.0] {
+        assert_eq!(build(good).unwrap().rate_limit().rate, Some(good), "{good}");
+    }
 }

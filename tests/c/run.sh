@@ -35,15 +35,16 @@ rpath=(-Wl,-rpath,"$prefix/lib")
 "$cc" "${cflags[@]}" "$root/tests/c/test_identity.c" -o "$out/test_identity" "${shared[@]}" "${rpath[@]}"
 "$cc" "${cflags[@]}" "$root/tests/c/test_threads.c" -o "$out/test_threads" "${shared[@]}" -lpthread "${rpath[@]}"
 "$cc" "${cflags[@]}" "$root/tests/c/test_lifecycle.c" -o "$out/test_lifecycle" "${shared[@]}" "${rpath[@]}"
+"$cc" "${cflags[@]}" "$root/tests/c/test_throttle.c" -o "$out/test_throttle" "${shared[@]}" -lpthread "${rpath[@]}"
 "$cxx" -std=c++11 -Wall -Wextra -Werror -pedantic "$root/tests/c/test_cpp.cpp" -o "$out/test_cpp" "${shared[@]}" "${rpath[@]}"
 "$cc" "${cflags[@]}" "$root/examples/delete_certificate.c" -o "$out/example_shared" "${shared[@]}" "${rpath[@]}"
 # The same programs under AddressSanitizer and UndefinedBehaviorSanitizer (the C side: our
 # header's types, every pointer we hand out and take back), where the compiler has them.
 sanitize=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -g)
 sanitizers=1
-for program in test_apig test_cancel test_identity test_lifecycle; do
+for program in test_apig test_cancel test_identity test_lifecycle test_throttle; do
     extra=()
-    [ "$program" = test_cancel ] && extra=(-lpthread)
+    case "$program" in test_cancel | test_throttle) extra=(-lpthread) ;; esac
     if ! "$cc" "${cflags[@]}" "${sanitize[@]}" "$root/tests/c/$program.c" -o "$out/${program}_asan" \
         "${shared[@]}" "${extra[@]}" "${rpath[@]}" 2> "$out/asan-build.log"; then
         sanitizers=0
@@ -69,8 +70,8 @@ start_emulator() {
     launch_emulator "${seeds[@]}"
 }
 
-# Starts a fresh emulator with no certificate at all (test_lifecycle seeds its own through the
-# control API, and lists the whole project) and sets $endpoint.
+# Starts a fresh emulator with no certificate at all (test_lifecycle and test_throttle seed their
+# own through the control API; test_lifecycle lists the whole project) and sets $endpoint.
 start_bare_emulator() {
     launch_emulator
 }
@@ -181,11 +182,12 @@ start_emulator; run "$out/test_cancel" "$endpoint" "$project"
 start_emulator; run "$out/test_identity" "$endpoint" "$project"
 run identity_counts '{"iam_projects": 1, "iam_tokens": 2, "metadata_session_tokens": 1, "metadata_credentials": 1, "pod_credentials": 1, "iam_id_tokens": 3, "iam_security_tokens": 2, "expired_uses": 0}'
 start_bare_emulator; run "$out/test_lifecycle" "$endpoint" "$project"
+start_bare_emulator; run "$out/test_throttle" "$endpoint" "$project"
 if [ "$sanitizers" = 1 ]; then
     # Leaks are valgrind's job below (LeakSanitizer cannot tell the Rust runtime's
     # process-lifetime allocations from leaks); every memory or UB error fails here.
-    for program in test_apig test_cancel test_identity test_lifecycle; do
-        if [ "$program" = test_lifecycle ]; then start_bare_emulator; else start_emulator; fi
+    for program in test_apig test_cancel test_identity test_lifecycle test_throttle; do
+        case "$program" in test_lifecycle | test_throttle) start_bare_emulator ;; *) start_emulator ;; esac
         ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
             run "$out/${program}_asan" "$endpoint" "$project"
     done
@@ -212,6 +214,8 @@ if command -v valgrind >/dev/null; then
     memcheck test_identity "$out/test_identity" "$endpoint" "$project"
     start_bare_emulator
     memcheck test_lifecycle "$out/test_lifecycle" "$endpoint" "$project"
+    start_bare_emulator
+    memcheck test_throttle "$out/test_throttle" "$endpoint" "$project"
     per_thread=25
     start_emulator
     memcheck test_threads "$out/test_threads" "$endpoint" "$project" "$per_thread"

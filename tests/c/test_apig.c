@@ -146,7 +146,6 @@ static void test_client_every_error_row(void) {
     expect(client, "c-ok-3", APIG_E_NOT_FOUND, 404, "APIG.3021");
     expect(client, "e409", APIG_E_CONFLICT, 409, "APIG.3000");
     expect(client, "e418", APIG_E_HTTP_STATUS, 418, NULL);
-    expect(client, "e429", APIG_E_RATE_LIMITED, 429, "APIG.0308");
     expect(client, "e500", APIG_E_SERVER, 500, "APIG.9999");
     expect(client, "e502", APIG_E_SERVER, 502, NULL);
     expect(client, "redirect", APIG_E_PROTOCOL, 302, NULL);
@@ -160,19 +159,36 @@ static void test_client_every_error_row(void) {
     client = make_client(500, 0);
     expect(client, "slow", APIG_E_TIMEOUT, 0, NULL);
     apig_client_free(client);
+
+    /* e429's Retry-After (an hour) holds every later call of its client: a client of its own. */
+    client = make_client(20000, 0);
+    expect(client, "e429", APIG_E_RATE_LIMITED, 429, "APIG.0308");
+    apig_client_free(client);
 }
 
 static void test_client_retries(void) {
     apig_client *client = make_client(20000, 2);
     apig_error *err = NULL;
-    CHECK_STATUS(apig_client_delete_certificate(client, NULL, "e429", false, &err), APIG_E_RATE_LIMITED);
+    /* A 502: retried max_retries times. */
+    CHECK_STATUS(apig_client_delete_certificate(client, NULL, "e502", false, &err), APIG_E_SERVER);
     CHECK(apig_error_attempts(err) == 3);
-    CHECK(str_eq(apig_error_code(err), "APIG.0308"));
-    CHECK(str_has(apig_error_body(err), "Throttled"));
+    CHECK(apig_error_http_status(err) == 502);
     apig_error_free(err);
     CHECK_STATUS(apig_client_delete_certificate(client, NULL, "e400", false, &err), APIG_E_BAD_REQUEST);
     CHECK(apig_error_attempts(err) == 1);
     apig_error_free(err);
+    CHECK(apig_client_throttled(client) == 0);
+    /* A 429 whose Retry-After (an hour) is past the deadline: throttling is not retried as the
+     * others (max_retries does not count it) but at the client's rate, and this turn would come
+     * after the deadline: the call ends at once with the 429, intact. (tests/c/test_throttle.c
+     * has throttled calls that go through.) */
+    CHECK_STATUS(apig_client_delete_certificate(client, NULL, "e429", false, &err), APIG_E_RATE_LIMITED);
+    CHECK(apig_error_attempts(err) == 1);
+    CHECK(str_eq(apig_error_code(err), "APIG.0308"));
+    CHECK(str_has(apig_error_body(err), "Throttled"));
+    CHECK(str_has(apig_error_message(err), "the call's deadline comes before its turn"));
+    apig_error_free(err);
+    CHECK(apig_client_throttled(client) == 1);
     apig_client_free(client);
 }
 
@@ -201,22 +217,33 @@ static void test_log_callback(void) {
     memset(&records, 0, sizeof records);
     CHECK_STATUS(apig_set_log_callback(collect, &records, 99), APIG_E_INVALID_ARGUMENT);
     CHECK_STATUS(apig_set_log_callback(collect, &records, APIG_LOG_INFO), APIG_OK);
-    CHECK_STATUS(apig_client_delete_certificate(client, NULL, "e429", false, &err), APIG_E_RATE_LIMITED);
+    CHECK_STATUS(apig_client_delete_certificate(client, NULL, "e502", false, &err), APIG_E_SERVER);
     apig_error_free(err);
     CHECK_STATUS(apig_client_delete_certificate(client, NULL, "no-such-cert-log", false, &err), APIG_E_NOT_FOUND);
     apig_error_free(err);
-    /* 3 attempts of e429 (2 retries, each a warning), 1 of the 404. */
+    /* 3 attempts of e502 (2 retries, each a warning), 1 of the 404. */
     CHECK(records.count == 6);
     CHECK(records.warnings == 2);
-    CHECK(str_has(records.text, "/apigw/certificates/e429 -> 429 in "));
+    CHECK(str_has(records.text, "/apigw/certificates/e502 -> 502 in "));
     CHECK(str_has(records.text, "(attempt 3, request id emu-"));
-    CHECK(str_has(records.text, "retrying certificate e429 in "));
+    CHECK(str_has(records.text, "retrying certificate e502 in "));
     CHECK(str_has(records.text, "/apigw/certificates/no-such-cert-log -> 404 in "));
     CHECK(!str_has(records.text, token));
+    /* A throttling answer: its attempt, and the limiter turning on (the Retry-After holds every
+     * call of that client: the 429 is the last call of this one). */
+    CHECK_STATUS(apig_client_delete_certificate(client, NULL, "e429", false, &err), APIG_E_RATE_LIMITED);
+    apig_error_free(err);
+    CHECK(records.count == 8);
+    CHECK(records.warnings == 2);
+    CHECK(str_has(records.text, "/apigw/certificates/e429 -> 429 in "));
+    CHECK(str_has(records.text, "the gateway throttles (1 throttling answers so far)"));
+    CHECK(!str_has(records.text, "retrying certificate e429"));
+    apig_client_free(client);
     /* Off again: nothing more arrives. */
     CHECK_STATUS(apig_set_log_callback(NULL, NULL, APIG_LOG_TRACE), APIG_OK);
+    client = make_client(20000, 2);
     CHECK_STATUS(apig_client_delete_certificate(client, NULL, "no-such-cert-log", false, NULL), APIG_E_NOT_FOUND);
-    CHECK(records.count == 6);
+    CHECK(records.count == 8);
     apig_client_free(client);
 }
 

@@ -16,6 +16,7 @@ static apig_status set(apig_client_options *o, const char *option, const char *v
     if (strcmp(option, "connect_timeout") == 0)
         return apig_client_options_set_connect_timeout_ms(o, (uint32_t)strtoul(value, NULL, 10));
     if (strcmp(option, "max_retries") == 0) return apig_client_options_set_max_retries(o, (uint32_t)strtoul(value, NULL, 10));
+    if (strcmp(option, "max_rate") == 0) return apig_client_options_set_max_rate(o, strtod(value, NULL));
     if (strcmp(option, "ca_file") == 0) return apig_client_options_set_ca_file(o, value);
     if (strcmp(option, "proxy") == 0) return apig_client_options_set_proxy(o, value);
     if (strcmp(option, "iam_endpoint") == 0) return apig_client_options_set_iam_endpoint(o, value);
