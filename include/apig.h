@@ -592,7 +592,7 @@ apig_status apig_client_options_set_max_retries(apig_client_options *options, ui
 
 /**
  * The most requests per second the client sends over all its calls and threads (your quota,
- * when you know it): more than 0, at most 100000. Without it the client sends as fast as its
+ * when you know it): 0.01 to 100000. Without it the client sends as fast as its
  * calls go until a gateway throttles, then finds the rate the gateway admits by itself.
  *
  * # Safety

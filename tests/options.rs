@@ -65,12 +65,12 @@ fn max_rate_is_refused_unless_finite_and_within_range() {
     // JSON has no NaN or infinity: the cases file cannot carry these (tests/c/test_throttle.c
     // passes them through the C setter).
     let build = |rate: f64| Client::builder().endpoint("http://127.0.0.1:9").token("t").max_rate(rate).build();
-    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 100_000.001] {
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 0.009_999, 100_000.001] {
         let e = build(bad).unwrap_err();
         assert_eq!(e.kind(), apig::ErrorKind::InvalidArgument, "{bad}");
-        assert_eq!(e.message(), "max_rate must be more than 0 and at most 100000 requests per second", "{bad}");
+        assert_eq!(e.message(), "max_rate must be 0.01 to 100000 requests per second", "{bad}");
     }
-    for good in [0.5, 25.0, 100_000.0] {
+    for good in [0.01, 0.1, 25.0, 100_000.0] {
         assert_eq!(build(good).unwrap().rate_limit().rate, Some(good), "{good}");
     }
 }

@@ -4,9 +4,9 @@
  * more than the rate, plus the one request a paced client may send at once); a gateway that
  * throttles (429 APIGW.0308) under several threads sharing one client: every delete succeeds,
  * apig_client_throttled counts exactly the 429s the emulator sent, and the throttling answers
- * are never counted against max_retries; the call's deadline ends the wait for a turn;
- * apig_client_send_rate and apig_client_throttled for NULL. Nothing here measures time: counts
- * of requests, statuses and counters only.
+ * are never counted against max_retries; the call's deadline ends the wait for a turn (an
+ * absurd Retry-After too); apig_client_send_rate and apig_client_throttled for NULL. Nothing
+ * here measures time: counts of requests, statuses and counters only.
  * Usage: test_throttle ENDPOINT PROJECT_ID */
 #define _POSIX_C_SOURCE 200112L /* sockets */
 #include "apig.h"
@@ -24,7 +24,7 @@ static const char *endpoint;
 static const char *project;
 static const char *token = "emulator-token";
 
-#define MAX_RATE_MESSAGE "max_rate must be more than 0 and at most 100000 requests per second"
+#define MAX_RATE_MESSAGE "max_rate must be 0.01 to 100000 requests per second"
 
 /* ---- the emulator's control API, over a plain socket (as test_lifecycle.c) ------------------- */
 
@@ -226,8 +226,9 @@ static void test_null_client(void) {
 }
 
 static void test_max_rate_values(void) {
-    const double refused_values[] = {0.0, -0.0, -1.0, NAN, INFINITY, -INFINITY, 100001.0, 100000.001};
-    const double taken[] = {0.5, 25.0, 100000.0};
+    const double refused_values[] = {0.0, -0.0, -1.0, 0.001, 0.009999, NAN, INFINITY, -INFINITY, 100001.0,
+                                     100000.001};
+    const double taken[] = {0.01, 0.1, 25.0, 100000.0};
     size_t i;
     char *log;
     apig_client *client;
@@ -443,6 +444,25 @@ static void test_the_deadline_ends_the_wait(void) {
     apig_client_free(client);
 }
 
+/* A Retry-After no clock can add (2^64 - 1 seconds) is a long pause like any other, not a
+ * panic (APIG_E_INTERNAL). */
+static void test_an_absurd_retry_after(void) {
+    apig_client *client = make_client(0, -1);
+    apig_error *err = NULL;
+    CHECK(ask("POST", "/_emulator/rules",
+              "{\"certificate_id\":\"absurd\",\"times\":1,\"status\":429,"
+              "\"headers\":{\"Retry-After\":\"18446744073709551615\"},"
+              "\"body\":\"{\\\"error_code\\\":\\\"APIGW.0308\\\",\\\"error_msg\\\":\\\"Throttled\\\"}\"}"));
+    CHECK_STATUS(apig_client_delete_certificate(client, NULL, "absurd", true, &err), APIG_E_RATE_LIMITED);
+    CHECK(str_eq(apig_error_code(err), "APIGW.0308"));
+    CHECK(apig_error_attempts(err) == 1);
+    apig_error_free(err);
+    CHECK(apig_client_throttled(client) == 1);
+    CHECK(apig_client_send_rate(client) > 0);
+    free(take_requests());
+    apig_client_free(client);
+}
+
 int main(int argc, char **argv) {
     if (!endpoint_and_project(argc, argv, &endpoint, &project)) return 2;
     if (!ask("DELETE", "/_emulator/throttle", NULL)) {
@@ -454,5 +474,6 @@ int main(int argc, char **argv) {
     test_max_rate_is_never_exceeded();
     test_a_throttling_gateway();
     test_the_deadline_ends_the_wait();
+    test_an_absurd_retry_after();
     return finish("test_throttle");
 }
