@@ -4,8 +4,9 @@
 //! no I/O here.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::time::unix_seconds;
 use serde_json::Value;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 /// A certificate's scope: every gateway of the project, or one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -175,13 +176,6 @@ fn text(item: &serde_json::Map<String, Value>, field: &str) -> Option<String> {
 
 fn required(item: &serde_json::Map<String, Value>, field: &str) -> std::result::Result<String, String> {
     text(item, field).filter(|v| !v.is_empty()).ok_or_else(|| format!("no \"{field}\""))
-}
-
-fn unix_seconds(t: SystemTime) -> i64 {
-    match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_secs() as i64,
-        Err(e) => -(e.duration().as_secs() as i64),
-    }
 }
 
 #[cfg(test)]

@@ -11,11 +11,12 @@ use crate::limits::LOG_TARGET;
 use crate::ratelimit::{RateLimitState, RateLimiter, Wait};
 use crate::retry;
 use crate::signing;
+use crate::time::unix_seconds;
 use crate::transport;
 use crate::validate;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 /// How a delete ended when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -886,13 +887,6 @@ fn far_off(server_date: Option<SystemTime>) -> bool {
 /// How far the server's clock (from its `Date`) is ahead of ours, in seconds.
 fn skew_seconds(server_date: SystemTime) -> i64 {
     unix_seconds(server_date) - unix_seconds(SystemTime::now())
-}
-
-fn unix_seconds(t: SystemTime) -> i64 {
-    match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => d.as_secs() as i64,
-        Err(e) => -(e.duration().as_secs() as i64),
-    }
 }
 
 #[cfg(test)]

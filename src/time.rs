@@ -61,6 +61,14 @@ pub fn format_timestamp(t: SystemTime) -> String {
     format!("{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z", s / 3600, s % 3600 / 60, s % 60, d.subsec_micros())
 }
 
+/// Whole seconds since the Unix epoch (negative before it).
+pub fn unix_seconds(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
+    }
+}
+
 /// `2026-11-29T15:04:05Z` for a Unix time (whole seconds, UTC).
 #[cfg_attr(not(feature = "python"), allow(dead_code))] // Python's repr of a certificate
 pub fn format_seconds(unix_seconds: i64) -> String {
