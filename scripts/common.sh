@@ -198,3 +198,6 @@ build_dist() {
 }
 dist_target=x86_64-unknown-linux-gnu
 version=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$root/Cargo.toml" | head -n 1)
+# The aarch64 and musl artifacts: cross_toolchain, build_cross.
+# shellcheck source=cross.sh
+source "$root/scripts/cross.sh"

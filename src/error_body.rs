@@ -16,7 +16,7 @@ pub use crate::error::ParsedBody;
 const KEY_PAIRS: [(&str, &str); 3] = [("error_code", "error_msg"), ("errorCode", "errorMsg"), ("code", "message")];
 
 /// Parses `body` (already bounded by the caller). `header_request_id` wins over the body's.
-#[cfg_attr(not(any(feature = "python", feature = "internals", test)), allow(dead_code))] // tests, test hooks
+#[cfg_attr(not(any(feature = "test-hooks", feature = "internals", test)), allow(dead_code))] // tests, test hooks
 pub fn parse(body: &[u8], header_request_id: Option<String>) -> ParsedBody {
     parse_scrubbed(body, header_request_id, &[])
 }

@@ -1,0 +1,45 @@
+# What tests/dist/run.sh and tests/cross/run.sh share: counting checks, the emulator they run
+# programs against, and what a shared object needs from glibc. Sourced; expects $root, $out and
+# $project.
+
+passed=0 failed=0 total_failed=0
+pass() { passed=$((passed + 1)); }
+fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
+# Runs a check; its output is shown only when it fails.
+check() { local what=$1; shift; if "$@" > "$out/last.log" 2>&1; then pass; else fail "$what"; tail -n 40 "$out/last.log"; fi; }
+# Ends a group of checks with its "dist_<group>: N passed, N failed" line (scripts/test counts them).
+report() { echo "dist_$1: $passed passed, $failed failed"; total_failed=$((total_failed + failed)); passed=0 failed=0; }
+
+# A fresh emulator (the native one: target/debug/apig-emulator) with c1, c2, and bound (bound to
+# www.example.com); its address in $endpoint.
+emulator_pid=
+stop_emulator() { [ -z "$emulator_pid" ] || { kill "$emulator_pid" 2>/dev/null; wait "$emulator_pid" 2>/dev/null; }; emulator_pid=; }
+trap stop_emulator EXIT
+start_emulator() {
+    stop_emulator
+    "$root/target/debug/apig-emulator" --cert "$project/c1" --cert "$project/c2" \
+        --cert "$project/bound=www.example.com" > "$out/emulator.out" &
+    emulator_pid=$!
+    endpoint=
+    for _ in $(seq 100); do endpoint=$(head -n 1 "$out/emulator.out" 2>/dev/null); [ -n "$endpoint" ] && return; sleep 0.05; done
+    echo "the emulator did not start" >&2; exit 1
+}
+# Runs the example program (examples/delete_certificate.c; under RUNNER…, e.g. qemu) against a
+# fresh emulator: c1 deleted, nope not found, bound refused (IN_USE), exit status 1.
+example_works() { # [RUNNER…] PROGRAM
+    start_emulator
+    local output status
+    output=$(APIG_TOKEN=emulator-token "$@" "$endpoint" "$project" c1 nope bound 2>&1)
+    status=$?
+    [ "$status" = 1 ] && grep -q "c1 *deleted" <<< "$output" && grep -q "nope *APIG_E_NOT_FOUND" <<< "$output" \
+        && grep -q "bound *APIG_E_IN_USE" <<< "$output" || { echo "exit $status: $output"; return 1; }
+}
+
+# The highest GLIBC_x.y symbol version a shared object needs.
+glibc_ceiling() { objdump -T "$1" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -V | tail -n 1; }
+at_most_2_17() {
+    local v
+    v=$(glibc_ceiling "$1")
+    echo "$1 needs GLIBC $v"
+    [ -n "$v" ] && [ "$(printf '%s\n2.17\n' "$v" | sort -V | tail -n 1)" = 2.17 ]
+}
