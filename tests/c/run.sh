@@ -79,6 +79,9 @@ start_bare_emulator() {
 # Starts a fresh emulator with ARGS and sets $endpoint.
 launch_emulator() {
     stop_emulator
+    # Removed first, by this shell: the new emulator's shell truncates the file only once it runs,
+    # and until then the loop below would read the last emulator's address.
+    rm -f "$out/emulator.out"
     "$emulator" "$@" > "$out/emulator.out" &
     emulator_pid=$!
     for _ in $(seq 100); do

@@ -17,7 +17,8 @@ dir=$(cd "$dir" && pwd)
 # Unpacks Debian packages (PACKAGE:arch names) into ROOT.
 unpack_into() { # ROOT PACKAGE...
     local into=$1; shift
-    [ -e "$into/.complete" ] && return 0
+    # Kept while it holds the same packages.
+    [ "$(cat "$into/.complete" 2>/dev/null)" = "$*" ] && return 0
     rm -rf "$into" "$into.debs"
     mkdir -p "$into" "$into.debs"
     (cd "$into.debs" && apt-get download -q "$@" > download.log 2>&1) \
@@ -25,7 +26,7 @@ unpack_into() { # ROOT PACKAGE...
     local deb
     for deb in "$into.debs"/*.deb; do dpkg-deb -x "$deb" "$into"; done
     rm -rf "$into.debs"
-    touch "$into/.complete"
+    echo "$*" > "$into/.complete"
 }
 
 # An aarch64 CPython: the interpreter, its standard library and what its modules link to.

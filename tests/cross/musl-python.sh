@@ -13,8 +13,10 @@ arch=${1:?usage: musl-python.sh ARCH PREFIX SOURCE_TARBALL ZIG}
 prefix=${2:?}
 tarball=${3:?}
 zig=${4:?}
+# What the build depends on: the source, this recipe and the compiler. Any change builds anew.
 stamp="$prefix/.built-from"
-if [ -x "$prefix/bin/python3.11" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$(basename "$tarball")" ]; then
+built_from="$(basename "$tarball") $(sha256sum < "$0" | cut -c1-16) zig-$("$zig" version)"
+if [ -x "$prefix/bin/python3.11" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$built_from" ]; then
     exit 0
 fi
 build_python=/usr/bin/python3.11
@@ -29,7 +31,10 @@ cd "$work"
 # with them the extension modules compile against glibc's headers, not zig's musl ones.
 sed -i -e 's/^\( *\)self\.add_cross_compiling_paths()$/\1pass/' \
     -e 's/^\( *\)self\.add_multiarch_paths()$/\1pass/' setup.py
-grep -q 'self.add_multiarch_paths()$' setup.py && { echo "musl-python.sh: setup.py was not patched" >&2; exit 1; }
+if grep -q -E 'self\.(add_multiarch_paths|add_cross_compiling_paths)\(\)$' setup.py; then
+    echo "musl-python.sh: setup.py was not patched" >&2
+    exit 1
+fi
 # zig cc makes static executables for musl unless told otherwise; a Python that loads
 # extension modules must be dynamic. zig's clang makes __DATE__ (getbuildinfo.c) an error.
 cc="$zig cc -target $arch-linux-musl -dynamic -Wno-date-time"
@@ -45,5 +50,5 @@ opt="-DNDEBUG -fwrapv -O2"
     || { tail -n 30 configure.log >&2; exit 1; }
 make -j"$(nproc)" > make.log 2>&1 || { tail -n 40 make.log >&2; exit 1; }
 make install > install.log 2>&1 || { tail -n 40 install.log >&2; exit 1; }
-basename "$tarball" > "$stamp"
+echo "$built_from" > "$stamp"
 rm -rf "$work"

@@ -6,7 +6,7 @@ passed=0 failed=0 total_failed=0
 pass() { passed=$((passed + 1)); }
 fail() { failed=$((failed + 1)); echo "FAIL: $*"; }
 # Runs a check; its output is shown only when it fails.
-check() { local what=$1; shift; if "$@" > "$out/last.log" 2>&1; then pass; else fail "$what"; tail -n 40 "$out/last.log"; fi; }
+check() { local what=$1; shift; if "$@" > "$out/last.log" 2>&1; then pass; else fail "$what"; cat "$out/last.log"; fi; }
 # Ends a group of checks with its "dist_<group>: N passed, N failed" line (scripts/test counts them).
 report() { echo "dist_$1: $passed passed, $failed failed"; total_failed=$((total_failed + failed)); passed=0 failed=0; }
 
@@ -17,8 +17,11 @@ stop_emulator() { [ -z "$emulator_pid" ] || { kill "$emulator_pid" 2>/dev/null; 
 trap stop_emulator EXIT
 start_emulator() {
     stop_emulator
+    # Removed first, by this shell: the new emulator's shell truncates the file only once it runs,
+    # and until then the loop below would read the last emulator's address.
+    rm -f "$out/emulator.out"
     "$root/target/debug/apig-emulator" --cert "$project/c1" --cert "$project/c2" \
-        --cert "$project/bound=www.example.com" > "$out/emulator.out" &
+        --cert "$project/bound=www.example.com" > "$out/emulator.out" 2>> "$out/emulator.err" &
     emulator_pid=$!
     endpoint=
     for _ in $(seq 100); do endpoint=$(head -n 1 "$out/emulator.out" 2>/dev/null); [ -n "$endpoint" ] && return; sleep 0.05; done
