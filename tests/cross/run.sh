@@ -56,6 +56,13 @@ wheel_works() { # ARCH LIBC UNPACKED_WHEEL PYTHON [RUNNER…]
     grep -q "on $machine ($machine-[a-z]*-linux-$libc), .*: ok$" <<< "$output" \
         && grep -q "from $unpacked/pyapig/" <<< "$output"
 }
+wheel_smoke_own_emulator() { # UNPACKED_WHEEL PYTHON
+    local output
+    output=$(cd "$out" && PYTHONPATH="$1" PYTHONNOUSERSITE=1 APIG_METADATA_ENDPOINT=http://127.0.0.1:1 \
+        "$2" "$root/tests/dist/smoke.py" 2>&1) || { echo "$output"; return 1; }
+    echo "$output"
+    grep -q "from $1/pyapig/.*: ok$" <<< "$output"
+}
 elf_machine() { readelf -h "$1" | sed -n 's/^ *Machine: *//p'; }
 is_machine() { case "$(elf_machine "$2")" in *"$1") ;; *) echo "$2 is for $(elf_machine "$2")"; return 1 ;; esac; }
 # The shared objects a file names, space-separated, in order.
@@ -128,6 +135,12 @@ check_target() { # RUST_TARGET
     check "$target: the wheel has no test hook" bash -c "! grep -a -q -E '_panic_next|_raise_kind|_error_table' '$module'"
     check "$target: the wheel deletes, lists and signs in a $libc CPython on $arch" \
         wheel_works "$arch" "$libc" "$unpacked" "$python" "${python_runner[@]}"
+    if [ ${#python_runner[@]} = 0 ]; then
+        # Natively, the emulator inside the wheel (pyapig.testing) runs too: the x86_64 wheel's
+        # own smoke test (tokio's runtime does not run under qemu-user).
+        check "$target: the wheel's own emulator runs, and the x86_64 wheel's smoke test passes" \
+            wheel_smoke_own_emulator "$unpacked" "$python"
+    fi
     report "${name}_wheel"
 
     # The C archive, unpacked elsewhere.
