@@ -40,7 +40,7 @@ cross_missing() {
     [ -x /usr/bin/python3.11 ] || echo "Debian's python3.11 (the build Python of the test's musl CPythons)"
     if ! command -v dpkg-deb > /dev/null || ! command -v apt-get > /dev/null; then
         echo "apt-get and dpkg-deb (a Debian system)"
-    elif ! grep -q 'Candidate: [0-9]' <<< "$(apt-cache policy python3.11-minimal:arm64 2> /dev/null)"; then
+    elif ! grep -q 'Candidate: [0-9]' <<< "$(LC_ALL=C apt-cache policy python3.11-minimal:arm64 2> /dev/null)"; then
         # The tests download Debian's arm64 CPython: apt must know the arm64 architecture's packages.
         echo "apt's package lists for arm64 (dpkg --add-architecture arm64 && apt-get update)"
     fi
@@ -53,6 +53,10 @@ cross_missing() {
 # purpose (a NOTE says so too).
 cross_toolchain() {
     local missing
+    case "${APIG_CROSS:-}" in
+        '' | 0 | 1 | required) ;;
+        *) echo "APIG_CROSS=${APIG_CROSS}: expected 0 (skip), 1 (the default) or required" >&2; exit 1 ;;
+    esac
     if [ "${APIG_CROSS:-}" = 0 ]; then
         echo "NOTE: the aarch64 and musl artifacts are skipped (APIG_CROSS=0)" | tee target/cross-skipped.txt
         return 1
@@ -62,7 +66,9 @@ cross_toolchain() {
     if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null \
         && [ "$(. /etc/os-release 2> /dev/null && echo "${VERSION_CODENAME:-}")" = bookworm ]; then
         step "installing the cross toolchain from Debian's packages (arm64 added to dpkg's architectures): ${cross_packages[*]}"
-        grep -qx arm64 <<< "$(dpkg --print-foreign-architectures)" || dpkg --add-architecture arm64
+        if ! grep -qx arm64 <<< "$(dpkg --print-foreign-architectures)"; then
+            dpkg --add-architecture arm64 || { echo "dpkg --add-architecture arm64 failed" >&2; exit 1; }
+        fi
         # A fresh machine's own apt jobs may hold the lock for a while.
         if ! long --log target/cross-apt.log sh -c "apt-get -o DPkg::Lock::Timeout=300 update -q \
             && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q \

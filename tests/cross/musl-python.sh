@@ -6,7 +6,7 @@
 # It runs natively (x86_64, through Debian's musl loader) or under qemu-aarch64 with a root that
 # holds musl:arm64. No _ssl, _ctypes or zlib (no musl builds of their libraries here): `import
 # pyapig` needs none of them. About 2.5 minutes per architecture on 2 cores; done once (PREFIX
-# is kept and reused while its stamp names the same source).
+# is kept and reused while its stamp names the same source, recipe and zig).
 # Usage: tests/cross/musl-python.sh ARCH PREFIX SOURCE_TARBALL ZIG
 set -euo pipefail
 arch=${1:?usage: musl-python.sh ARCH PREFIX SOURCE_TARBALL ZIG}
@@ -29,6 +29,8 @@ cd "$work"
 # setup.py adds this machine's include and library directories when it cross-compiles
 # (add_cross_compiling_paths asks the compiler, add_multiarch_paths asks dpkg-architecture):
 # with them the extension modules compile against glibc's headers, not zig's musl ones.
+[ "$(grep -c -E 'self\.(add_multiarch_paths|add_cross_compiling_paths)\(\)$' setup.py)" = 2 ] \
+    || { echo "musl-python.sh: setup.py does not have the two calls this recipe takes out" >&2; exit 1; }
 sed -i -e 's/^\( *\)self\.add_cross_compiling_paths()$/\1pass/' \
     -e 's/^\( *\)self\.add_multiarch_paths()$/\1pass/' setup.py
 if grep -q -E 'self\.(add_multiarch_paths|add_cross_compiling_paths)\(\)$' setup.py; then

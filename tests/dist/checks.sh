@@ -25,7 +25,7 @@ start_emulator() {
     emulator_pid=$!
     endpoint=
     for _ in $(seq 100); do endpoint=$(head -n 1 "$out/emulator.out" 2>/dev/null); [ -n "$endpoint" ] && return; sleep 0.05; done
-    echo "the emulator did not start" >&2; exit 1
+    echo "the emulator did not start:" >&2; cat "$out/emulator.err" >&2; exit 1
 }
 # Runs the example program (examples/delete_certificate.c; under RUNNER…, e.g. qemu) against a
 # fresh emulator: c1 deleted, nope not found, bound refused (IN_USE), exit status 1.
