@@ -97,6 +97,10 @@ cross_toolchain() {
     return 1
 }
 
+# What rustc said a static library of its target needs from the system: the list of the last
+# "native-static-libs" note in rustc's output (on standard input).
+native_static_libs() { sed -n 's/^note: native-static-libs: //p' | tail -n 1; }
+
 # The path of zig's executable in .venv (ziglang's package carries it).
 zig_path() { "$py" -c 'import os, ziglang; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))'; }
 
@@ -129,7 +133,7 @@ build_cross_target() {
     fi
     # What a static link against this target's libapig.a needs, as rustc says for this target.
     local static_libs
-    static_libs=$(sed -n 's/^note: native-static-libs: //p' "target/dist/$target-lib.log" | tail -n 1)
+    static_libs=$(native_static_libs < "target/dist/$target-lib.log")
     [ -n "$static_libs" ] || { echo "rustc printed no native-static-libs for $target" >&2; exit 1; }
     local strip_tool=strip
     [ "$arch" = x86_64 ] || strip_tool=$arch-linux-gnu-strip

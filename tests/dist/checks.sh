@@ -1,6 +1,6 @@
 # What tests/dist/run.sh and tests/cross/run.sh share: counting checks, the emulator they run
-# programs against, and what a shared object needs from glibc. Sourced; expects $root, $out and
-# $project.
+# programs against, what every wheel and archive is checked for, and what a shared object needs
+# from glibc. Sourced; expects $root, $out, $project and $version, and runs from $root.
 
 passed=0 failed=0 total_failed=0
 pass() { passed=$((passed + 1)); }
@@ -36,6 +36,33 @@ example_works() { # [RUNNER…] PROGRAM
     status=$?
     [ "$status" = 1 ] && grep -q "c1 *deleted" <<< "$output" && grep -q "nope *APIG_E_NOT_FOUND" <<< "$output" \
         && grep -q "bound *APIG_E_IN_USE" <<< "$output" || { echo "exit $status: $output"; return 1; }
+}
+
+# --- what every wheel and C archive is checked for, whatever its platform -------------------
+# auditwheel calls WHEEL's platform TAG (e.g. manylinux_2_17_x86_64).
+# (Each output is read whole before grep: under pipefail, a grep -q that stops reading early
+# could turn the writer's SIGPIPE into a wrong answer.)
+auditwheel_says() { # WHEEL TAG
+    local said
+    said=$(auditwheel show "$1") && grep -q "consistent with the following platform tag: \"$2\"" <<< "$(tr -s ' \n' ' ' <<< "$said")"
+}
+# A release module without the test hooks of the test wheel.
+no_test_hooks() { [ -f "$1" ] && ! grep -a -q -E '_panic_next|_raise_kind|_error_table' "$1"; }
+# The files of an archive's (and an install's) library layout, relative to its top.
+library_layout() {
+    echo include/apig.h lib/libapig.a "lib/libapig.so.$version" lib/libapig.so.0.1 lib/libapig.so \
+        lib/pkgconfig/apig.pc lib/pkgconfig/apig-static.pc lib/cmake/apig/apigConfig.cmake \
+        lib/cmake/apig/apigConfigVersion.cmake
+}
+has_soname() { local dynamic; dynamic=$(readelf -d "$1") && grep -q 'SONAME.*\[libapig.so.0.1\]' <<< "$dynamic"; }
+# A program linked statically: it exists and names no libapig.so.
+needs_no_libapig() { local dynamic; [ -f "$1" ] && dynamic=$(readelf -d "$1") && ! grep -q libapig <<< "$dynamic"; }
+# The example program (tests/dist/cmake) configured and built against the apig package in
+# PREFIX (an install or an unpacked archive); its logs are shown when it fails.
+cmake_build() { # PREFIX BUILD_DIR [-D…]
+    local prefix=$1 dir=$2; shift 2
+    cmake -S tests/dist/cmake -B "$dir" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_RULE_MESSAGES=OFF "$@" > "$dir.configure.log" 2>&1 \
+        && cmake --build "$dir" > "$dir.build.log" 2>&1 || { cat "$dir.configure.log" "$dir.build.log" 2>/dev/null; return 1; }
 }
 
 # The highest GLIBC_x.y symbol version a shared object needs.

@@ -24,12 +24,11 @@ source tests/dist/checks.sh
 # dist/ may hold the other platforms' wheels too (tests/cross/run.sh checks those).
 wheel="dist/pyapig-$version-cp39-abi3-manylinux2014_x86_64.manylinux_2_17_x86_64.whl"
 check "the wheel is there, tagged manylinux2014_x86_64: $wheel" test -f "$wheel"
-check "auditwheel agrees" bash -c "auditwheel show '$wheel' | tr -s ' \n' ' ' | grep -q 'consistent with the following platform tag: \"manylinux_2_17_x86_64\"'"
+check "auditwheel agrees" auditwheel_says "$wheel" manylinux_2_17_x86_64
 mkdir -p "$out/wheel" && (cd "$out/wheel" && python -m zipfile -e "$root/$wheel" .)
 native=$(ls "$out"/wheel/pyapig/_native*.so | head -n 1)
 check "the wheel's native module needs GLIBC <= 2.17" at_most_2_17 "$native"
-check "the wheel has no test hook (_panic_next, _raise_kind, _error_table)" \
-    bash -c "! grep -a -q -E '_panic_next|_raise_kind|_error_table' '$native'"
+check "the wheel has no test hook (_panic_next, _raise_kind, _error_table)" no_test_hooks "$native"
 report wheel
 
 # --- the C archive, unpacked somewhere else ----------------------------------------------
@@ -37,11 +36,10 @@ archive="dist/apig-$version-x86_64-linux-gnu.tar.gz"
 mkdir -p "$out/unpacked/elsewhere"
 check "the archive unpacks" tar -C "$out/unpacked/elsewhere" -xzf "$archive"
 a="$out/unpacked/elsewhere/apig-$version-x86_64-linux-gnu"
-for f in include/apig.h lib/libapig.a "lib/libapig.so.$version" lib/libapig.so.0.1 lib/libapig.so \
-    lib/pkgconfig/apig.pc lib/pkgconfig/apig-static.pc lib/cmake/apig/apigConfig.cmake lib/cmake/apig/apigConfigVersion.cmake; do
+for f in $(library_layout); do
     check "the archive has $f" test -e "$a/$f"
 done
-check "the archive's SONAME is libapig.so.0.1" bash -c "readelf -d '$a/lib/libapig.so.$version' | grep -q 'SONAME.*\[libapig.so.0.1\]'"
+check "the archive's SONAME is libapig.so.0.1" has_soname "$a/lib/libapig.so.$version"
 check "the archive's libapig.so needs GLIBC <= 2.17" at_most_2_17 "$a/lib/libapig.so.$version"
 export PKG_CONFIG_PATH="$a/lib/pkgconfig"
 check "pkg-config finds the unpacked version" test "$(pkg-config --modversion apig)" = "$version"
@@ -52,22 +50,17 @@ check "pkg-config: shared program deletes against the emulator" example_works "$
 # shellcheck disable=SC2046
 check "pkg-config: static build" cc -std=c99 -Wall -Wextra -Werror examples/delete_certificate.c -o "$out/pc_static" \
     $(pkg-config --cflags --libs apig-static)
-check "pkg-config: the static program needs no libapig.so" bash -c "! readelf -d '$out/pc_static' | grep -q libapig"
+check "pkg-config: the static program needs no libapig.so" needs_no_libapig "$out/pc_static"
 check "pkg-config: static program deletes against the emulator" example_works "$out/pc_static"
 unset PKG_CONFIG_PATH
 report archive
 
 # --- CMake, against the unpacked archive and against an install ----------------------------
-cmake_build() { # PREFIX BUILD_DIR [extra -D...]
-    local prefix=$1 dir=$2; shift 2
-    cmake -S tests/dist/cmake -B "$dir" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_RULE_MESSAGES=OFF "$@" > "$dir.configure.log" 2>&1 \
-        && cmake --build "$dir" > "$dir.build.log" 2>&1 || { cat "$dir.configure.log" "$dir.build.log" 2>/dev/null; return 1; }
-}
 check "CMake: apig::apig from the archive" cmake_build "$a" "$out/cmake_shared"
 check "CMake: the shared program deletes against the emulator" example_works "$out/cmake_shared/delete_certificate"
 check "CMake: apig::apig_static from the archive" cmake_build "$a" "$out/cmake_static" -DAPIG_STATIC=ON
 check "CMake: the static program deletes against the emulator" example_works "$out/cmake_static/delete_certificate"
-check "CMake: the static program needs no libapig.so" bash -c "! readelf -d '$out/cmake_static/delete_certificate' | grep -q libapig"
+check "CMake: the static program needs no libapig.so" needs_no_libapig "$out/cmake_static/delete_certificate"
 # A version file that refuses what this ABI cannot serve, for the reason CMake states.
 refused() { # VERSION
     ! cmake -S tests/dist/cmake -B "$out/cmake_v$1" -DCMAKE_PREFIX_PATH="$a" -DAPIG_REQUEST_VERSION="$1" > "$out/cmake_v$1.log" 2>&1 \
